@@ -1,0 +1,152 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GameStatus } from '../domain/game.js';
+import type { Game, PendingIntent, RuntimeBinding } from '../domain/game.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { assertTransitionAllowed } from '../domain/transitions.js';
+import type { GameStore, UpdateStatusInput } from '../ports.js';
+import { allOf, conditionFailure, onTable } from './conditional-write.js';
+
+const itemExists = 'attribute_exists(gameId)';
+const statusIs = '#status = :expected';
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+const bindingOf = (value: unknown): RuntimeBinding | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const map = value as Record<string, unknown>;
+  return {
+    containerId: text(map.containerId),
+    engineEndpoint: text(map.engineEndpoint),
+    runtimeJobId: text(map.runtimeJobId),
+    boundAt: text(map.boundAt),
+  };
+};
+
+const pendingIntentOf = (value: unknown): PendingIntent | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const map = value as Record<string, unknown>;
+  if (typeof map.idempotencyKey !== 'string') return undefined;
+  return {
+    idempotencyKey: map.idempotencyKey,
+    sourceEntryId: text(map.sourceEntryId),
+    notificationType: text(map.notificationType),
+    occurredAtMs: typeof map.occurredAtMs === 'number' ? map.occurredAtMs : 0,
+    payloadJson: text(map.payloadJson),
+  };
+};
+
+/** Maps a stored item to the fields the start flow reads; every other attribute stays untouched. */
+export const gameFromItem = (item: Record<string, unknown>): Game => {
+  const binding = bindingOf(item.runtimeBinding);
+  const pendingIntent = pendingIntentOf(item.pendingIntent);
+  return {
+    gameId: text(item.gameId),
+    gameName: text(item.gameName),
+    status: text(item.status),
+    targetEngineVersion: text(item.targetEngineVersion),
+    turnSchedule: text(item.turnSchedule),
+    ...(binding === undefined ? {} : { runtimeBinding: binding }),
+    ...(pendingIntent === undefined ? {} : { pendingIntent }),
+  };
+};
+
+/**
+ * The games table. Every status write is a compare-and-set (`UpdateItem` conditioned on the
+ * item existing and `status` equalling the expected value); only the attributes named here
+ * are written, so attributes owned by Lobby survive.
+ */
+export class DynamoDbGameStore implements GameStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async get(gameId: string): Promise<Game> {
+    // Strongly consistent: the flow decides on this status right before its conditional writes.
+    const { Item } = await onTable(this.#tableName, () => this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: { gameId }, ConsistentRead: true }),
+    ));
+    if (Item === undefined) throw new NotFoundError(gameId);
+    return gameFromItem(Item);
+  }
+
+  async updateStatus(input: UpdateStatusInput): Promise<void> {
+    const { gameId, transition, at, pendingIntent, sourceEntryId } = input;
+    assertTransitionAllowed(transition);
+    const set = [
+      '#status = :to',
+      'statusChangedAt = :at',
+      'updatedAt = :at',
+      'lastTransition = :transition',
+    ];
+    if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
+    await this.#conditionalUpdate(gameId, transition.from, {
+      UpdateExpression: `SET ${set.join(', ')}`,
+      ExpressionAttributeValues: {
+        ':to': transition.to,
+        ':at': at,
+        ':transition': {
+          from: transition.from,
+          to: transition.to,
+          trigger: transition.trigger,
+          at,
+          ...(sourceEntryId === undefined ? {} : { sourceEntryId }),
+        },
+        ...(pendingIntent === undefined ? {} : { ':intent': pendingIntent }),
+      },
+    });
+  }
+
+  async saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void> {
+    await this.#conditionalUpdate(gameId, GameStatus.starting, {
+      UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
+      ExpressionAttributeValues: { ':binding': binding, ':at': at },
+    });
+  }
+
+  async clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void> {
+    try {
+      await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { gameId },
+          UpdateExpression: 'REMOVE pendingIntent',
+          ConditionExpression: 'pendingIntent.idempotencyKey = :key',
+          ExpressionAttributeValues: { ':key': idempotencyKey },
+        }),
+      ));
+    } catch (error) {
+      // Already cleared, or replaced by a newer intent: nothing of ours left to remove.
+      if (conditionFailure(error) === undefined) throw error;
+    }
+  }
+
+  async #conditionalUpdate(
+    gameId: string,
+    expectedStatus: string,
+    update: { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+  ): Promise<void> {
+    try {
+      await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { gameId },
+          UpdateExpression: update.UpdateExpression,
+          ConditionExpression: allOf(itemExists, statusIs),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': expectedStatus },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ));
+    } catch (error) {
+      const found = conditionFailure(error);
+      if (found === undefined) throw error;
+      if (found === null) throw new NotFoundError(gameId);
+      throw new ConflictError(gameId, expectedStatus, text(found.status) || undefined);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { STREAM_START } from '../domain/entry-id.js';
+import type { EntryAttempts, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
+import { conditionFailure, onTable } from './conditional-write.js';
+import { LeaseLostError } from './errors.js';
+
+/** The seed's label for this consumer; stable even when the stream key is renamed. */
+export const CONSUMER_LABEL = 'runtime_results';
+
+const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
+  const attempts: Record<string, EntryAttempts> = {};
+  if (typeof value !== 'object' || value === null) return attempts;
+  for (const [entryId, row] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof row !== 'object' || row === null) continue;
+    const { attempts: count, lastError } = row as Record<string, unknown>;
+    if (typeof count !== 'number') continue;
+    attempts[entryId] = { attempts: count, lastError: typeof lastError === 'string' ? lastError : '' };
+  }
+  return attempts;
+};
+
+/** Reads the offset item's state, with the seed's default of `0-0` for a new consumer. */
+export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => ({
+  lastEntryId: typeof item?.lastEntryId === 'string' ? item.lastEntryId : STREAM_START,
+  attempts: attemptsOf(item?.attempts),
+});
+
+/**
+ * One item per consumer in the offsets table: `lastEntryId`, the retry counts of entries
+ * that failed transiently, and a lease (`leaseOwner`, `leaseExpiresAt` in epoch ms) that
+ * keeps overlapping invocations apart. Every offset write is conditioned on the lease.
+ */
+export class DynamoDbOffsetStore implements OffsetStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #consumer: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, consumer: string = CONSUMER_LABEL) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#consumer = consumer;
+  }
+
+  async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
+    try {
+      // One request takes the lease and reads the offset: the item is created on first use.
+      const { Attributes } = await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { consumer: this.#consumer },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
+          ExpressionAttributeValues: { ':owner': owner, ':expires': expiresAtMs, ':now': nowMs },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ));
+      return { acquired: true, state: offsetStateOf(Attributes) };
+    } catch (error) {
+      const found = conditionFailure(error);
+      if (found === undefined) throw error;
+      return {
+        acquired: false,
+        state: offsetStateOf(found ?? undefined),
+        heldBy: {
+          owner: typeof found?.leaseOwner === 'string' ? found.leaseOwner : 'unknown',
+          expiresAtMs: typeof found?.leaseExpiresAt === 'number' ? found.leaseExpiresAt : 0,
+        },
+      };
+    }
+  }
+
+  async commit(owner: string, state: OffsetState): Promise<void> {
+    try {
+      await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { consumer: this.#consumer },
+          UpdateExpression: 'SET lastEntryId = :id, attempts = :attempts, updatedAt = :at',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: {
+            ':id': state.lastEntryId,
+            ':attempts': state.attempts,
+            ':at': new Date().toISOString(),
+            ':owner': owner,
+          },
+        }),
+      ));
+    } catch (error) {
+      if (conditionFailure(error) === undefined) throw error;
+      throw new LeaseLostError(owner, { cause: error });
+    }
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    try {
+      await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { consumer: this.#consumer },
+          UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAt',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      ));
+    } catch (error) {
+      // Someone took over after our lease ran out; theirs is not ours to release.
+      if (conditionFailure(error) === undefined) throw error;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { truncateText } from '../domain/job-result.js';
+import type { GameMaster, RegisterGameRequest } from '../ports.js';
+import { GameMasterUnavailableError } from './errors.js';
+
+export interface HttpGameMasterOptions {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly token: string | undefined;
+}
+
+/** Longest part of a Game Master answer carried into an error (and so into a log line). */
+const MAX_BODY_IN_ERROR = 256;
+
+/**
+ * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
+ * Node's `fetch` keeps connections alive across calls of a warm Lambda. Any 2xx is success;
+ * anything else, a timeout or a network error is "Game Master unavailable".
+ */
+export class HttpGameMaster implements GameMaster {
+  readonly #options: HttpGameMasterOptions;
+
+  constructor(options: HttpGameMasterOptions) {
+    this.#options = options;
+  }
+
+  async registerRuntime(request: RegisterGameRequest): Promise<void> {
+    const url = `${this.#options.baseUrl}/internal/v1/games/${encodeURIComponent(request.gameId)}/runtime`;
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': request.idempotencyKey,
+    };
+    if (this.#options.token !== undefined) headers.Authorization = `Bearer ${this.#options.token}`;
+    const body = JSON.stringify({
+      game_id: request.gameId,
+      container_id: request.containerId,
+      engine_endpoint: request.engineEndpoint,
+      target_engine_version: request.targetEngineVersion,
+      turn_schedule: request.turnSchedule,
+    });
+
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'PUT',
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      const reason = timedOut
+        ? `no answer within ${this.#options.timeoutMs} ms`
+        : `request failed: ${errorText(error)}`;
+      throw new GameMasterUnavailableError(`Game Master unavailable: ${reason}`, undefined, { cause: error });
+    }
+    // Read the body either way so the keep-alive connection can be reused.
+    const answer = await response.text().catch(() => '');
+    if (response.ok) return;
+    throw new GameMasterUnavailableError(
+      `Game Master unavailable: HTTP ${response.status} ${truncateText(answer, MAX_BODY_IN_ERROR)}`.trim(),
+      response.status,
+    );
+  }
+}
+
+const errorText = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+};

@@ -1,0 +1,27 @@
+import type { Redis } from '@upstash/redis';
+import type { OutboundMessage, StreamPublisher } from '../ports.js';
+
+/**
+ * Appends messages to their streams (`XADD … *`). A batch travels as one Upstash pipeline:
+ * one HTTP request however many stop jobs, intents and dead letters it holds. The
+ * pipeline throws if any command failed, and the caller then treats the whole batch as
+ * not published; re-publishing is safe because every consumer of these streams
+ * deduplicates (idempotency key, source entry id).
+ */
+export class UpstashStreamPublisher implements StreamPublisher {
+  readonly #redis: Redis;
+
+  constructor(redis: Redis) {
+    this.#redis = redis;
+  }
+
+  async publish(messages: readonly OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const message of messages) {
+      // fromEntries defines own properties, so a field named `__proto__` stays a field.
+      pipeline.xadd(message.stream, '*', Object.fromEntries(message.fields));
+    }
+    await pipeline.exec();
+  }
+}

@@ -1,0 +1,34 @@
+import { LeaseLostError, MissingTableError } from '../adapters/errors.js';
+
+/** AWS errors that no retry of the same entry can fix: credentials and permissions. */
+const AWS_ACCESS_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+]);
+
+/** Redis/Upstash replies that mean the token is wrong or lacks rights. */
+const UPSTASH_AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b/;
+
+/**
+ * Errors that stop the whole invocation rather than count as an attempt of one entry:
+ * a missing table or a wrong token would otherwise dead-letter every entry it touched after
+ * `MAX_ATTEMPTS` invocations. The offset stays where it is and the invocation fails
+ * loudly, so the Lambda error alarm fires.
+ */
+export const isFatal = (error: unknown): boolean => {
+  if (error instanceof MissingTableError || error instanceof LeaseLostError) return true;
+  if (!(error instanceof Error)) return false;
+  return AWS_ACCESS_ERRORS.has(error.name) || UPSTASH_AUTH_ERROR.test(error.message);
+};
+
+/** The invocation stopped on an error that is not about one entry; `cause` says which. */
+export class InvocationFailedError extends Error {
+  constructor(stage: string, cause: unknown) {
+    super(`${stage}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+    this.name = 'InvocationFailedError';
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * One scheduled invocation (spec 6): take the lease, pull batches after the offset and apply
+ * them until the stream is drained or the time budget runs out, move the offset, release.
+ */
+import { entryAgeMs } from '../domain/entry-id.js';
+import type { RawEntry } from '../domain/job-result.js';
+import type { GameStore, OffsetState, OffsetStore, OutboundMessage, ResultStream, StreamPublisher } from '../ports.js';
+import type { EntryOutcome } from '../start-flow/outcome.js';
+import { errorText } from '../telemetry/log.js';
+import type { Log } from '../telemetry/log.js';
+import { EntryResult } from '../telemetry/metric-names.js';
+import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
+import { processBatch } from './batch-processor.js';
+import type { EntryState } from './batch-processor.js';
+import { InvocationFailedError } from './fatal-errors.js';
+import { advanceOffset } from './offset-progress.js';
+import type { ConsumerSettings } from './settings.js';
+
+export const StoppedBy = {
+  drained: 'drained',
+  timeBudget: 'time_budget',
+  transientError: 'transient_error',
+  leaseHeld: 'lease_held',
+} as const;
+
+export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
+
+/** What the handler returns (spec 6.4). Every entry done is in exactly one of the counts. */
+export interface InvocationSummary {
+  entriesRead: number;
+  applied: number;
+  ignored: number;
+  invalid: number;
+  deadLettered: number;
+  lastEntryId: string;
+  stoppedBy: StoppedBy;
+}
+
+export interface InvocationDeps {
+  readonly offsets: OffsetStore;
+  readonly stream: ResultStream;
+  readonly publisher: StreamPublisher;
+  readonly games: GameStore;
+  readonly process: (entry: RawEntry) => Promise<EntryOutcome>;
+  readonly settings: ConsumerSettings;
+  readonly log: Log;
+  readonly telemetry: ConsumerTelemetry;
+  /** Identifies this invocation as the lease owner (the Lambda request id). */
+  readonly invocationId: string;
+  readonly nowMs: () => number;
+  readonly remainingMs: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Lag is counted up to this many entries; beyond it the figure says "at least". */
+const LAG_COUNT_CAP = 100_000;
+
+const summaryKey = {
+  [EntryResult.applied]: 'applied',
+  [EntryResult.ignored]: 'ignored',
+  [EntryResult.invalid]: 'invalid',
+  [EntryResult.deadLettered]: 'deadLettered',
+} as const;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSummary> => {
+  const { log, settings } = deps;
+  const now = deps.nowMs();
+  // The lease lasts exactly as long as this invocation may live, so a killed invocation's
+  // lease frees itself when its time would have run out anyway.
+  const lease = await deps.offsets.acquireLease(deps.invocationId, now + deps.remainingMs(), now);
+  if (!lease.acquired) {
+    log.info('offset lease held by another invocation; nothing to do', {
+      lease_owner: lease.heldBy.owner,
+      lease_expires_at: new Date(lease.heldBy.expiresAtMs).toISOString(),
+    });
+    return {
+      entriesRead: 0,
+      applied: 0,
+      ignored: 0,
+      invalid: 0,
+      deadLettered: 0,
+      lastEntryId: lease.state.lastEntryId,
+      stoppedBy: StoppedBy.leaseHeld,
+    };
+  }
+
+  let state: OffsetState = lease.state;
+  const summary: InvocationSummary = {
+    entriesRead: 0,
+    applied: 0,
+    ignored: 0,
+    invalid: 0,
+    deadLettered: 0,
+    lastEntryId: state.lastEntryId,
+    stoppedBy: StoppedBy.drained,
+  };
+  log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
+
+  try {
+    for (;;) {
+      if (deps.remainingMs() < settings.timeBudgetMarginMs) {
+        summary.stoppedBy = StoppedBy.timeBudget;
+        break;
+      }
+      const batch = await read(deps, state.lastEntryId);
+      if (batch.length === 0) {
+        summary.stoppedBy = StoppedBy.drained;
+        break;
+      }
+      summary.entriesRead += batch.length;
+
+      const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
+      const published = await publishOutcomes(deps, batch, result.states);
+      const failed = new Map(
+        result.states.flatMap((entryState, index) =>
+          entryState.kind === 'failed' ? [[(batch[index] as RawEntry).id, entryState.attempts] as const] : [],
+        ),
+      );
+      const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && published;
+      state = advanceOffset(state, batch, isDone, failed);
+      await deps.offsets.commit(deps.invocationId, state);
+      summary.lastEntryId = state.lastEntryId;
+      countResults(deps, summary, result.states, isDone);
+
+      if (result.halted === 'fatal') throw new InvocationFailedError('processing stopped', result.fatalError);
+      if (!published || failed.size > 0) {
+        summary.stoppedBy = StoppedBy.transientError;
+        break;
+      }
+      if (result.halted === 'time_budget') {
+        summary.stoppedBy = StoppedBy.timeBudget;
+        break;
+      }
+    }
+  } catch (error) {
+    log.error('invocation failed; offset left at last committed entry', {
+      last_entry_id: state.lastEntryId,
+      err: errorText(error),
+    });
+    await releaseLease(deps);
+    throw error;
+  }
+  await releaseLease(deps);
+  await recordLag(deps, summary, state.lastEntryId);
+
+  log.info('runtime job results invocation finished', { ...summary });
+  return summary;
+};
+
+const releaseLease = async (deps: InvocationDeps): Promise<void> => {
+  await deps.offsets.releaseLease(deps.invocationId).catch((error: unknown) => {
+    deps.log.warn('could not release offset lease; it expires at the invocation deadline', { err: errorText(error) });
+  });
+};
+
+const read = async (deps: InvocationDeps, afterId: string): Promise<RawEntry[]> => {
+  try {
+    return await deps.stream.readAfter(afterId, deps.settings.batchSize);
+  } catch (error) {
+    throw new InvocationFailedError('reading the results stream failed', error);
+  }
+};
+
+/**
+ * Publishes the batch's intents and dead letters in one request, then clears the outboxes
+ * they came from. Returns false if publishing failed: then no entry with a message is done.
+ */
+const publishOutcomes = async (
+  deps: InvocationDeps,
+  batch: readonly RawEntry[],
+  states: readonly EntryState[],
+): Promise<boolean> => {
+  const done = states.flatMap((state) => (state.kind === 'done' ? [state.outcome] : []));
+  const messages: OutboundMessage[] = done.flatMap((entryOutcome) => entryOutcome.messages);
+  if (messages.length === 0) return true;
+  try {
+    await deps.publisher.publish(messages);
+  } catch (error) {
+    deps.telemetry.transientError();
+    deps.log.warn('publishing the batch failed; its entries will be retried', {
+      messages: messages.length,
+      first_entry_id: batch[0]?.id,
+      err: errorText(error),
+    });
+    return false;
+  }
+  for (const { gameId, idempotencyKey } of done.flatMap((entryOutcome) => entryOutcome.intentsToClear)) {
+    // A leftover outbox only matters if this very entry is replayed; then it is re-sent
+    // under the same key, which the notification service deduplicates.
+    await deps.games.clearPendingIntent(gameId, idempotencyKey).catch((error: unknown) => {
+      deps.log.warn('could not clear published intent from the game outbox', {
+        game_id: gameId,
+        idempotency_key: idempotencyKey,
+        err: errorText(error),
+      });
+    });
+  }
+  return true;
+};
+
+const countResults = (
+  deps: InvocationDeps,
+  summary: InvocationSummary,
+  states: readonly EntryState[],
+  isDone: (index: number) => boolean,
+): void => {
+  states.forEach((state, index) => {
+    if (state.kind !== 'done' || !isDone(index)) return;
+    const result = state.outcome.result;
+    summary[summaryKey[result]] += 1;
+    deps.telemetry.entry(result);
+    const deadLetters = state.outcome.messages.filter(
+      (message) => message.stream === deps.settings.deadLetterStream,
+    ).length;
+    for (let i = 0; i < deadLetters; i += 1) deps.telemetry.deadLetter();
+  });
+};
+
+/** Consumer lag at the end of the invocation: age of the oldest entry not done, and count. */
+const recordLag = async (deps: InvocationDeps, summary: InvocationSummary, lastEntryId: string): Promise<void> => {
+  if (summary.stoppedBy === StoppedBy.drained) {
+    deps.telemetry.lag(0, 0);
+    return;
+  }
+  try {
+    const backlog = await deps.stream.backlogAfter(lastEntryId, LAG_COUNT_CAP);
+    const ageMs = backlog.oldestId === undefined ? 0 : entryAgeMs(backlog.oldestId, deps.nowMs());
+    deps.telemetry.lag(ageMs, backlog.count);
+  } catch (error) {
+    deps.log.warn('could not measure consumer lag', { err: errorText(error) });
+  }
+};

@@ -1,0 +1,83 @@
+/**
+ * The Lambda handler, as a factory over an environment: `handler.ts` gives it `process.env`;
+ * the local runner and the integration tests give it theirs and get the same wiring.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import type { Env } from './config.js';
+import { buildRuntime } from './runtime.js';
+import type { Runtime } from './runtime.js';
+import { runInvocation } from './consumer/run-invocation.js';
+import type { InvocationSummary } from './consumer/run-invocation.js';
+import { isFatal } from './consumer/fatal-errors.js';
+import { StartFlow } from './start-flow/start-flow.js';
+import { errorText } from './telemetry/log.js';
+import { MetricsRecorder } from './telemetry/metrics-recorder.js';
+
+export type Handler = (event: unknown, context: Context) => Promise<InvocationSummary>;
+
+export interface HandlerOptions {
+  /** Clock override for tests; defaults to `Date.now`. */
+  readonly nowMs?: () => number;
+  /** Receives the metrics recorded by each invocation before they are flushed. */
+  readonly onMetrics?: (snapshot: Record<string, number>) => void;
+}
+
+export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
+  const nowMs = options.nowMs ?? Date.now;
+  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'lobby';
+  const logger = new Logger({ serviceName, logLevel: (env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase() as 'INFO' });
+  const metrics = new Metrics({ serviceName, namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Galaxy/Lobby' });
+  const recorder = new MetricsRecorder();
+  let runtime: Promise<Runtime> | undefined;
+
+  const cachedRuntime = (): Promise<Runtime> => {
+    runtime ??= buildRuntime(env).then(
+      (built) => {
+        logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
+        return built;
+      },
+      (error: unknown) => {
+        // Not cached: a Secrets Manager blip must not poison every later invocation.
+        runtime = undefined;
+        logger.error('cold start failed', { err: errorText(error) });
+        throw error;
+      },
+    );
+    return runtime;
+  };
+
+  return async (_event, context) => {
+    logger.addContext(context);
+    const { config, ...ports } = await cachedRuntime();
+    const startFlow = new StartFlow({
+      games: ports.games,
+      gameMaster: ports.gameMaster,
+      publisher: ports.publisher,
+      streams: config.streams,
+      log: logger,
+      telemetry: recorder,
+      nowMs,
+    });
+    try {
+      return await runInvocation({
+        ...ports,
+        process: (entry) => startFlow.process(entry),
+        settings: { ...config.consumer, deadLetterStream: config.streams.deadLetters },
+        log: logger,
+        telemetry: recorder,
+        invocationId: context.awsRequestId,
+        nowMs,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      });
+    } catch (error) {
+      // A rotated token or a fixed table name should be picked up without a redeploy.
+      if (isFatal(error instanceof Error && error.cause !== undefined ? error.cause : error)) runtime = undefined;
+      throw error;
+    } finally {
+      options.onMetrics?.(recorder.snapshot());
+      recorder.flush(metrics);
+    }
+  };
+};

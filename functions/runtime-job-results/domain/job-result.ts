@@ -1,0 +1,132 @@
+/**
+ * Decoding and validation of one `runtime:job_results` entry (spec 2.1, 2.2). Pure: the
+ * caller decides what to log and where invalid entries go.
+ */
+
+export const Outcome = {
+  success: 'success',
+  failure: 'failure',
+} as const;
+
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+/** Limits the project adds on top of the seed's "non-blank" rules. */
+export const limits = {
+  containerIdChars: 256,
+  engineEndpointChars: 2048,
+  /** Longest `error_code` / `error_message` carried into a log line, in bytes. */
+  errorTextBytes: 1024,
+} as const;
+
+const GAME_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** One stream entry as read: its id and its field/value pairs, in stream order. */
+export interface RawEntry {
+  readonly id: string;
+  readonly fields: readonly (readonly [string, string])[];
+}
+
+export interface FailureResult {
+  readonly outcome: typeof Outcome.failure;
+  readonly gameId: string;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+export interface SuccessResult {
+  readonly outcome: typeof Outcome.success;
+  readonly gameId: string;
+  readonly containerId: string;
+  readonly engineEndpoint: string;
+}
+
+export type JobResult = FailureResult | SuccessResult;
+
+/** Why an entry is invalid: `rule` is stable (it names the broken rule in dead letters). */
+export interface Invalid {
+  readonly rule: string;
+  readonly detail: string;
+}
+
+export type Decoded =
+  | { readonly ok: true; readonly result: JobResult }
+  | { readonly ok: false; readonly invalid: Invalid; readonly gameId?: string };
+
+/**
+ * Field lookup where a repeated field's last value wins (spec 2.1). A Map, not an object,
+ * so keys such as `__proto__` or `constructor` are plain data.
+ */
+export const fieldMap = (entry: RawEntry): ReadonlyMap<string, string> => new Map(entry.fields);
+
+const isBlank = (value: string | undefined): boolean => (value ?? '').trim() === '';
+
+const invalid = (rule: string, detail: string, gameId?: string): Decoded => ({
+  ok: false,
+  invalid: { rule, detail },
+  ...(gameId === undefined ? {} : { gameId }),
+});
+
+const isHttpUrl = (value: string): boolean => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+};
+
+/** Decodes and validates an entry; never throws. */
+export const decodeJobResult = (entry: RawEntry): Decoded => {
+  const fields = fieldMap(entry);
+  const gameId = fields.get('game_id');
+  if (isBlank(gameId)) return invalid('missing_game_id', 'missing game_id');
+  if (!GAME_ID.test(gameId ?? '')) return invalid('invalid_game_id', 'invalid game_id');
+  const id = gameId as string;
+
+  const outcome = fields.get('outcome');
+  if (outcome === Outcome.failure) {
+    return {
+      ok: true,
+      result: {
+        outcome,
+        gameId: id,
+        errorCode: fields.get('error_code') ?? '',
+        errorMessage: fields.get('error_message') ?? '',
+      },
+    };
+  }
+  if (outcome !== Outcome.success) {
+    return invalid('unsupported_outcome', `unsupported outcome ${JSON.stringify(truncateText(outcome ?? '', 64))}`, id);
+  }
+
+  const containerId = fields.get('container_id') ?? '';
+  const engineEndpoint = fields.get('engine_endpoint') ?? '';
+  if (isBlank(containerId)) return invalid('missing_container_id', 'success event missing container_id', id);
+  if (isBlank(engineEndpoint)) return invalid('missing_engine_endpoint', 'success event missing engine_endpoint', id);
+  if (containerId.length > limits.containerIdChars) {
+    return invalid('container_id_too_long', `container_id longer than ${limits.containerIdChars} characters`, id);
+  }
+  if (engineEndpoint.length > limits.engineEndpointChars) {
+    return invalid('engine_endpoint_too_long', `engine_endpoint longer than ${limits.engineEndpointChars} characters`, id);
+  }
+  if (!isHttpUrl(engineEndpoint)) {
+    return invalid('invalid_engine_endpoint', 'engine_endpoint is not an absolute http(s) URL', id);
+  }
+  return { ok: true, result: { outcome, gameId: id, containerId, engineEndpoint } };
+};
+
+/**
+ * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character, marking the cut.
+ * Used for every upstream text that reaches a log line.
+ */
+export const truncateText = (text: string, maxBytes: number = limits.errorTextBytes): string => {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const marker = '…[truncated]';
+  const budget = Math.max(0, maxBytes - Buffer.byteLength(marker, 'utf8'));
+  let cut = '';
+  let used = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (used + size > budget) break;
+    cut += char;
+    used += size;
+  }
+  return cut + marker;
+};

@@ -1,0 +1,99 @@
+/**
+ * The interfaces between the start-flow logic and the systems around it. Each has one
+ * adapter in `adapters/`; unit tests use in-memory fakes of them.
+ */
+import type { Game, PendingIntent, RuntimeBinding } from './domain/game.js';
+import type { Transition } from './domain/transitions.js';
+import type { RawEntry } from './domain/job-result.js';
+
+export interface UpdateStatusInput {
+  readonly gameId: string;
+  readonly transition: Transition;
+  /** ISO-8601 UTC, written as `statusChangedAt` and `updatedAt`. */
+  readonly at: string;
+  /** The stream entry that caused the change, kept in `lastTransition` for operators. */
+  readonly sourceEntryId?: string;
+  /** Written in the same conditional update (the outbox of spec 5.5). */
+  readonly pendingIntent?: PendingIntent;
+}
+
+/** Games table. Decisions are thrown as `ConflictError`, `NotFoundError`, `InvalidTransitionError`. */
+export interface GameStore {
+  /** Throws `NotFoundError` when the game does not exist. */
+  get(gameId: string): Promise<Game>;
+  /** Compare-and-set on `status`. */
+  updateStatus(input: UpdateStatusInput): Promise<void>;
+  /** Writes the binding only while the game is `starting`; Conflict/NotFound otherwise. */
+  saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void>;
+  /** Removes the outbox entry if it is still the one with this key; a no-op otherwise. */
+  clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void>;
+}
+
+/** Retry bookkeeping for an entry that failed transiently, kept with the offset. */
+export interface EntryAttempts {
+  readonly attempts: number;
+  readonly lastError: string;
+}
+
+/** The consumer's position, as read when the lease was taken. */
+export interface OffsetState {
+  readonly lastEntryId: string;
+  /** Attempts of entries above `lastEntryId` that failed transiently, by entry id. */
+  readonly attempts: Readonly<Record<string, EntryAttempts>>;
+}
+
+export interface Lease {
+  readonly owner: string;
+  /** Epoch ms; the lease is free after this. */
+  readonly expiresAtMs: number;
+}
+
+export type LeaseResult =
+  | { readonly acquired: true; readonly state: OffsetState }
+  | { readonly acquired: false; readonly heldBy: Lease; readonly state: OffsetState };
+
+/** Offsets table: one item per consumer, holding the offset, the lease and retry counts. */
+export interface OffsetStore {
+  acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult>;
+  /** Fenced by the lease: throws `LeaseLostError` when `owner` no longer holds it. */
+  commit(owner: string, state: OffsetState): Promise<void>;
+  /** Releases the lease if `owner` still holds it. */
+  releaseLease(owner: string): Promise<void>;
+}
+
+/** The results stream. */
+export interface ResultStream {
+  /** Up to `count` entries with ids strictly after `afterId`, in stream order. */
+  readAfter(afterId: string, count: number): Promise<RawEntry[]>;
+  /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */
+  backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }>;
+}
+
+/**
+ * One message for an output stream (spec 4). Fields are pairs, not an object, so names such
+ * as `__proto__` copied from a bad entry into a dead letter stay plain data.
+ */
+export interface OutboundMessage {
+  readonly stream: string;
+  readonly fields: readonly (readonly [string, string])[];
+}
+
+/** Publishes to output streams. A batch goes out in one round trip where the transport allows. */
+export interface StreamPublisher {
+  publish(messages: readonly OutboundMessage[]): Promise<void>;
+}
+
+export interface RegisterGameRequest {
+  readonly gameId: string;
+  readonly containerId: string;
+  readonly engineEndpoint: string;
+  readonly targetEngineVersion: string;
+  readonly turnSchedule: string;
+  /** Sent as `Idempotency-Key` so Game Master can deduplicate a replayed registration. */
+  readonly idempotencyKey: string;
+}
+
+export interface GameMaster {
+  /** Resolves on any 2xx; throws `GameMasterUnavailableError` otherwise. */
+  registerRuntime(request: RegisterGameRequest): Promise<void>;
+}

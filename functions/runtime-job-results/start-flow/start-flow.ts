@@ -1,0 +1,290 @@
+/**
+ * The start flow for one result entry (spec 5): the seed's `HandleMessage`, with dead
+ * letters, the intent outbox and transient errors left to the caller to retry.
+ *
+ * Decisions (invalid entry, game moved on, game not found) are returned as an
+ * {@link EntryOutcome}. Anything else is thrown: the consumer retries the entry and keeps the
+ * offset before it (spec 5.6).
+ */
+import { GameStatus, TransitionTrigger } from '../domain/game.js';
+import type { Game } from '../domain/game.js';
+import { isMovedOn, NotFoundError } from '../domain/errors.js';
+import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
+import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
+import type { Transition } from '../domain/transitions.js';
+import type { GameMaster, GameStore, StreamPublisher } from '../ports.js';
+import { errorText } from '../telemetry/log.js';
+import type { Log, LogAttributes } from '../telemetry/log.js';
+import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
+import type { StartFlowTelemetry } from '../telemetry/metrics-recorder.js';
+import {
+  deadLetterMessage,
+  intentMessage,
+  pausedAfterStartIntent,
+  stopJobMessage,
+} from './messages.js';
+import { outcome } from './outcome.js';
+import type { EntryOutcome } from './outcome.js';
+
+export interface StartFlowStreams {
+  readonly stopJobs: string;
+  readonly notificationIntents: string;
+  readonly deadLetters: string;
+}
+
+export interface StartFlowDeps {
+  readonly games: GameStore;
+  readonly gameMaster: GameMaster;
+  /** Used directly only for stop jobs, which must be out before the status changes. */
+  readonly publisher: StreamPublisher;
+  readonly streams: StartFlowStreams;
+  readonly log: Log;
+  readonly telemetry: StartFlowTelemetry;
+  readonly nowMs: () => number;
+}
+
+const fromStarting = (to: Transition['to']): Transition => ({
+  from: GameStatus.starting,
+  to,
+  trigger: TransitionTrigger.runtimeEvent,
+});
+
+const toRunning = fromStarting(GameStatus.running);
+const toPaused = fromStarting(GameStatus.paused);
+const toStartFailed = fromStarting(GameStatus.startFailed);
+
+/** The seed's `game_not_found`-style reasons, stable for dead-letter consumers. */
+export const DeadLetterReason = {
+  gameNotFound: 'game_not_found',
+  retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
+} as const;
+
+export class StartFlow {
+  readonly #deps: StartFlowDeps;
+
+  constructor(deps: StartFlowDeps) {
+    this.#deps = deps;
+  }
+
+  /** Applies one entry; throws only for errors that are worth retrying. */
+  async process(entry: RawEntry): Promise<EntryOutcome> {
+    const decoded = decodeJobResult(entry);
+    if (!decoded.ok) {
+      const { rule, detail } = decoded.invalid;
+      // The seed's two messages: a decode error, or a success event that fails validation.
+      const message = rule.startsWith('missing_game') || rule.startsWith('invalid_game') || rule === 'unsupported_outcome'
+        ? 'decode runtime job result'
+        : 'invalid runtime job success event';
+      this.#deps.log.warn(message, {
+        stream_entry_id: entry.id,
+        game_id: decoded.gameId ?? null,
+        err: detail,
+        dead_letter_reason: rule,
+      });
+      return this.#deadLetter(EntryResult.invalid, entry, rule);
+    }
+    const { result } = decoded;
+    return result.outcome === Outcome.failure
+      ? this.#handleFailure(entry, result)
+      : this.#handleSuccess(entry, result);
+  }
+
+  async #handleFailure(entry: RawEntry, result: FailureResult): Promise<EntryOutcome> {
+    const attrs = this.#attrs(entry, result.gameId);
+    try {
+      await this.#changeStatus(entry, result.gameId, toStartFailed);
+    } catch (error) {
+      if (isMovedOn(error)) {
+        this.#deps.log.info('ignored runtime failure for game not in starting', {
+          ...attrs,
+          ...currentStatus(error),
+        });
+        return outcome(EntryResult.ignored);
+      }
+      if (error instanceof NotFoundError) {
+        this.#deps.log.warn('transition game to start_failed', { ...attrs, err: error.message });
+        return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
+      }
+      throw error;
+    }
+    this.#deps.log.info('game start failed', {
+      ...attrs,
+      ...transitionAttrs(toStartFailed),
+      error_code: truncateText(result.errorCode),
+      error_message: truncateText(result.errorMessage),
+    });
+    this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
+    return outcome(EntryResult.applied);
+  }
+
+  async #handleSuccess(entry: RawEntry, result: SuccessResult): Promise<EntryOutcome> {
+    const attrs = this.#attrs(entry, result.gameId);
+    let game: Game;
+    try {
+      game = await this.#deps.games.get(result.gameId);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      this.#deps.log.warn('load game for runtime success', { ...attrs, err: error.message });
+      return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
+    }
+
+    if (game.status !== GameStatus.starting) {
+      // The one exception to "do nothing": this entry paused the game, then the invocation
+      // died before the intent went out. Publish it now, under the same key (spec 5.5).
+      const pending = game.pendingIntent;
+      if (pending !== undefined && pending.sourceEntryId === entry.id) {
+        this.#deps.log.info('publishing runtime paused intent left unpublished', {
+          ...attrs,
+          current_status: game.status,
+          idempotency_key: pending.idempotencyKey,
+        });
+        return outcome(
+          EntryResult.applied,
+          [intentMessage(this.#deps.streams.notificationIntents, pending)],
+          [{ gameId: game.gameId, idempotencyKey: pending.idempotencyKey }],
+        );
+      }
+      this.#deps.log.info('ignored runtime success for game not in starting', {
+        ...attrs,
+        current_status: game.status,
+      });
+      return outcome(EntryResult.ignored);
+    }
+
+    const at = this.#nowIso();
+    try {
+      await this.#deps.games.saveRuntimeBinding(
+        game.gameId,
+        {
+          containerId: result.containerId,
+          engineEndpoint: result.engineEndpoint,
+          runtimeJobId: entry.id,
+          boundAt: at,
+        },
+        at,
+      );
+    } catch (error) {
+      // The game moved on (or vanished) between the read and the write: nobody will use
+      // this container. Throttling and network errors are retried instead (see README).
+      if (isMovedOn(error) || error instanceof NotFoundError) return this.#handleOrphan(entry, game, error);
+      throw error;
+    }
+
+    try {
+      await this.#deps.gameMaster.registerRuntime({
+        gameId: game.gameId,
+        containerId: result.containerId,
+        engineEndpoint: result.engineEndpoint,
+        targetEngineVersion: game.targetEngineVersion,
+        turnSchedule: game.turnSchedule,
+        idempotencyKey: entry.id,
+      });
+    } catch (error) {
+      return this.#handleGameMasterUnavailable(entry, game, error);
+    }
+
+    try {
+      await this.#changeStatus(entry, game.gameId, toRunning);
+    } catch (error) {
+      return this.#decided(error, entry, game.gameId, 'ignored running transition for game not in starting', 'transition game to running');
+    }
+    this.#deps.telemetry.outcome(StartFlowOutcome.running);
+    this.#deps.log.info('game running after runtime registration', { ...attrs, ...transitionAttrs(toRunning) });
+    return outcome(EntryResult.applied);
+  }
+
+  /** Orphan container path (seed `handleOrphan`): stop job first, then `start_failed`. */
+  async #handleOrphan(entry: RawEntry, game: Game, cause: Error): Promise<EntryOutcome> {
+    const attrs = this.#attrs(entry, game.gameId);
+    this.#deps.log.warn('persist runtime binding failed; orphan container path', { ...attrs, err: errorText(cause) });
+    // Not deferred to the batch: it must be out before the status changes, and if it cannot
+    // be published the status must not change either (the throw makes the entry retry).
+    await this.#deps.publisher.publish([
+      stopJobMessage(this.#deps.streams.stopJobs, game.gameId, entry.id, this.#deps.nowMs()),
+    ]);
+    try {
+      await this.#changeStatus(entry, game.gameId, toStartFailed);
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        this.#deps.log.warn('transition orphan game to start_failed', { ...attrs, err: error.message });
+        return outcome(EntryResult.applied);
+      }
+      if (!isMovedOn(error)) throw error;
+    }
+    // Counted even when the game had already moved on: the start flow did end in failure,
+    // and the seed counts it the same way.
+    this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
+    return outcome(EntryResult.applied);
+  }
+
+  /** Paused-after-start path (seed `handleGMUnavailable`), with the intent in an outbox. */
+  async #handleGameMasterUnavailable(entry: RawEntry, game: Game, cause: unknown): Promise<EntryOutcome> {
+    const attrs = this.#attrs(entry, game.gameId);
+    this.#deps.log.warn('gm registration failed; pause-after-start path', { ...attrs, err: errorText(cause) });
+    const intent = pausedAfterStartIntent(entry.id, game, this.#deps.nowMs());
+    try {
+      await this.#changeStatus(entry, game.gameId, toPaused, intent);
+    } catch (error) {
+      return this.#decided(error, entry, game.gameId, 'ignored paused transition for game not in starting', 'transition game to paused');
+    }
+    this.#deps.telemetry.outcome(StartFlowOutcome.paused);
+    return outcome(
+      EntryResult.applied,
+      [intentMessage(this.#deps.streams.notificationIntents, intent)],
+      [{ gameId: game.gameId, idempotencyKey: intent.idempotencyKey }],
+    );
+  }
+
+  /** A status write that lost: moved on → ignored; vanished → dead letter; else retry. */
+  #decided(error: unknown, entry: RawEntry, gameId: string, ignoredMessage: string, failedMessage: string): EntryOutcome {
+    const attrs = this.#attrs(entry, gameId);
+    if (isMovedOn(error)) {
+      this.#deps.log.info(ignoredMessage, { ...attrs, ...currentStatus(error) });
+      return outcome(EntryResult.ignored);
+    }
+    if (error instanceof NotFoundError) {
+      this.#deps.log.warn(failedMessage, { ...attrs, err: error.message });
+      return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
+    }
+    throw error;
+  }
+
+  async #changeStatus(
+    entry: RawEntry,
+    gameId: string,
+    transition: Transition,
+    pendingIntent?: ReturnType<typeof pausedAfterStartIntent>,
+  ): Promise<void> {
+    await this.#deps.games.updateStatus({
+      gameId,
+      transition,
+      at: this.#nowIso(),
+      sourceEntryId: entry.id,
+      ...(pendingIntent === undefined ? {} : { pendingIntent }),
+    });
+    this.#deps.telemetry.transition(transition);
+  }
+
+  #deadLetter(result: EntryResult, entry: RawEntry, reason: string): EntryOutcome {
+    return outcome(result, [deadLetterMessage(this.#deps.streams.deadLetters, entry, reason, 1, this.#deps.nowMs())]);
+  }
+
+  #attrs(entry: RawEntry, gameId: string): LogAttributes {
+    return { stream_entry_id: entry.id, game_id: gameId };
+  }
+
+  #nowIso(): string {
+    return new Date(this.#deps.nowMs()).toISOString();
+  }
+}
+
+const transitionAttrs = (transition: Transition): LogAttributes => ({
+  from_status: transition.from,
+  to_status: transition.to,
+  trigger: transition.trigger,
+});
+
+const currentStatus = (error: unknown): LogAttributes =>
+  error !== null && typeof error === 'object' && 'actualStatus' in error && typeof error.actualStatus === 'string'
+    ? { current_status: error.actualStatus }
+    : {};

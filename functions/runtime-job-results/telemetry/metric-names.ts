@@ -1,0 +1,29 @@
+/** Metric names and dimensions (spec 7); the CDK dashboard and alarms use the same ones. */
+export const MetricName = {
+  startFlowOutcomes: 'lobby.start_flow.outcomes',
+  gameTransitions: 'lobby.game.transitions',
+  entries: 'lobby.start_flow.entries',
+  deadLetters: 'lobby.start_flow.dead_letters',
+  transientErrors: 'lobby.start_flow.transient_errors',
+  consumerLagAge: 'lobby.start_flow.consumer_lag_age',
+  consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
+} as const;
+
+/** The outcome of one start flow (seed `RecordStartFlowOutcome`). */
+export const StartFlowOutcome = {
+  running: 'running',
+  paused: 'paused',
+  startFailed: 'start_failed',
+} as const;
+
+export type StartFlowOutcome = (typeof StartFlowOutcome)[keyof typeof StartFlowOutcome];
+
+/** What became of one stream entry; every entry done lands in exactly one of these. */
+export const EntryResult = {
+  applied: 'applied',
+  ignored: 'ignored',
+  invalid: 'invalid',
+  deadLettered: 'dead_lettered',
+} as const;
+
+export type EntryResult = (typeof EntryResult)[keyof typeof EntryResult];

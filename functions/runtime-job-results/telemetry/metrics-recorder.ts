@@ -1,0 +1,97 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Transition } from '../domain/transitions.js';
+import { MetricName } from './metric-names.js';
+import type { EntryResult, StartFlowOutcome } from './metric-names.js';
+
+/** What the start flow reports; the seed's two counters. */
+export interface StartFlowTelemetry {
+  transition(transition: Transition): void;
+  outcome(outcome: StartFlowOutcome): void;
+}
+
+/** What the consumer loop reports on top. */
+export interface ConsumerTelemetry extends StartFlowTelemetry {
+  entry(result: EntryResult): void;
+  deadLetter(): void;
+  transientError(): void;
+  lag(ageMs: number, entries: number): void;
+}
+
+type Dimensions = Readonly<Record<string, string>>;
+
+interface Counter {
+  readonly name: string;
+  readonly dimensions: Dimensions;
+  value: number;
+}
+
+/**
+ * Counts in memory during an invocation and writes one EMF record per metric and
+ * dimension set at the end. The seed emitted a counter per entry; with batches of a
+ * hundred entries that would be hundreds of log lines an invocation for the same sums.
+ */
+export class MetricsRecorder implements ConsumerTelemetry {
+  readonly #counters = new Map<string, Counter>();
+  #lag: { ageMs: number; entries: number } | undefined;
+
+  transition(transition: Transition): void {
+    this.#count(MetricName.gameTransitions, {
+      from_status: transition.from,
+      to_status: transition.to,
+      trigger: transition.trigger,
+    });
+  }
+
+  outcome(outcome: StartFlowOutcome): void {
+    this.#count(MetricName.startFlowOutcomes, { outcome });
+  }
+
+  entry(result: EntryResult): void {
+    this.#count(MetricName.entries, { result });
+  }
+
+  deadLetter(): void {
+    this.#count(MetricName.deadLetters, {});
+  }
+
+  transientError(): void {
+    this.#count(MetricName.transientErrors, {});
+  }
+
+  lag(ageMs: number, entries: number): void {
+    this.#lag = { ageMs, entries };
+  }
+
+  /** The counts so far, keyed `name|dim=value,…`; for tests and the local report. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(
+      [...this.#counters.entries()].map(([key, counter]) => [key, counter.value]),
+    );
+  }
+
+  /** Writes everything recorded and starts over. */
+  flush(metrics: Metrics): void {
+    for (const counter of this.#counters.values()) {
+      const single = metrics.singleMetric();
+      for (const [name, value] of Object.entries(counter.dimensions)) single.addDimension(name, value);
+      single.addMetric(counter.name, MetricUnit.Count, counter.value);
+    }
+    if (this.#lag !== undefined) {
+      metrics.addMetric(MetricName.consumerLagAge, MetricUnit.Milliseconds, this.#lag.ageMs);
+      metrics.addMetric(MetricName.consumerLagEntries, MetricUnit.Count, this.#lag.entries);
+      metrics.publishStoredMetrics();
+    }
+    this.#counters.clear();
+    this.#lag = undefined;
+  }
+
+  #count(name: string, dimensions: Dimensions): void {
+    const key = `${name}|${Object.entries(dimensions)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`;
+    const counter = this.#counters.get(key);
+    if (counter) counter.value += 1;
+    else this.#counters.set(key, { name, dimensions, value: 1 });
+  }
+}
