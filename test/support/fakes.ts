@@ -1,0 +1,227 @@
+/**
+ * In-memory fakes of the ports, for unit tests of the start-flow decisions and the
+ * consumer loop. Each behaviour they pin is also covered against the real systems in
+ * `test/integration/`.
+ */
+import { ConflictError, NotFoundError } from '../../functions/runtime-job-results/domain/errors.js';
+import type { Game, PendingIntent, RuntimeBinding } from '../../functions/runtime-job-results/domain/game.js';
+import { assertTransitionAllowed } from '../../functions/runtime-job-results/domain/transitions.js';
+import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
+import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
+import type {
+  GameMaster,
+  GameStore,
+  LeaseResult,
+  OffsetState,
+  OffsetStore,
+  OutboundMessage,
+  RegisterGameRequest,
+  ResultStream,
+  StreamPublisher,
+  UpdateStatusInput,
+} from '../../functions/runtime-job-results/ports.js';
+import { LeaseLostError } from '../../functions/runtime-job-results/adapters/errors.js';
+import type { Log, LogAttributes } from '../../functions/runtime-job-results/telemetry/log.js';
+import type { ConsumerTelemetry } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
+import type { Transition } from '../../functions/runtime-job-results/domain/transitions.js';
+import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
+
+export interface StoredGame extends Game {
+  runtimeBinding?: RuntimeBinding;
+  pendingIntent?: PendingIntent;
+}
+
+/** Fails the next calls of one method with `error`, `times` times. */
+type Faults = Partial<Record<keyof GameStore, { error: Error; times: number }>>;
+
+export class FakeGameStore implements GameStore {
+  readonly games = new Map<string, StoredGame>();
+  readonly faults: Faults = {};
+  readonly writes: string[] = [];
+  /** Runs before a binding write: lets a test move the game on in between (a race). */
+  beforeBinding: ((gameId: string) => void) | undefined;
+
+  put(game: Partial<StoredGame> & { gameId: string; status: string }): void {
+    this.games.set(game.gameId, {
+      gameName: `Game ${game.gameId}`,
+      targetEngineVersion: '1.4.2',
+      turnSchedule: '0 */6 * * *',
+      ...game,
+    });
+  }
+
+  status(gameId: string): string | undefined {
+    return this.games.get(gameId)?.status;
+  }
+
+  #fault(method: keyof GameStore): void {
+    const fault = this.faults[method];
+    if (fault && fault.times > 0) {
+      fault.times -= 1;
+      throw fault.error;
+    }
+  }
+
+  async get(gameId: string): Promise<Game> {
+    this.#fault('get');
+    const game = this.games.get(gameId);
+    if (!game) throw new NotFoundError(gameId);
+    return { ...game };
+  }
+
+  async updateStatus(input: UpdateStatusInput): Promise<void> {
+    this.#fault('updateStatus');
+    assertTransitionAllowed(input.transition);
+    const game = this.#expect(input.gameId, input.transition.from);
+    this.games.set(input.gameId, {
+      ...game,
+      status: input.transition.to,
+      ...(input.pendingIntent ? { pendingIntent: input.pendingIntent } : {}),
+    });
+    this.writes.push(`${input.gameId}:${input.transition.from}->${input.transition.to}`);
+  }
+
+  async saveRuntimeBinding(gameId: string, binding: RuntimeBinding): Promise<void> {
+    this.#fault('saveRuntimeBinding');
+    this.beforeBinding?.(gameId);
+    const game = this.#expect(gameId, 'starting');
+    this.games.set(gameId, { ...game, runtimeBinding: binding });
+    this.writes.push(`${gameId}:binding`);
+  }
+
+  async clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void> {
+    this.#fault('clearPendingIntent');
+    const game = this.games.get(gameId);
+    if (game?.pendingIntent?.idempotencyKey === idempotencyKey) {
+      const { pendingIntent: _cleared, ...rest } = game;
+      this.games.set(gameId, rest);
+    }
+  }
+
+  #expect(gameId: string, status: string): StoredGame {
+    const game = this.games.get(gameId);
+    if (!game) throw new NotFoundError(gameId);
+    if (game.status !== status) throw new ConflictError(gameId, status, game.status);
+    return game;
+  }
+}
+
+export class FakeGameMaster implements GameMaster {
+  readonly calls: RegisterGameRequest[] = [];
+  readonly failing = new Set<string>();
+
+  async registerRuntime(request: RegisterGameRequest): Promise<void> {
+    this.calls.push(request);
+    if (this.failing.has(request.gameId)) throw new Error('Game Master unavailable: HTTP 503');
+  }
+}
+
+export class FakePublisher implements StreamPublisher {
+  readonly published: OutboundMessage[] = [];
+  failNext = 0;
+
+  async publish(messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('publish failed');
+    }
+    this.published.push(...messages);
+  }
+
+  on(stream: string): Record<string, string>[] {
+    return this.published.filter((m) => m.stream === stream).map((m) => Object.fromEntries(m.fields));
+  }
+}
+
+export class FakeResultStream implements ResultStream {
+  readonly entries: RawEntry[] = [];
+  reads = 0;
+
+  add(id: string, fields: Record<string, string>): void {
+    this.entries.push({ id, fields: Object.entries(fields) });
+  }
+
+  async readAfter(afterId: string, count: number): Promise<RawEntry[]> {
+    this.reads += 1;
+    return this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count);
+  }
+
+  async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {
+    const after = this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0);
+    return { count: Math.min(after.length, cap), oldestId: after[0]?.id };
+  }
+}
+
+export class FakeOffsetStore implements OffsetStore {
+  state: OffsetState = { lastEntryId: '0-0', attempts: {} };
+  lease: { owner: string; expiresAtMs: number } | undefined;
+  readonly commits: OffsetState[] = [];
+
+  async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
+    if (this.lease && this.lease.expiresAtMs >= nowMs) return { acquired: false, heldBy: this.lease, state: this.state };
+    this.lease = { owner, expiresAtMs };
+    return { acquired: true, state: this.state };
+  }
+
+  async commit(owner: string, state: OffsetState): Promise<void> {
+    if (this.lease?.owner !== owner) throw new LeaseLostError(owner);
+    this.state = state;
+    this.commits.push(state);
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    if (this.lease?.owner === owner) this.lease = undefined;
+  }
+}
+
+export interface LogLine extends LogAttributes {
+  level: string;
+  message: string;
+}
+
+export class RecordingLog implements Log {
+  readonly lines: LogLine[] = [];
+  debug(message: string, attributes: LogAttributes): void {
+    this.lines.push({ level: 'DEBUG', message, ...attributes });
+  }
+  info(message: string, attributes: LogAttributes): void {
+    this.lines.push({ level: 'INFO', message, ...attributes });
+  }
+  warn(message: string, attributes: LogAttributes): void {
+    this.lines.push({ level: 'WARN', message, ...attributes });
+  }
+  error(message: string, attributes: LogAttributes): void {
+    this.lines.push({ level: 'ERROR', message, ...attributes });
+  }
+  messages(): string[] {
+    return this.lines.map((line) => line.message);
+  }
+}
+
+export class RecordingTelemetry implements ConsumerTelemetry {
+  readonly transitions: string[] = [];
+  readonly outcomes: StartFlowOutcome[] = [];
+  readonly entries: EntryResult[] = [];
+  deadLetters = 0;
+  transientErrors = 0;
+  lastLag: { ageMs: number; entries: number } | undefined;
+
+  transition(t: Transition): void {
+    this.transitions.push(`${t.from}->${t.to}`);
+  }
+  outcome(o: StartFlowOutcome): void {
+    this.outcomes.push(o);
+  }
+  entry(r: EntryResult): void {
+    this.entries.push(r);
+  }
+  deadLetter(): void {
+    this.deadLetters += 1;
+  }
+  transientError(): void {
+    this.transientErrors += 1;
+  }
+  lag(ageMs: number, entries: number): void {
+    this.lastLag = { ageMs, entries };
+  }
+}
