@@ -1,0 +1,217 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runInvocation } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { InvocationDeps } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
+import { MissingTableError } from '../../functions/runtime-job-results/adapters/errors.js';
+import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
+import {
+  FakeGameMaster,
+  FakeGameStore,
+  FakeOffsetStore,
+  FakePublisher,
+  FakeResultStream,
+  RecordingLog,
+  RecordingTelemetry,
+} from '../support/fakes.js';
+
+const settings: ConsumerSettings = {
+  batchSize: 100,
+  maxConcurrency: 4,
+  maxAttempts: 5,
+  timeBudgetMarginMs: 1_000,
+  attemptsPerInvocation: 2,
+  retryBackoffMs: 0,
+  deadLetterStream: 'dead',
+};
+
+let games: FakeGameStore;
+let gameMaster: FakeGameMaster;
+let publisher: FakePublisher;
+let stream: FakeResultStream;
+let offsets: FakeOffsetStore;
+let log: RecordingLog;
+let telemetry: RecordingTelemetry;
+let remaining: number;
+let invocation = 0;
+
+const deps = (overrides: Partial<InvocationDeps> = {}): InvocationDeps => {
+  const flow = new StartFlow({
+    games,
+    gameMaster,
+    publisher,
+    streams: { stopJobs: 'stop', notificationIntents: 'intents', deadLetters: 'dead' },
+    log,
+    telemetry,
+    nowMs: () => 10_000,
+  });
+  invocation += 1;
+  return {
+    offsets,
+    stream,
+    publisher,
+    games,
+    process: (entry) => flow.process(entry),
+    settings,
+    log,
+    telemetry,
+    invocationId: `inv-${invocation}`,
+    nowMs: () => 10_000,
+    remainingMs: () => remaining,
+    sleep: async () => undefined,
+    ...overrides,
+  };
+};
+
+const addFailure = (id: string, gameId: string) => stream.add(id, { game_id: gameId, outcome: 'failure' });
+const addSuccess = (id: string, gameId: string) =>
+  stream.add(id, { game_id: gameId, outcome: 'success', container_id: 'c', engine_endpoint: 'http://e' });
+
+beforeEach(() => {
+  games = new FakeGameStore();
+  gameMaster = new FakeGameMaster();
+  publisher = new FakePublisher();
+  stream = new FakeResultStream();
+  offsets = new FakeOffsetStore();
+  log = new RecordingLog();
+  telemetry = new RecordingTelemetry();
+  remaining = 60_000;
+});
+
+describe('invocation: batch loop', () => {
+  it('drains the stream, counts each entry once and moves the offset to the last id', async () => {
+    for (const id of ['a', 'b', 'c']) games.put({ gameId: id, status: 'starting' });
+    addSuccess('1-0', 'a');
+    addFailure('2-0', 'b');
+    addFailure('3-0', 'zzz');
+    stream.add('4-0', { outcome: 'failure' });
+    addFailure('5-0', 'a');
+    const summary = await runInvocation(deps());
+    expect(summary).toEqual({
+      entriesRead: 5,
+      applied: 2,
+      ignored: 1,
+      invalid: 1,
+      deadLettered: 1,
+      lastEntryId: '5-0',
+      stoppedBy: 'drained',
+    });
+    expect(offsets.state.lastEntryId).toBe('5-0');
+    expect(offsets.lease).toBeUndefined();
+    expect(telemetry.deadLetters).toBe(2);
+    expect(telemetry.lastLag).toEqual({ ageMs: 0, entries: 0 });
+  });
+
+  it('reads batches of BATCH_SIZE and commits after each', async () => {
+    for (let i = 1; i <= 7; i += 1) addFailure(`${i}-0`, `g${i}`);
+    await runInvocation(deps({ settings: { ...settings, batchSize: 3 } }));
+    expect(offsets.commits.map((c) => c.lastEntryId)).toEqual(['3-0', '6-0', '7-0']);
+  });
+
+  it('applies entries of one game in stream order even with concurrency', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    gameMaster.failing.add('g');
+    addSuccess('1-0', 'g');
+    addFailure('2-0', 'g');
+    await runInvocation(deps({ settings: { ...settings, maxConcurrency: 8 } }));
+    // The success paused the game first; the failure then found it not starting.
+    expect(games.status('g')).toBe('paused');
+  });
+
+  it('returns at once when another invocation holds the lease', async () => {
+    offsets.lease = { owner: 'other', expiresAtMs: 99_999 };
+    addFailure('1-0', 'g');
+    const summary = await runInvocation(deps());
+    expect(summary.stoppedBy).toBe('lease_held');
+    expect(stream.reads).toBe(0);
+    expect(offsets.lease).toEqual({ owner: 'other', expiresAtMs: 99_999 });
+  });
+
+  it('takes over a lease that has expired', async () => {
+    offsets.lease = { owner: 'dead-invocation', expiresAtMs: 9_999 };
+    addFailure('1-0', 'g');
+    const summary = await runInvocation(deps());
+    expect(summary.stoppedBy).toBe('drained');
+  });
+
+  it('stops before the deadline and leaves the rest for the next invocation', async () => {
+    for (let i = 1; i <= 5; i += 1) addFailure(`${i}-0`, `g${i}`);
+    let calls = 0;
+    const summary = await runInvocation(
+      deps({
+        settings: { ...settings, batchSize: 2 },
+        remainingMs: () => {
+          calls += 1;
+          return calls > 6 ? 500 : 60_000;
+        },
+      }),
+    );
+    expect(summary.stoppedBy).toBe('time_budget');
+    expect(summary.lastEntryId).not.toBe('5-0');
+    expect(telemetry.lastLag?.entries).toBeGreaterThan(0);
+  });
+});
+
+describe('invocation: transient errors', () => {
+  it('keeps the offset before a failing entry and lets other games go on', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    games.put({ gameId: 'b', status: 'starting' });
+    addFailure('1-0', 'a');
+    addFailure('2-0', 'b');
+    addFailure('3-0', 'a');
+    games.faults.updateStatus = { error: new Error('ThrottlingException'), times: 2 };
+    const summary = await runInvocation(deps({ settings: { ...settings, maxConcurrency: 1 } }));
+    expect(summary.stoppedBy).toBe('transient_error');
+    expect(offsets.state.lastEntryId).toBe('0-0');
+    expect(offsets.state.attempts['1-0']).toEqual({ attempts: 2, lastError: 'Error: ThrottlingException' });
+    expect(games.status('b')).toBe('start_failed');
+    expect(games.status('a')).toBe('starting');
+  });
+
+  it('retries in the same invocation after a backoff', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    games.faults.updateStatus = { error: new Error('socket hang up'), times: 1 };
+    const sleeps: number[] = [];
+    const summary = await runInvocation(deps({ sleep: async (ms) => void sleeps.push(ms) }));
+    expect(summary).toMatchObject({ applied: 1, stoppedBy: 'drained' });
+    expect(sleeps).toEqual([0]);
+    expect(telemetry.transientErrors).toBe(1);
+  });
+
+  it('dead-letters an entry after MAX_ATTEMPTS tries across invocations', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    addFailure('2-0', 'b');
+    games.faults.updateStatus = { error: new Error('InternalServerError'), times: 100 };
+    const stops: string[] = [];
+    for (let i = 0; i < 3; i += 1) stops.push((await runInvocation(deps())).stoppedBy);
+    expect(stops).toEqual(['transient_error', 'transient_error', 'drained']);
+    const [dead] = publisher.on('dead');
+    expect(dead).toMatchObject({
+      game_id: 'a',
+      dead_letter_source_id: '1-0',
+      dead_letter_reason: 'retries_exhausted: Error: InternalServerError',
+      dead_letter_attempts: '5',
+    });
+    expect(offsets.state).toEqual({ lastEntryId: '2-0', attempts: {} });
+  });
+
+  it('does not move the offset past entries whose messages could not be published', async () => {
+    stream.add('1-0', { outcome: 'bogus' });
+    publisher.failNext = 1;
+    const first = await runInvocation(deps());
+    expect(first.stoppedBy).toBe('transient_error');
+    expect(offsets.state.lastEntryId).toBe('0-0');
+    const second = await runInvocation(deps());
+    expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
+  });
+
+  it('fails the invocation on a missing table without counting attempts', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    games.faults.updateStatus = { error: new MissingTableError('games'), times: 1 };
+    await expect(runInvocation(deps())).rejects.toThrow('DynamoDB table "games" does not exist');
+    expect(offsets.state).toEqual({ lastEntryId: '0-0', attempts: {} });
+    expect(offsets.lease).toBeUndefined();
+  });
+});
