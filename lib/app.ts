@@ -1,0 +1,50 @@
+import { Tags } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { readConfig } from './config.js';
+import type { StartFlowConfig } from './config.js';
+import { StartFlowStack } from './start-flow-stack.js';
+
+/** Options of {@link addStartFlowStack}. */
+export interface AddStartFlowStackOptions {
+  /**
+   * Pre-built function code instead of bundling the handler (tests).
+   *
+   * @default - the handler is bundled from source with local esbuild
+   */
+  readonly functionCode?: lambda.Code;
+  /**
+   * Environment consulted for `CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION` fallbacks.
+   *
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Name of the stack of a stage. */
+export function stackName(stage: string): string {
+  return `GalaxyStartFlow-${stage}`;
+}
+
+/**
+ * Adds the start-flow stack for the stage selected by the app's context. Shared by
+ * `bin/app.ts` and the tests, so both synthesize the same thing.
+ */
+export function addStartFlowStack(
+  app: App,
+  options: AddStartFlowStackOptions = {},
+): { readonly stack: StartFlowStack; readonly config: StartFlowConfig } {
+  const config = readConfig(app.node, options.env);
+  const stack = new StartFlowStack(app, stackName(config.stage), {
+    config,
+    // Explicit (possibly undefined) account and region: nothing in the stack needs a lookup,
+    // so synth works without credentials.
+    env: { account: config.account, region: config.region },
+    description: `Galaxy start-flow consumer (${config.stage}): applies Runtime Manager job results to Lobby games`,
+    ...(options.functionCode === undefined ? {} : { functionCode: options.functionCode }),
+  });
+  Tags.of(stack).add('project', 'galaxy');
+  Tags.of(stack).add('component', 'start-flow-consumer');
+  Tags.of(stack).add('stage', config.stage);
+  return { stack, config };
+}
