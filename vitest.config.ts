@@ -7,6 +7,9 @@ export default defineConfig({
     // run; every test file makes its own tables and stream keys, so files run in parallel.
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
+    // EMF lines from every invocation would bury the test output; the metrics test turns
+    // them back on for itself.
+    env: { POWERTOOLS_METRICS_DISABLED: 'true' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

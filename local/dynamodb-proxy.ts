@@ -19,7 +19,14 @@ export interface DynamoDbCall {
 }
 
 export type ProxyAction =
-  | { readonly kind: 'forward'; readonly delayMs?: number; readonly before?: () => Promise<void> }
+  | {
+      readonly kind: 'forward';
+      readonly delayMs?: number;
+      /** Runs before the request is forwarded: a racing writer, for example. */
+      readonly before?: () => Promise<void>;
+      /** Runs once DynamoDB has applied the request, before the caller hears back: a crash point. */
+      readonly after?: () => Promise<void>;
+    }
   | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message: string }
   | { readonly kind: 'drop' };
 
@@ -102,6 +109,7 @@ export const startDynamoDbProxy = async (target: string, hook?: ProxyHook): Prom
     }
     const upstream = await fetch(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers, body: raw });
     const answer = Buffer.from(await upstream.arrayBuffer());
+    await action.after?.();
     const outHeaders: Record<string, string> = {};
     upstream.headers.forEach((value, name) => {
       if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') outHeaders[name] = value;

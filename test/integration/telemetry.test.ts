@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHarness } from '../support/consumer-harness.js';
+import type { Harness } from '../support/consumer-harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness({ POWERTOOLS_LOG_LEVEL: 'INFO' });
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+/** Runs `work` and returns every JSON line it wrote to stdout. */
+const capture = async (work: () => Promise<unknown>): Promise<Record<string, unknown>[]> => {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  });
+  try {
+    await work();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+};
+
+describe('logs and metrics', () => {
+  it('writes one JSON line per event with the entry and game on every per-entry line', async () => {
+    await h.putGame({ gameId: 'tel-1', status: 'starting' });
+    await h.putGame({ gameId: 'tel-2', status: 'starting' });
+    h.gameMaster.setBehaviour('tel-2', { kind: 'fail' });
+    await h.addResult({ game_id: 'tel-1', outcome: 'failure', error_code: 'E42' });
+    await h.addResult({ game_id: 'tel-2', outcome: 'success', container_id: 'c', engine_endpoint: 'http://e/' });
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines = await capture(() => h.invoke({ env: {} })).finally(() => {
+      process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    });
+
+    const logs = lines.filter((line) => typeof line.message === 'string');
+    const perEntry = logs.filter((line) => 'stream_entry_id' in line);
+    expect(perEntry.map((line) => line.message)).toEqual(
+      expect.arrayContaining(['game start failed', 'gm registration failed; pause-after-start path']),
+    );
+    for (const line of perEntry) {
+      expect(line).toMatchObject({ service: 'lobby', function_request_id: expect.any(String) });
+      expect(line.game_id).toMatch(/^tel-/);
+    }
+    expect(logs.find((line) => line.message === 'game start failed')).toMatchObject({
+      level: 'INFO',
+      from_status: 'starting',
+      to_status: 'start_failed',
+      trigger: 'runtime_event',
+      error_code: 'E42',
+    });
+
+    const emf = lines.filter((line) => '_aws' in line);
+    const metric = (name: string) => emf.filter((line) => name in line);
+    expect(metric('lobby.start_flow.outcomes').map((l) => [l.outcome, l['lobby.start_flow.outcomes']])).toEqual(
+      expect.arrayContaining([
+        ['start_failed', 1],
+        ['paused', 1],
+      ]),
+    );
+    expect(metric('lobby.game.transitions')[0]).toMatchObject({ from_status: 'starting', trigger: 'runtime_event', service: 'lobby' });
+    expect(metric('lobby.start_flow.entries').map((l) => l.result)).toContain('applied');
+    expect(metric('lobby.start_flow.consumer_lag_age')[0]).toMatchObject({ 'lobby.start_flow.consumer_lag_entries': 0 });
+    const namespaces = emf.map((line) => (line._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace);
+    expect(new Set(namespaces)).toEqual(new Set(['Galaxy/Lobby']));
+  });
+
+  it('never writes the Upstash or Game Master token to a log line', async () => {
+    await h.putGame({ gameId: 'tel-3', status: 'starting' });
+    h.gameMaster.setBehaviour('tel-3', { kind: 'fail' });
+    await h.addResult({ game_id: 'tel-3', outcome: 'success', container_id: 'c', engine_endpoint: 'http://e/' });
+    const gmToken = 'gm-token-that-must-not-leak';
+    const lines = await capture(() => h.invoke({ env: { GM_API_TOKEN: gmToken, POWERTOOLS_LOG_LEVEL: 'DEBUG' } }));
+    const text = JSON.stringify(lines);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(text).not.toContain(gmToken);
+    expect(text).not.toContain(h.env.UPSTASH_REDIS_REST_TOKEN);
+  });
+});
