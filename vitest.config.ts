@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // EMF lines from every invocation would bury the test output; the metrics test turns
     // them back on for itself.
-    env: { POWERTOOLS_METRICS_DISABLED: 'true' },
+    env: { POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -1,0 +1,169 @@
+/**
+ * `npm run local`: the whole flow on this machine. Starts DynamoDB Local, a redis-server
+ * behind the project's Upstash-compatible REST server and a Game Master stub; creates the
+ * tables; seeds the demo of scripts/demo/scenario.ts; runs the real handler as the
+ * schedule would until the stream is drained; prints what happened. Everything started
+ * stops when this exits, Ctrl-C included.
+ *
+ *   npm run local                      seed, drain, report, exit
+ *   npm run local -- --watch           then keep invoking on a schedule until Ctrl-C
+ *   npm run local -- --watch --every 10  schedule period in seconds (default 60)
+ *   npm run local -- --verbose         show the handler's JSON log lines and EMF metrics
+ */
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { Redis } from '@upstash/redis';
+import { createHandler } from '../functions/runtime-job-results/create-handler.js';
+import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
+import { startLocalStack } from '../local/stack.js';
+import { forward, gameIdOf, startDynamoDbProxy, throttled } from '../local/dynamodb-proxy.js';
+import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
+import { createGamesTable, createOffsetsTable, localDynamoDbClient } from '../local/tables.js';
+import { demoGames, firstWave, secondWave } from './demo/scenario.js';
+import { printReport } from './demo/report.js';
+import { lambdaContext, scheduledEvent } from './support/lambda-context.js';
+
+const { values: args } = parseArgs({
+  options: {
+    watch: { type: 'boolean', default: false },
+    every: { type: 'string', default: '60' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const periodSeconds = Number(args.every);
+if (!Number.isFinite(periodSeconds) || periodSeconds <= 0) {
+  console.error(`--every takes a number of seconds, got ${args.every}`);
+  process.exit(2);
+}
+if (!args.verbose) process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+const LAMBDA_TIMEOUT_MS = 50_000;
+const GAMES_TABLE = 'galaxy-games';
+const OFFSETS_TABLE = 'galaxy-start-flow-offsets';
+const streams = {
+  results: 'runtime:job_results',
+  stopJobs: 'runtime:stop_jobs',
+  intents: 'notification:intents',
+  dead: 'runtime:job_results:dead',
+};
+
+console.log('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');
+const stack = await startLocalStack();
+const proxy = await startDynamoDbProxy(stack.dynamodb.endpoint);
+try {
+  const dynamodb = localDynamoDbClient(stack.dynamodb.endpoint);
+  const documents = DynamoDBDocumentClient.from(dynamodb);
+  await createGamesTable(dynamodb, GAMES_TABLE);
+  await createOffsetsTable(dynamodb, OFFSETS_TABLE);
+  const redis = new Redis({ url: stack.upstash.url, token: stack.upstash.token, automaticDeserialization: false });
+
+  const env: Record<string, string> = {
+    RESULTS_STREAM: streams.results,
+    STOP_JOBS_STREAM: streams.stopJobs,
+    NOTIFICATION_INTENTS_STREAM: streams.intents,
+    DEAD_LETTER_STREAM: streams.dead,
+    UPSTASH_REDIS_REST_URL: stack.upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: stack.upstash.token,
+    GAMES_TABLE,
+    OFFSETS_TABLE,
+    // Through the proxy, which plays Lobby's racing write and DynamoDB's throttling.
+    DYNAMODB_ENDPOINT: proxy.endpoint,
+    GM_BASE_URL: stack.gameMaster.baseUrl,
+    GM_TIMEOUT_MS: '1000',
+    POWERTOOLS_LOG_LEVEL: args.verbose ? 'INFO' : 'ERROR',
+  };
+  console.log(`  DynamoDB Local   ${stack.dynamodb.endpoint} (via fault proxy ${proxy.endpoint})`);
+  console.log(`  Upstash REST     ${stack.upstash.url}  (redis-server on port ${stack.redis.port})`);
+  console.log(`  Game Master stub ${stack.gameMaster.baseUrl}`);
+
+  for (const game of demoGames) {
+    await documents.send(
+      new PutCommand({
+        TableName: GAMES_TABLE,
+        Item: {
+          gameId: game.gameId,
+          gameName: game.gameName,
+          status: game.status,
+          targetEngineVersion: '1.9.0',
+          turnSchedule: '0 */6 * * *',
+          createdBy: 'lobby-demo',
+        },
+      }),
+    );
+    if (game.gameMaster) stack.gameMaster.setBehaviour(game.gameId, game.gameMaster);
+  }
+  proxy.setHook(lobbyAndDynamoDbBehaviour(documents));
+
+  const publish = async (wave: readonly Record<string, string>[]): Promise<void> => {
+    for (const fields of wave) await redis.exec(['XADD', streams.results, '*', ...Object.entries(fields).flat()]);
+  };
+  const handler = createHandler(env);
+  const summaries: { label: string; summary: InvocationSummary }[] = [];
+  const drain = async (label: string): Promise<void> => {
+    for (let round = 1; ; round += 1) {
+      const summary = await handler(scheduledEvent(), lambdaContext(LAMBDA_TIMEOUT_MS));
+      summaries.push({ label: `${label} #${round}`, summary });
+      if (summary.stoppedBy === 'drained') return;
+      if (summary.stoppedBy === 'transient_error') await sleep(1_000);
+    }
+  };
+
+  console.log(`\nSeeded ${demoGames.length} games; publishing ${firstWave.length} runtime job results…`);
+  await publish(firstWave);
+  await drain('wave 1');
+  console.log(`Publishing ${secondWave.length} replayed results…`);
+  await publish(secondWave);
+  await drain('wave 2');
+
+  await printReport({ documents, redis, gamesTable: GAMES_TABLE, offsetsTable: OFFSETS_TABLE, streams, summaries, gameMaster: stack.gameMaster });
+
+  if (args.watch) {
+    console.log(`\nWatching: invoking every ${periodSeconds}s as the schedule would. XADD to ${streams.results} through`);
+    console.log(`${stack.upstash.url} (token ${stack.upstash.token}) to feed it; Ctrl-C stops everything.`);
+    for (;;) {
+      await sleep(periodSeconds * 1_000);
+      const summary = await handler(scheduledEvent(), lambdaContext(LAMBDA_TIMEOUT_MS)).catch((error: unknown) => {
+        console.error(`invocation failed: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      });
+      if (summary) console.log(`${new Date().toISOString()} ${JSON.stringify(summary)}`);
+    }
+  }
+} finally {
+  await proxy.close();
+  await stack.stop();
+}
+
+/**
+ * What the DynamoDB proxy does to the demo's traffic: Lobby cancels `draco` just before the
+ * consumer writes its binding, and the first three writes for `hydra` are throttled (the SDK retries twice, then the consumer).
+ */
+function lobbyAndDynamoDbBehaviour(documents: DynamoDBDocumentClient): (call: DynamoDbCall) => ProxyAction {
+  const cancelled = new Set<string>();
+  let hydraThrottles = 0;
+  return (call) => {
+    const gameId = gameIdOf(call);
+    const game = demoGames.find((g) => g.gameId === gameId);
+    if (!game || call.operation !== 'UpdateItem') return forward;
+    if (game.cancelledDuringStart && !cancelled.has(game.gameId) && String(call.body.UpdateExpression).includes('runtimeBinding')) {
+      cancelled.add(game.gameId);
+      return {
+        kind: 'forward',
+        before: async () => {
+          await documents.send(
+            new PutCommand({
+              TableName: GAMES_TABLE,
+              Item: { gameId: game.gameId, gameName: game.gameName, status: 'cancelled', createdBy: 'lobby-demo' },
+            }),
+          );
+        },
+      };
+    }
+    if (game.throttled && hydraThrottles < 3) {
+      hydraThrottles += 1;
+      return throttled;
+    }
+    return forward;
+  };
+}
