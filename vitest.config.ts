@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The SDK warns once per process that its 2027 releases need Node 22; Lambda runs a newer
+// Node already, so in test output it is only noise (global setup runs in this process).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

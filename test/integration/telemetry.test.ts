@@ -11,17 +11,21 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-/** Runs `work` and returns every JSON line it wrote to stdout. */
+/** Runs `work` and returns every JSON line it wrote to stdout and stderr (WARN and up). */
 const capture = async (work: () => Promise<unknown>): Promise<Record<string, unknown>[]> => {
   const lines: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const record = (chunk: string | Uint8Array): boolean => {
     lines.push(...String(chunk).split('\n').filter(Boolean));
     return true;
-  });
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(record),
+    vi.spyOn(process.stderr, 'write').mockImplementation(record),
+  ];
   try {
     await work();
   } finally {
-    spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   }
   return lines.flatMap((line) => {
     try {

@@ -119,8 +119,12 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
         ),
       );
       const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && published;
-      state = advanceOffset(state, batch, isDone, failed);
-      await deps.offsets.commit(deps.invocationId, state);
+      const next = advanceOffset(state, batch, isDone, failed);
+      // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
+      if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
+        await deps.offsets.commit(deps.invocationId, next);
+      }
+      state = next;
       summary.lastEntryId = state.lastEntryId;
       countResults(deps, summary, result.states, isDone);
 
