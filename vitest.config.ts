@@ -15,6 +15,9 @@ export default defineConfig({
     // them back on for itself.
     env: { POWERTOOLS_METRICS_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 30_000,
+    // The JSON report is where .ci/run reads its closing "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/vitest.json' },
     hookTimeout: 60_000,
   },
 });
