@@ -104,6 +104,8 @@ export class ConsumerFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   /** Receives the invocation record of every failed asynchronous invocation. */
   readonly failureQueue: sqs.Queue;
+  /** The execution role. */
+  readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
@@ -117,10 +119,10 @@ export class ConsumerFunction extends Construct {
       holds: 'failed asynchronous invocations of the consumer function',
     }).queue;
 
-    const role = new iam.Role(this, 'Role', {
+    const role = (this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the start-flow consumer',
-    });
+    }));
     for (const statement of this.policyStatements(props)) role.addToPrincipalPolicy(statement);
 
     const common = {
