@@ -57,14 +57,19 @@ export interface OffsetStore {
   acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult>;
   /** Fenced by the lease: throws `LeaseLostError` when `owner` no longer holds it. */
   commit(owner: string, state: OffsetState): Promise<void>;
-  /** Releases the lease if `owner` still holds it. */
-  releaseLease(owner: string): Promise<void>;
+  /**
+   * Releases the lease if `owner` still holds it, recording how the invocation ended
+   * (`lastInvocation`, for operators) in the same write.
+   */
+  releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void>;
 }
 
 /** The results stream. */
 export interface ResultStream {
   /** Up to `count` entries with ids strictly after `afterId`, in stream order. */
   readAfter(afterId: string, count: number): Promise<RawEntry[]>;
+  /** The id of the last entry ever added (deleted or not); undefined when the stream does not exist. */
+  lastGeneratedId(): Promise<string | undefined>;
   /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */
   backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }>;
 }

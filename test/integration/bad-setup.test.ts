@@ -45,5 +45,17 @@ describe('bad configuration gets a clear answer and moves nothing', () => {
 
   it('the same stack with the right settings then applies the entry', async () => {
     expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained' });
+    expect((await h.offsetItem())?.lastInvocation).toMatchObject({ applied: 1, stoppedBy: 'drained', at: expect.any(String) });
+  });
+
+  it('an offset past the end of a recreated stream is reported, not moved', async () => {
+    const metrics: Record<string, number>[] = [];
+    await h.redis.exec(['DEL', h.streams.results]);
+    await h.addResult({ game_id: 'tok', outcome: 'failure' }, '5-0');
+    const before = (await h.offsetItem())?.lastEntryId;
+    const summary = await h.invoke({ handler: { onMetrics: (snapshot) => metrics.push(snapshot) } });
+    expect(summary).toMatchObject({ entriesRead: 0, stoppedBy: 'drained', lastEntryId: before });
+    expect(metrics[0]).toMatchObject({ 'lobby.start_flow.offset_ahead_of_stream|': 1 });
+    expect((await h.offsetItem())?.lastEntryId).toBe(before);
   });
 });

@@ -146,6 +146,10 @@ export class FakeResultStream implements ResultStream {
     return this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count);
   }
 
+  async lastGeneratedId(): Promise<string | undefined> {
+    return this.entries.at(-1)?.id;
+  }
+
   async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {
     const after = this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0);
     return { count: Math.min(after.length, cap), oldestId: after[0]?.id };
@@ -169,8 +173,12 @@ export class FakeOffsetStore implements OffsetStore {
     this.commits.push(state);
   }
 
-  async releaseLease(owner: string): Promise<void> {
-    if (this.lease?.owner === owner) this.lease = undefined;
+  lastInvocation: Readonly<Record<string, string | number>> | undefined;
+
+  async releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void> {
+    if (this.lease?.owner !== owner) return;
+    this.lease = undefined;
+    this.lastInvocation = lastInvocation;
   }
 }
 
@@ -204,6 +212,7 @@ export class RecordingTelemetry implements ConsumerTelemetry {
   readonly entries: EntryResult[] = [];
   deadLetters = 0;
   transientErrors = 0;
+  offsetAheadCount = 0;
   lastLag: { ageMs: number; entries: number } | undefined;
 
   transition(t: Transition): void {
@@ -220,6 +229,9 @@ export class RecordingTelemetry implements ConsumerTelemetry {
   }
   transientError(): void {
     this.transientErrors += 1;
+  }
+  offsetAhead(): void {
+    this.offsetAheadCount += 1;
   }
   lag(ageMs: number, entries: number): void {
     this.lastLag = { ageMs, entries };

@@ -101,6 +101,23 @@ describe('invocation: batch loop', () => {
     expect(telemetry.lastLag).toEqual({ ageMs: 0, entries: 0 });
   });
 
+  it('warns and counts when the offset is past the end of an idle stream', async () => {
+    addFailure('5-0', 'g');
+    offsets.state = { lastEntryId: '9-0', attempts: {} };
+    const summary = await runInvocation(deps());
+    expect(summary).toMatchObject({ entriesRead: 0, lastEntryId: '9-0', stoppedBy: 'drained' });
+    expect(telemetry.offsetAheadCount).toBe(1);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'WARN', last_entry_id: '9-0', stream_last_id: '5-0' }),
+    );
+  });
+
+  it('records how the invocation ended when it releases the lease', async () => {
+    addFailure('1-0', 'g');
+    const summary = await runInvocation(deps());
+    expect(offsets.lastInvocation).toEqual(summary);
+  });
+
   it('reads batches of BATCH_SIZE and commits after each', async () => {
     for (let i = 1; i <= 7; i += 1) addFailure(`${i}-0`, `g${i}`);
     await runInvocation(deps({ settings: { ...settings, batchSize: 3 } }));

@@ -93,15 +93,18 @@ export class DynamoDbOffsetStore implements OffsetStore {
     }
   }
 
-  async releaseLease(owner: string): Promise<void> {
+  async releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void> {
     try {
       await onTable(this.#tableName, () => this.#client.send(
         new UpdateCommand({
           TableName: this.#tableName,
           Key: { consumer: this.#consumer },
-          UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAt',
+          UpdateExpression: `REMOVE leaseOwner, leaseExpiresAt${lastInvocation ? ' SET lastInvocation = :summary' : ''}`,
           ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': owner },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ...(lastInvocation ? { ':summary': { ...lastInvocation, at: new Date().toISOString() } } : {}),
+          },
         }),
       ));
     } catch (error) {
@@ -109,4 +112,5 @@ export class DynamoDbOffsetStore implements OffsetStore {
       if (conditionFailure(error) === undefined) throw error;
     }
   }
+
 }

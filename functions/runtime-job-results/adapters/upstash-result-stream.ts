@@ -62,6 +62,21 @@ export class UpstashResultStream implements ResultStream {
     return parseRangeReply(reply);
   }
 
+  async lastGeneratedId(): Promise<string | undefined> {
+    let reply: unknown;
+    try {
+      reply = await this.#redis.exec(['XINFO', 'STREAM', this.#stream]);
+    } catch (error) {
+      if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
+      throw error;
+    }
+    if (!Array.isArray(reply)) throw new MalformedStreamReplyError('XINFO STREAM reply is not an array');
+    const index = reply.indexOf('last-generated-id');
+    const id: unknown = index >= 0 ? reply[index + 1] : undefined;
+    if (typeof id !== 'string') throw new MalformedStreamReplyError('XINFO STREAM has no last-generated-id');
+    return id;
+  }
+
   async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {
     const reply: unknown = await this.#redis.eval(BACKLOG_SCRIPT, [this.#stream], [afterId, String(cap)]);
     if (!Array.isArray(reply) || typeof reply[0] !== 'number') {

@@ -2,7 +2,7 @@
  * One scheduled invocation (spec 6): take the lease, pull batches after the offset and apply
  * them until the stream is drained or the time budget runs out, move the offset, release.
  */
-import { entryAgeMs } from '../domain/entry-id.js';
+import { compareEntryIds, entryAgeMs, STREAM_START } from '../domain/entry-id.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { GameStore, OffsetState, OffsetStore, OutboundMessage, ResultStream, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
@@ -146,15 +146,16 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
-  await releaseLease(deps);
+  if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0) await checkOffsetInStream(deps, state.lastEntryId);
+  await releaseLease(deps, summary);
   await recordLag(deps, summary, state.lastEntryId);
 
   log.info('runtime job results invocation finished', { ...summary });
   return summary;
 };
 
-const releaseLease = async (deps: InvocationDeps): Promise<void> => {
-  await deps.offsets.releaseLease(deps.invocationId).catch((error: unknown) => {
+const releaseLease = async (deps: InvocationDeps, summary?: InvocationSummary): Promise<void> => {
+  await deps.offsets.releaseLease(deps.invocationId, summary ? { ...summary } : undefined).catch((error: unknown) => {
     deps.log.warn('could not release offset lease; it expires at the invocation deadline', { err: errorText(error) });
   });
 };
@@ -220,6 +221,27 @@ const countResults = (
     ).length;
     for (let i = 0; i < deadLetters; i += 1) deps.telemetry.deadLetter();
   });
+};
+
+/**
+ * An idle stream and an offset beyond its last id means the stream was recreated (or the
+ * offset was set by hand): new entries, numbered from the start again, would be skipped.
+ * Moving the offset back is an operator's call (`npm run ops -- offset set`), so this only
+ * warns and counts, on every invocation until fixed.
+ */
+const checkOffsetInStream = async (deps: InvocationDeps, lastEntryId: string): Promise<void> => {
+  if (lastEntryId === STREAM_START) return;
+  try {
+    const last = await deps.stream.lastGeneratedId();
+    if (last !== undefined && compareEntryIds(lastEntryId, last) <= 0) return;
+    deps.telemetry.offsetAhead();
+    deps.log.warn('offset is past the end of the results stream; was the stream recreated?', {
+      last_entry_id: lastEntryId,
+      stream_last_id: last ?? null,
+    });
+  } catch (error) {
+    deps.log.warn('could not check the offset against the stream', { err: errorText(error) });
+  }
 };
 
 /** Consumer lag at the end of the invocation: age of the oldest entry not done, and count. */

@@ -7,6 +7,7 @@ export const MetricName = {
   transientErrors: 'lobby.start_flow.transient_errors',
   consumerLagAge: 'lobby.start_flow.consumer_lag_age',
   consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
+  offsetAhead: 'lobby.start_flow.offset_ahead_of_stream',
 } as const;
 
 /** The outcome of one start flow (seed `RecordStartFlowOutcome`). */

@@ -15,6 +15,8 @@ export interface ConsumerTelemetry extends StartFlowTelemetry {
   entry(result: EntryResult): void;
   deadLetter(): void;
   transientError(): void;
+  /** The stored offset is beyond the stream's last id. */
+  offsetAhead(): void;
   lag(ageMs: number, entries: number): void;
 }
 
@@ -57,6 +59,10 @@ export class MetricsRecorder implements ConsumerTelemetry {
 
   transientError(): void {
     this.#count(MetricName.transientErrors, {});
+  }
+
+  offsetAhead(): void {
+    this.#count(MetricName.offsetAhead, {});
   }
 
   lag(ageMs: number, entries: number): void {
