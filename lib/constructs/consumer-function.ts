@@ -151,7 +151,6 @@ export class ConsumerFunction extends Construct {
             handler: 'handler',
             projectRoot: PROJECT_ROOT,
             depsLockFilePath: DEPS_LOCK_FILE,
-            awsSdkConnectionReuse: false,
             bundling: {
               // No Docker on build machines: bundle with the esbuild from devDependencies.
               forceDockerBundling: false,

@@ -87,7 +87,33 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
     };
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(1);
-    expect(functions[0]?.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
+    expect(functions[0]?.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    // The bundling path must not add variables of its own to the documented environment.
+    const environment = functions[0]?.Properties['Environment'] as { readonly Variables: Record<string, unknown> };
+    expect(Object.keys(environment.Variables).sort()).toEqual(
+      [
+        'BATCH_SIZE',
+        'CONSUMER_MODE',
+        'DEAD_LETTER_STREAM',
+        'GAMES_TABLE',
+        'GM_API_TOKEN_SECRET_ARN',
+        'GM_BASE_URL',
+        'GM_TIMEOUT_MS',
+        'MAX_ATTEMPTS',
+        'MAX_CONCURRENCY',
+        'NODE_OPTIONS',
+        'NOTIFICATION_INTENTS_STREAM',
+        'OFFSETS_TABLE',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'RESULTS_STREAM',
+        'STOP_JOBS_STREAM',
+        'TIME_BUDGET_MARGIN_MS',
+        'UPSTASH_REDIS_REST_TOKEN_SECRET_ARN',
+        'UPSTASH_REDIS_REST_URL',
+      ].sort(),
+    );
   });
 
   it('loads on its own: the AWS SDK and every other dependency are inside the bundle', () => {
