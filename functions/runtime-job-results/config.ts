@@ -52,6 +52,7 @@ export interface Config {
   readonly consumer: {
     readonly mode: ConsumerMode;
     readonly batchSize: number;
+    readonly prefetch: boolean;
     readonly maxConcurrency: number;
     readonly maxAttempts: number;
     /** Stop starting work when less than this is left before the Lambda deadline. */
@@ -182,6 +183,7 @@ export const loadConfig = (env: Env): Config => {
       mode,
       // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
+      prefetch: !seedMode,
       maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY', 8, 1, 256),
       maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100),
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),

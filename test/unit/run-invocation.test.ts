@@ -16,6 +16,7 @@ import {
 
 const settings: ConsumerSettings = {
   batchSize: 100,
+  prefetch: true,
   maxConcurrency: 4,
   maxAttempts: 5,
   timeBudgetMarginMs: 1_000,
@@ -122,6 +123,28 @@ describe('invocation: batch loop', () => {
     for (let i = 1; i <= 7; i += 1) addFailure(`${i}-0`, `g${i}`);
     await runInvocation(deps({ settings: { ...settings, batchSize: 3 } }));
     expect(offsets.commits.map((c) => c.lastEntryId)).toEqual(['3-0', '6-0', '7-0']);
+    // The short last batch says the stream is drained: no empty read after it.
+    expect(stream.reads).toBe(3);
+  });
+
+  it('reads the next batch while the current one is processed', async () => {
+    for (let i = 1; i <= 4; i += 1) addFailure(`${i}-0`, `g${i}`);
+    const readStarted: string[] = [];
+    const readAfter = stream.readAfter.bind(stream);
+    stream.readAfter = async (afterId, count) => {
+      readStarted.push(`${afterId}@${offsets.commits.length}`);
+      return readAfter(afterId, count);
+    };
+    await runInvocation(deps({ settings: { ...settings, batchSize: 2 } }));
+    // The read after 2-0 starts before the first commit; the seed's way would wait for it.
+    expect(readStarted).toEqual(['0-0@0', '2-0@0', '4-0@1']);
+  });
+
+  it('reads one batch at a time without prefetch (seed mode)', async () => {
+    for (let i = 1; i <= 2; i += 1) addFailure(`${i}-0`, `g${i}`);
+    await runInvocation(deps({ settings: { ...settings, batchSize: 1, maxConcurrency: 1, prefetch: false } }));
+    expect(offsets.commits.map((c) => c.lastEntryId)).toEqual(['1-0', '2-0']);
+    expect(stream.reads).toBe(3);
   });
 
   it('applies entries of one game in stream order even with concurrency', async () => {

@@ -99,42 +99,41 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
 
   try {
+    let next: Promise<Read> | undefined;
     for (;;) {
       if (deps.remainingMs() < settings.timeBudgetMarginMs) {
         summary.stoppedBy = StoppedBy.timeBudget;
         break;
       }
-      const batch = await read(deps, state.lastEntryId);
+      const batch = unwrap(await (next ?? read(deps, state.lastEntryId)));
+      next = undefined;
       if (batch.length === 0) {
         summary.stoppedBy = StoppedBy.drained;
         break;
       }
       summary.entriesRead += batch.length;
+      // A short batch means the stream had no more: skip the read that would say so.
+      const full = batch.length === settings.batchSize;
+      // Fetch the next batch while this one is processed. It starts after this batch, which
+      // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
+      if (full && settings.prefetch) next = read(deps, (batch.at(-1) as RawEntry).id);
 
-      const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
-      const published = await publishOutcomes(deps, batch, result.states);
-      const failed = new Map(
-        result.states.flatMap((entryState, index) =>
-          entryState.kind === 'failed' ? [[(batch[index] as RawEntry).id, entryState.attempts] as const] : [],
-        ),
-      );
-      const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && published;
-      const next = advanceOffset(state, batch, isDone, failed);
-      // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
-      if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
-        await deps.offsets.commit(deps.invocationId, next);
-      }
-      state = next;
+      const applied = await applyBatch(deps, state, batch);
+      state = applied.state;
       summary.lastEntryId = state.lastEntryId;
-      countResults(deps, summary, result.states, isDone);
+      countResults(deps, summary, applied.states, applied.isDone);
 
-      if (result.halted === 'fatal') throw new InvocationFailedError('processing stopped', result.fatalError);
-      if (!published || failed.size > 0) {
+      if (applied.halted === 'fatal') throw new InvocationFailedError('processing stopped', applied.fatalError);
+      if (applied.unfinished) {
         summary.stoppedBy = StoppedBy.transientError;
         break;
       }
-      if (result.halted === 'time_budget') {
+      if (applied.halted === 'time_budget') {
         summary.stoppedBy = StoppedBy.timeBudget;
+        break;
+      }
+      if (!full) {
+        summary.stoppedBy = StoppedBy.drained;
         break;
       }
     }
@@ -160,12 +159,47 @@ const releaseLease = async (deps: InvocationDeps, summary?: InvocationSummary): 
   });
 };
 
-const read = async (deps: InvocationDeps, afterId: string): Promise<RawEntry[]> => {
-  try {
-    return await deps.stream.readAfter(afterId, deps.settings.batchSize);
-  } catch (error) {
-    throw new InvocationFailedError('reading the results stream failed', error);
+/** A read's result or its error: a prefetch may be abandoned, and must not reject unseen. */
+type Read = { readonly entries: RawEntry[] } | { readonly error: InvocationFailedError };
+
+const read = (deps: InvocationDeps, afterId: string): Promise<Read> =>
+  deps.stream.readAfter(afterId, deps.settings.batchSize).then(
+    (entries) => ({ entries }),
+    (error: unknown) => ({ error: new InvocationFailedError('reading the results stream failed', error) }),
+  );
+
+const unwrap = (result: Read): RawEntry[] => {
+  if ('error' in result) throw result.error;
+  return result.entries;
+};
+
+/**
+ * Processes a batch, publishes what it produced, and commits the offset past the entries
+ * now done (and the attempts of those that failed).
+ */
+const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: readonly RawEntry[]) => {
+  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
+  const published = await publishOutcomes(deps, batch, result.states);
+  const failed = new Map(
+    result.states.flatMap((entryState, index) =>
+      entryState.kind === 'failed' ? [[(batch[index] as RawEntry).id, entryState.attempts] as const] : [],
+    ),
+  );
+  const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && published;
+  const next = advanceOffset(state, batch, isDone, failed);
+  // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
+  if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
+    await deps.offsets.commit(deps.invocationId, next);
   }
+  return {
+    state: next,
+    states: result.states,
+    isDone,
+    halted: result.halted,
+    fatalError: result.fatalError,
+    /** Some entry failed transiently, or the batch's messages could not be published. */
+    unfinished: !published || failed.size > 0,
+  };
 };
 
 /**
