@@ -189,7 +189,8 @@ export function readConfig(
     throw new ConfigError('stage', 'use 1-20 lowercase letters, digits or dashes, starting with a letter');
   }
 
-  const scheduleRateMinutes = read.integer('scheduleRateMinutes', 1, 1440) ?? DEFAULTS.scheduleRateMinutes;
+  // Up to an hour: beyond that the lag alarm (three periods) would look back more than a day.
+  const scheduleRateMinutes = read.integer('scheduleRateMinutes', 1, 60) ?? DEFAULTS.scheduleRateMinutes;
   const periodSeconds = scheduleRateMinutes * 60;
   const functionTimeoutSeconds =
     read.integer('functionTimeoutSeconds', 10, MAX_LAMBDA_TIMEOUT_SECONDS) ??
@@ -209,6 +210,17 @@ export function readConfig(
     throw new ConfigError(
       'timeBudgetMarginMs',
       `${timeBudgetMarginMs}ms leaves no time inside a ${functionTimeoutSeconds}s timeout`,
+    );
+  }
+
+  // Entries wait up to one period for the next tick, so a threshold within one period would
+  // always fire; the default grows with slow schedules for that reason.
+  const lagAgeSeconds =
+    read.integer('lagAlarmThresholdSeconds', 60, 86_400) ?? Math.max(DEFAULTS.alarms.lagAgeSeconds, 2 * periodSeconds);
+  if (lagAgeSeconds <= periodSeconds) {
+    throw new ConfigError(
+      'lagAlarmThresholdSeconds',
+      `${lagAgeSeconds}s is not longer than the schedule period of ${periodSeconds}s`,
     );
   }
 
@@ -257,7 +269,7 @@ export function readConfig(
       logLevel: read.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? DEFAULTS.tuning.logLevel,
     },
     alarms: {
-      lagAgeSeconds: read.integer('lagAlarmThresholdSeconds', 60, 86_400) ?? DEFAULTS.alarms.lagAgeSeconds,
+      lagAgeSeconds,
       functionErrors: read.integer('errorAlarmThreshold', 1, 10_000) ?? DEFAULTS.alarms.functionErrors,
       deadLetters: read.integer('deadLetterAlarmThreshold', 1, 10_000) ?? DEFAULTS.alarms.deadLetters,
     },

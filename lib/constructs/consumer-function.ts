@@ -119,11 +119,13 @@ export class ConsumerFunction extends Construct {
       holds: 'failed asynchronous invocations of the consumer function',
     }).queue;
 
-    const role = (this.role = new iam.Role(this, 'Role', {
+    // An own role rather than the default one, which carries the AWSLambdaBasicExecutionRole
+    // managed policy (logs on every log group of the account).
+    this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the start-flow consumer',
-    }));
-    for (const statement of this.policyStatements(props)) role.addToPrincipalPolicy(statement);
+    });
+    for (const statement of this.policyStatements(props)) this.role.addToPrincipalPolicy(statement);
 
     const common = {
       runtime: FUNCTION_RUNTIME,
@@ -137,7 +139,7 @@ export class ConsumerFunction extends Construct {
       retryAttempts: 0,
       maxEventAge: props.maxEventAge ?? Duration.minutes(1),
       onFailure: new SendOnlyQueueDestination(this.failureQueue),
-      role,
+      role: this.role,
       logGroup: this.logGroup,
       description: 'Applies Runtime Manager job results to Lobby games (start flow)',
       environment: this.environment(props),

@@ -94,6 +94,8 @@ describe('readConfig', () => {
     ['functionTimeoutSeconds', { functionTimeoutSeconds: 60 }, /not shorter than the schedule period/],
     ['timeBudgetMarginMs', { timeBudgetMarginMs: 50_000 }, /leaves no time/],
     ['scheduleRateMinutes', { scheduleRateMinutes: '1.5' }, /integer/],
+    ['scheduleRateMinutes', { scheduleRateMinutes: 90 }, /from 1 to 60/],
+    ['lagAlarmThresholdSeconds', { scheduleRateMinutes: 10, lagAlarmThresholdSeconds: 300 }, /not longer than the schedule period/],
     ['batchSize', { batchSize: 0 }, /from 1 to 1000/],
     ['logRetentionDays', { logRetentionDays: 31 }, /retention CloudWatch Logs accepts/],
     ['throwaway', { throwaway: 'yes' }, /true or false/],

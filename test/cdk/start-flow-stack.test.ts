@@ -202,6 +202,12 @@ describe('consumer function', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 290 });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 300 });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
+    // The lag alarm follows: one datapoint per period, and a default threshold of two periods.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'lobby.start_flow.consumer_lag_age',
+      Period: 300,
+      Threshold: 600_000,
+    });
   });
 
   it('logs to its own log group with a retention period', () => {
