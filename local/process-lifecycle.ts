@@ -185,8 +185,9 @@ export function spawnManaged(options: SpawnManagedOptions): ManagedProcess {
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal };
-      // The program is gone; take its watchdog along. The group id cannot have been reused
-      // while the watchdog is still in it, so this never hits an unrelated process.
+      // The wrapper normally exits only after reaping the program and the reader. If the
+      // wrapper itself was killed from outside they may live on: sweep the group. Its id
+      // cannot be reused while any member is alive, so this never hits an unrelated process.
       signalGroup(pid, 'SIGKILL');
       liveGroups.delete(pid);
       resolve(exitInfo);
@@ -200,7 +201,8 @@ export function spawnManaged(options: SpawnManagedOptions): ManagedProcess {
     if (exitInfo === undefined) {
       // Closing the lifeline makes the watchdog send SIGTERM: the same path as our own death.
       child.stdin.end();
-      const timedOut = await Promise.race([exited.then(() => false), sleep(timeoutMs, true)]);
+      // Unref'd: a stop that finished early must not keep the event loop alive until the timeout.
+      const timedOut = await Promise.race([exited.then(() => false), sleep(timeoutMs, true, { ref: false })]);
       if (timedOut) {
         signalGroup(pid, 'SIGKILL');
       }

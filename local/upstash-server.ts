@@ -186,6 +186,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // A client that gives up mid-body never sends 'end'; without this the request would
+    // stay pending forever. After 'end' the rejection is a no-op.
+    req.once('close', () => reject(new HttpError(400, 'ERR request aborted before the body was complete')));
   });
 }
 
