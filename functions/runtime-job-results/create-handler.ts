@@ -63,7 +63,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
     try {
       return await runInvocation({
         ...ports,
-        process: (entry) => startFlow.process(entry),
+        process: (entry, hints) => startFlow.process(entry, hints),
         settings: { ...config.consumer, deadLetterStream: config.streams.deadLetters },
         log: logger,
         telemetry: recorder,

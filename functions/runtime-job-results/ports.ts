@@ -33,6 +33,12 @@ export interface GameStore {
 export interface EntryAttempts {
   readonly attempts: number;
   readonly lastError: string;
+  /**
+   * The entry reached the orphan path but its stop job could not be published. A retry
+   * must publish it without looking at the game again: by then the game is no longer
+   * `starting`, and a fresh read would ignore the entry and leave the container running.
+   */
+  readonly pendingStopJob?: boolean;
 }
 
 /** The consumer's position, as read when the lease was taken. */

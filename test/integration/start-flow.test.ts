@@ -16,6 +16,19 @@ const success = (id: string): Record<string, string> => ({
   engine_endpoint: `http://engine-${id}.galaxy.internal:8080/`,
 });
 
+/** Lobby changing a game behind the consumer's back. */
+const setStatus = async (id: string, status: string): Promise<void> => {
+  await h.documents.send(
+    new UpdateCommand({
+      TableName: h.gamesTable,
+      Key: { gameId: id },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': status },
+    }),
+  );
+};
+
 beforeAll(async () => {
   h = await createHarness();
 });
@@ -131,20 +144,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     // Lobby cancels the game between the consumer's read and its binding write.
     h.proxy.setHook((call) =>
       call.operation === 'UpdateItem' && gameIdOf(call) === id && String(call.body.UpdateExpression).includes('runtimeBinding')
-        ? {
-            kind: 'forward',
-            before: async () => {
-              await h.documents.send(
-                new UpdateCommand({
-                  TableName: h.gamesTable,
-                  Key: { gameId: id },
-                  UpdateExpression: 'SET #s = :c',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: { ':c': 'cancelled' },
-                }),
-              );
-            },
-          }
+        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
         : forward,
     );
     expect(await h.invoke()).toMatchObject({ applied: 1 });
@@ -154,6 +154,63 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     ]);
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
     expect(h.gameMaster.callsFor(id)).toEqual([]);
+  });
+
+  it('orphan: a stop job that cannot be published leaves the status alone and the entry for a retry', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    const entryId = await h.addResult(success(id));
+    h.proxy.setHook((call) =>
+      call.operation === 'UpdateItem' && gameIdOf(call) === id && String(call.body.UpdateExpression).includes('runtimeBinding')
+        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
+        : forward,
+    );
+    // The stop-jobs key holds a string: every XADD to it fails with WRONGTYPE.
+    await h.redis.exec(['SET', h.streams.stopJobs, 'not a stream']);
+    try {
+      const summary = await h.invoke({ env: { MAX_ATTEMPTS: '10', ATTEMPTS_PER_INVOCATION: '1' } });
+      expect(summary).toMatchObject({ stoppedBy: 'transient_error' });
+      expect((await h.offsetItem())?.attempts).toMatchObject({
+        [entryId]: { attempts: 1, lastError: expect.stringContaining('WRONGTYPE'), pendingStopJob: true },
+      });
+    } finally {
+      await h.redis.exec(['DEL', h.streams.stopJobs]);
+    }
+    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
+    // The game is no longer starting, yet the retry still owes the container its stop job.
+    expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained' });
+    const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.source_entry_id === entryId);
+    expect(stops).toHaveLength(1);
+    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('paused: a game that moves on while Game Master is down is left as it is, with no intent', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    h.gameMaster.setBehaviour(id, { kind: 'fail', status: 500 });
+    const entryId = await h.addResult(success(id));
+    h.proxy.setHook((call) =>
+      call.operation === 'UpdateItem' && gameIdOf(call) === id && JSON.stringify(call.body.ExpressionAttributeValues).includes('"paused"')
+        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
+        : forward,
+    );
+    expect(await h.invoke()).toMatchObject({ ignored: 1 });
+    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
+    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toEqual([]);
+  });
+
+  it('running: a game that moves on after Game Master registered it is left as it is', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    await h.addResult(success(id));
+    h.proxy.setHook((call) =>
+      call.operation === 'UpdateItem' && gameIdOf(call) === id && JSON.stringify(call.body.ExpressionAttributeValues).includes('"running"')
+        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
+        : forward,
+    );
+    expect(await h.invoke()).toMatchObject({ ignored: 1 });
+    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled', runtimeBinding: { containerId: `container-${id}` } });
+    expect(h.gameMaster.callsFor(id)).toHaveLength(1);
   });
 
   it('paused: Game Master unavailable pauses the game and publishes the admin intent once', async () => {

@@ -51,7 +51,7 @@ const deps = (overrides: Partial<InvocationDeps> = {}): InvocationDeps => {
     stream,
     publisher,
     games,
-    process: (entry) => flow.process(entry),
+    process: (entry, hints) => flow.process(entry, hints),
     settings,
     log,
     telemetry,

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
+import { StartFlow, StopJobNotPublishedError } from '../../functions/runtime-job-results/start-flow/start-flow.js';
 import { ConflictError } from '../../functions/runtime-job-results/domain/errors.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import { FakeGameMaster, FakeGameStore, FakePublisher, RecordingLog, RecordingTelemetry } from '../support/fakes.js';
@@ -201,6 +201,18 @@ describe('start flow: success path', () => {
     await expect(flow.process(success('5-1', 'g1'))).rejects.toThrow('publish failed');
     expect(games.status('g1')).toBe('starting');
     expect(games.writes).toEqual([]);
+  });
+
+  it('goes straight back to the stop job when an earlier try could not publish it', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    games.beforeBinding = (gameId) => games.put({ gameId, status: 'cancelled' });
+    publisher.failNext = 1;
+    await expect(flow.process(success('5-1', 'g1'))).rejects.toThrow(StopJobNotPublishedError);
+    // A fresh read would now find the game cancelled and ignore the entry.
+    const retry = await flow.process(success('5-1', 'g1'), { pendingStopJob: true });
+    expect(retry.result).toBe('applied');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
+    expect(games.status('g1')).toBe('cancelled');
   });
 
   it('retries a throttled binding write instead of orphaning the container', async () => {

@@ -13,9 +13,13 @@ const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
   if (typeof value !== 'object' || value === null) return attempts;
   for (const [entryId, row] of Object.entries(value as Record<string, unknown>)) {
     if (typeof row !== 'object' || row === null) continue;
-    const { attempts: count, lastError } = row as Record<string, unknown>;
+    const { attempts: count, lastError, pendingStopJob } = row as Record<string, unknown>;
     if (typeof count !== 'number') continue;
-    attempts[entryId] = { attempts: count, lastError: typeof lastError === 'string' ? lastError : '' };
+    attempts[entryId] = {
+      attempts: count,
+      lastError: typeof lastError === 'string' ? lastError : '',
+      ...(pendingStopJob === true ? { pendingStopJob: true } : {}),
+    };
   }
   return attempts;
 };

@@ -8,7 +8,8 @@ import type { EntryAttempts } from '../ports.js';
 import { deadLetterMessage } from '../start-flow/messages.js';
 import { outcome } from '../start-flow/outcome.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
-import { DeadLetterReason } from '../start-flow/start-flow.js';
+import { DeadLetterReason, StopJobNotPublishedError } from '../start-flow/start-flow.js';
+import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
 import { EntryResult } from '../telemetry/metric-names.js';
@@ -34,7 +35,7 @@ export interface BatchResult {
 }
 
 export interface BatchProcessorDeps {
-  readonly process: (entry: RawEntry) => Promise<EntryOutcome>;
+  readonly process: (entry: RawEntry, hints: RetryHints) => Promise<EntryOutcome>;
   readonly settings: ConsumerSettings;
   readonly log: Log;
   readonly telemetry: ConsumerTelemetry;
@@ -59,10 +60,12 @@ export const processBatch = async (
 
   const runEntry = async (entry: RawEntry): Promise<EntryState> => {
     const prior = priorAttempts[entry.id]?.attempts ?? 0;
+    let pendingStopJob = priorAttempts[entry.id]?.pendingStopJob === true;
     for (let tries = 1; ; tries += 1) {
       try {
-        return { kind: 'done', outcome: await deps.process(entry) };
+        return { kind: 'done', outcome: await deps.process(entry, { pendingStopJob }) };
       } catch (error) {
+        pendingStopJob ||= error instanceof StopJobNotPublishedError;
         if (isFatal(error)) {
           halted = 'fatal';
           fatalError ??= error;
@@ -86,7 +89,7 @@ export const processBatch = async (
         }
         deps.log.warn('transient error processing runtime job result; will retry', attrs);
         if (tries >= settings.attemptsPerInvocation || outOfTime() || halted !== undefined) {
-          return { kind: 'failed', attempts: { attempts, lastError } };
+          return { kind: 'failed', attempts: { attempts, lastError, ...(pendingStopJob ? { pendingStopJob } : {}) } };
         }
         await deps.sleep(settings.retryBackoffMs * 2 ** (tries - 1));
       }

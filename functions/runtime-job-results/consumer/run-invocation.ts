@@ -6,6 +6,7 @@ import { compareEntryIds, entryAgeMs, STREAM_START } from '../domain/entry-id.js
 import type { RawEntry } from '../domain/job-result.js';
 import type { GameStore, OffsetState, OffsetStore, OutboundMessage, ResultStream, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
+import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
 import { EntryResult } from '../telemetry/metric-names.js';
@@ -41,7 +42,7 @@ export interface InvocationDeps {
   readonly stream: ResultStream;
   readonly publisher: StreamPublisher;
   readonly games: GameStore;
-  readonly process: (entry: RawEntry) => Promise<EntryOutcome>;
+  readonly process: (entry: RawEntry, hints: RetryHints) => Promise<EntryOutcome>;
   readonly settings: ConsumerSettings;
   readonly log: Log;
   readonly telemetry: ConsumerTelemetry;

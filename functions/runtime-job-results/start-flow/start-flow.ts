@@ -53,6 +53,22 @@ const toRunning = fromStarting(GameStatus.running);
 const toPaused = fromStarting(GameStatus.paused);
 const toStartFailed = fromStarting(GameStatus.startFailed);
 
+/**
+ * The orphan path could not publish its stop job. Retried like any transient error, but the
+ * retry goes straight back to the stop job (see `EntryAttempts.pendingStopJob`).
+ */
+export class StopJobNotPublishedError extends Error {
+  constructor(gameId: string, cause: unknown) {
+    super(`stop job for orphan container of game ${gameId} not published: ${errorText(cause)}`, { cause });
+    this.name = 'StopJobNotPublishedError';
+  }
+}
+
+/** What an earlier try of the same entry left to finish. */
+export interface RetryHints {
+  readonly pendingStopJob?: boolean;
+}
+
 /** The seed's `game_not_found`-style reasons, stable for dead-letter consumers. */
 export const DeadLetterReason = {
   gameNotFound: 'game_not_found',
@@ -67,8 +83,11 @@ export class StartFlow {
   }
 
   /** Applies one entry; throws only for errors that are worth retrying. */
-  async process(entry: RawEntry): Promise<EntryOutcome> {
+  async process(entry: RawEntry, hints: RetryHints = {}): Promise<EntryOutcome> {
     const decoded = decodeJobResult(entry);
+    if (hints.pendingStopJob && decoded.ok && decoded.result.outcome === Outcome.success) {
+      return this.#finishOrphan(entry, decoded.result.gameId);
+    }
     if (!decoded.ok) {
       const { rule, detail } = decoded.invalid;
       // The seed's two messages: a decode error, or a success event that fails validation.
@@ -166,7 +185,7 @@ export class StartFlow {
     } catch (error) {
       // The game moved on (or vanished) between the read and the write: nobody will use
       // this container. Throttling and network errors are retried instead (see README).
-      if (isMovedOn(error) || error instanceof NotFoundError) return this.#handleOrphan(entry, game, error);
+      if (isMovedOn(error) || error instanceof NotFoundError) return this.#handleOrphan(entry, game.gameId, error);
       throw error;
     }
 
@@ -194,16 +213,27 @@ export class StartFlow {
   }
 
   /** Orphan container path (seed `handleOrphan`): stop job first, then `start_failed`. */
-  async #handleOrphan(entry: RawEntry, game: Game, cause: Error): Promise<EntryOutcome> {
-    const attrs = this.#attrs(entry, game.gameId);
-    this.#deps.log.warn('persist runtime binding failed; orphan container path', { ...attrs, err: errorText(cause) });
+  async #handleOrphan(entry: RawEntry, gameId: string, cause: Error): Promise<EntryOutcome> {
+    this.#deps.log.warn('persist runtime binding failed; orphan container path', {
+      ...this.#attrs(entry, gameId),
+      err: errorText(cause),
+    });
+    return this.#finishOrphan(entry, gameId);
+  }
+
+  async #finishOrphan(entry: RawEntry, gameId: string): Promise<EntryOutcome> {
+    const attrs = this.#attrs(entry, gameId);
     // Not deferred to the batch: it must be out before the status changes, and if it cannot
     // be published the status must not change either (the throw makes the entry retry).
-    await this.#deps.publisher.publish([
-      stopJobMessage(this.#deps.streams.stopJobs, game.gameId, entry.id, this.#deps.nowMs()),
-    ]);
     try {
-      await this.#changeStatus(entry, game.gameId, toStartFailed);
+      await this.#deps.publisher.publish([
+        stopJobMessage(this.#deps.streams.stopJobs, gameId, entry.id, this.#deps.nowMs()),
+      ]);
+    } catch (error) {
+      throw new StopJobNotPublishedError(gameId, error);
+    }
+    try {
+      await this.#changeStatus(entry, gameId, toStartFailed);
     } catch (error) {
       if (error instanceof NotFoundError) {
         this.#deps.log.warn('transition orphan game to start_failed', { ...attrs, err: error.message });
