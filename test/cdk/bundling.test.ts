@@ -3,7 +3,8 @@
  * CDK_CONTEXT_JSON), which bundles the handler with the local esbuild and runs cdk-nag. Skipped
  * while the handler does not exist.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_BANNER, HANDLER_ENTRY } from '../../lib/constructs/consumer-function.js';
+import { createHarness } from '../support/consumer-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_CLI = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -126,5 +128,42 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
       { cwd: os.tmpdir(), encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 },
     );
     expect(output.trim()).toBe('function');
+  });
+
+  it('runs the start flow against the local stack from the bundle alone, in a fresh process', async () => {
+    const [assetDir = ''] = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const entry = path.join(outdir, assetDir, 'index.mjs');
+    const h = await createHarness();
+    try {
+      await h.putGame({ gameId: 'bundled', status: 'starting' });
+      await h.addResult({ game_id: 'bundled', outcome: 'success', container_id: 'c-1', engine_endpoint: 'http://e/' });
+      const script = `
+        const { handler } = await import(${JSON.stringify(entry)});
+        const deadline = Date.now() + 30000;
+        const context = {
+          awsRequestId: 'bundle-test', functionName: 'runtime-job-results', functionVersion: '$LATEST',
+          invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:runtime-job-results',
+          memoryLimitInMB: '256', logGroupName: 'local', logStreamName: 'local',
+          getRemainingTimeInMillis: () => deadline - Date.now(),
+        };
+        console.log(JSON.stringify(await handler({}, context)));`;
+      // Asynchronously: the Game Master stub and the DynamoDB proxy live in this process.
+      const { stdout: output } = await promisify(execFile)(
+        process.execPath,
+        ['--enable-source-maps', '--input-type=module', '-e', script],
+        {
+          cwd: os.tmpdir(),
+          encoding: 'utf8',
+          env: { PATH: process.env['PATH'] ?? '', ...h.env, POWERTOOLS_METRICS_DISABLED: 'true' },
+          timeout: 30_000,
+        },
+      );
+      const summary = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+      expect(summary).toMatchObject({ entriesRead: 1, applied: 1, stoppedBy: 'drained' });
+      expect(await h.getGame('bundled')).toMatchObject({ status: 'running', runtimeBinding: { containerId: 'c-1' } });
+      expect(h.gameMaster.callsFor('bundled')).toHaveLength(1);
+    } finally {
+      await h.cleanup();
+    }
   });
 });
