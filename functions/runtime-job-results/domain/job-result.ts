@@ -42,10 +42,15 @@ export interface SuccessResult {
 
 export type JobResult = FailureResult | SuccessResult;
 
-/** Why an entry is invalid: `rule` is stable (it names the broken rule in dead letters). */
+/**
+ * Why an entry is invalid: `rule` is stable (it names the broken rule in dead letters);
+ * `part` says whether the entry itself could not be read or a success lacked its fields,
+ * which the seed logged under different messages.
+ */
 export interface Invalid {
   readonly rule: string;
   readonly detail: string;
+  readonly part: 'entry' | 'success_fields';
 }
 
 export type Decoded =
@@ -60,11 +65,14 @@ export const fieldMap = (entry: RawEntry): ReadonlyMap<string, string> => new Ma
 
 const isBlank = (value: string | undefined): boolean => (value ?? '').trim() === '';
 
-const invalid = (rule: string, detail: string, gameId?: string): Decoded => ({
+const invalid = (rule: string, detail: string, gameId?: string, part: Invalid['part'] = 'entry'): Decoded => ({
   ok: false,
-  invalid: { rule, detail },
+  invalid: { rule, detail, part },
   ...(gameId === undefined ? {} : { gameId }),
 });
+
+const invalidSuccess = (rule: string, detail: string, gameId: string): Decoded =>
+  invalid(rule, detail, gameId, 'success_fields');
 
 const isHttpUrl = (value: string): boolean => {
   if (!URL.canParse(value)) return false;
@@ -98,16 +106,16 @@ export const decodeJobResult = (entry: RawEntry): Decoded => {
 
   const containerId = fields.get('container_id') ?? '';
   const engineEndpoint = fields.get('engine_endpoint') ?? '';
-  if (isBlank(containerId)) return invalid('missing_container_id', 'success event missing container_id', id);
-  if (isBlank(engineEndpoint)) return invalid('missing_engine_endpoint', 'success event missing engine_endpoint', id);
+  if (isBlank(containerId)) return invalidSuccess('missing_container_id', 'success event missing container_id', id);
+  if (isBlank(engineEndpoint)) return invalidSuccess('missing_engine_endpoint', 'success event missing engine_endpoint', id);
   if (containerId.length > limits.containerIdChars) {
-    return invalid('container_id_too_long', `container_id longer than ${limits.containerIdChars} characters`, id);
+    return invalidSuccess('container_id_too_long', `container_id longer than ${limits.containerIdChars} characters`, id);
   }
   if (engineEndpoint.length > limits.engineEndpointChars) {
-    return invalid('engine_endpoint_too_long', `engine_endpoint longer than ${limits.engineEndpointChars} characters`, id);
+    return invalidSuccess('engine_endpoint_too_long', `engine_endpoint longer than ${limits.engineEndpointChars} characters`, id);
   }
   if (!isHttpUrl(engineEndpoint)) {
-    return invalid('invalid_engine_endpoint', 'engine_endpoint is not an absolute http(s) URL', id);
+    return invalidSuccess('invalid_engine_endpoint', 'engine_endpoint is not an absolute http(s) URL', id);
   }
   return { ok: true, result: { outcome, gameId: id, containerId, engineEndpoint } };
 };

@@ -89,11 +89,9 @@ export class StartFlow {
       return this.#finishOrphan(entry, decoded.result.gameId);
     }
     if (!decoded.ok) {
-      const { rule, detail } = decoded.invalid;
+      const { rule, detail, part } = decoded.invalid;
       // The seed's two messages: a decode error, or a success event that fails validation.
-      const message = rule.startsWith('missing_game') || rule.startsWith('invalid_game') || rule === 'unsupported_outcome'
-        ? 'decode runtime job result'
-        : 'invalid runtime job success event';
+      const message = part === 'entry' ? 'decode runtime job result' : 'invalid runtime job success event';
       this.#deps.log.warn(message, {
         stream_entry_id: entry.id,
         game_id: decoded.gameId ?? null,
