@@ -2,7 +2,8 @@
  * The Lambda handler, as a factory over an environment: `handler.ts` gives it `process.env`;
  * the local runner and the integration tests give it theirs and get the same wiring.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevel } from '@aws-lambda-powertools/logger';
+import type { LogLevel as LogLevelName } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Env } from './config.js';
@@ -24,10 +25,18 @@ export interface HandlerOptions {
   readonly onMetrics?: (snapshot: Record<string, number>) => void;
 }
 
+const logLevels: readonly string[] = Object.values(LogLevel);
+
+/** The configured level if it is one (`loadConfig` reports a bad one by name), else INFO. */
+const logLevelOf = (value: string | undefined): LogLevelName => {
+  const level = value?.trim().toUpperCase() ?? '';
+  return logLevels.includes(level) ? (level as LogLevelName) : LogLevel.INFO;
+};
+
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
   const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'lobby';
-  const logger = new Logger({ serviceName, logLevel: (env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase() as 'INFO' });
+  const logger = new Logger({ serviceName, logLevel: logLevelOf(env.POWERTOOLS_LOG_LEVEL) });
   const metrics = new Metrics({ serviceName, namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Galaxy/Lobby' });
   const recorder = new MetricsRecorder();
   let runtime: Promise<Runtime> | undefined;
