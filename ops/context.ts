@@ -1,0 +1,68 @@
+/**
+ * What every command gets: the consumer's own runtime (same configuration, secrets, clients
+ * and adapters as the Lambda), a document client for the raw items operators look at, and
+ * the CLI's output and prompts.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config, Env } from '../functions/runtime-job-results/config.js';
+import { buildRuntime } from '../functions/runtime-job-results/runtime.js';
+import type { Runtime } from '../functions/runtime-job-results/runtime.js';
+import type { Output } from './output.js';
+
+export interface OpsContext {
+  readonly runtime: Runtime;
+  /** For reads the ports do not offer: the whole offset item, the whole game item. */
+  readonly documents: DynamoDBDocumentClient;
+  readonly output: Output;
+  /** Lease owner of this operator's fenced writes, `ops:<user>@<host>`. */
+  readonly operator: string;
+  readonly nowMs: () => number;
+  /** Asks a yes/no question; false when nobody can answer (no terminal). */
+  readonly confirm: (question: string) => Promise<boolean>;
+  /** Show the start flow's log lines (replay) on stderr. */
+  readonly verbose: boolean;
+}
+
+export interface ConnectOptions {
+  readonly output: Output;
+  readonly operator: string;
+  readonly confirm: (question: string) => Promise<boolean>;
+  readonly nowMs?: () => number;
+  readonly verbose?: boolean;
+}
+
+/** The lease owner name of an operator: who and where, so a held lease can be traced. */
+export const operatorName = (user: string, host: string): string => `ops:${user}@${host}`;
+
+// Same settings as the function's client (runtime.ts), which it does not expose.
+const documentClient = (config: Config): DynamoDBDocumentClient => {
+  const { endpoint, region, localCredentials } = config.dynamodb;
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(localCredentials === undefined ? {} : { credentials: localCredentials }),
+      maxAttempts: 3,
+    }),
+  );
+};
+
+/** Builds the runtime from `env` exactly as the Lambda does; `close()` frees the extra client. */
+export const connect = async (
+  env: Env,
+  options: ConnectOptions,
+): Promise<OpsContext & { close(): void }> => {
+  const runtime = await buildRuntime(env);
+  const documents = documentClient(runtime.config);
+  return {
+    runtime,
+    documents,
+    output: options.output,
+    operator: options.operator,
+    nowMs: options.nowMs ?? Date.now,
+    confirm: options.confirm,
+    verbose: options.verbose ?? false,
+    close: () => documents.destroy(),
+  };
+};
