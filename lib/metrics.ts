@@ -7,6 +7,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { EntryResult, StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
 
 /** `POWERTOOLS_METRICS_NAMESPACE` of the function. */
 export const METRICS_NAMESPACE = 'Galaxy/Lobby';
@@ -14,29 +15,14 @@ export const METRICS_NAMESPACE = 'Galaxy/Lobby';
 /** `POWERTOOLS_SERVICE_NAME` of the function, and the value of every metric's `service` dimension. */
 export const SERVICE_NAME = 'lobby';
 
-/** Metric names emitted by the handler. */
-export const MetricName = {
-  /** Count, dimension `outcome` ∈ running | paused | start_failed. */
-  outcomes: 'lobby.start_flow.outcomes',
-  /** Count, dimensions `from_status`, `to_status`, `trigger`. */
-  transitions: 'lobby.game.transitions',
-  /** Count, dimension `result` ∈ applied | ignored | invalid | dead_lettered. */
-  entries: 'lobby.start_flow.entries',
-  /** Count, no extra dimension. */
-  deadLetters: 'lobby.start_flow.dead_letters',
-  /** Count, no extra dimension. */
-  transientErrors: 'lobby.start_flow.transient_errors',
-  /** Milliseconds: age of the oldest entry not yet done, emitted on every invocation. */
-  lagAge: 'lobby.start_flow.consumer_lag_age',
-  /** Count of entries not yet done. */
-  lagEntries: 'lobby.start_flow.consumer_lag_entries',
-} as const;
+/** Metric names emitted by the handler: the handler's own list, so the two cannot drift. */
+export { MetricName } from '../functions/runtime-job-results/telemetry/metric-names.js';
 
-/** Values of the `outcome` dimension of {@link MetricName.outcomes}. */
-export const OUTCOMES = ['running', 'paused', 'start_failed'] as const;
+/** Values of the `outcome` dimension of `lobby.start_flow.outcomes`. */
+export const OUTCOMES = Object.values(StartFlowOutcome);
 
-/** Values of the `result` dimension of {@link MetricName.entries}. */
-export const ENTRY_RESULTS = ['applied', 'ignored', 'invalid', 'dead_lettered'] as const;
+/** Values of the `result` dimension of `lobby.start_flow.entries`. */
+export const ENTRY_RESULTS = Object.values(EntryResult);
 
 /** Options of {@link lobbyMetric}. */
 export interface LobbyMetricOptions {

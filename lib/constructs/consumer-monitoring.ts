@@ -63,6 +63,7 @@ export class ConsumerMonitoring extends Construct {
     readonly functionErrors: cloudwatch.Alarm;
     readonly lagAge: cloudwatch.Alarm;
     readonly deadLetters: cloudwatch.Alarm;
+    readonly offsetAheadOfStream: cloudwatch.Alarm;
     readonly undeliveredTicks: cloudwatch.Alarm;
     readonly failedInvocations: cloudwatch.Alarm;
   };
@@ -110,7 +111,7 @@ export class ConsumerMonitoring extends Construct {
       alarmDescription:
         `The oldest unfinished job result is older than ${lagThreshold.toHumanString()}, or the consumer ` +
         'stopped reporting lag (it emits the metric on every invocation, so silence means it is not running).',
-      metric: lobbyMetric(MetricName.lagAge, { statistic: 'Maximum', period: props.scheduleRate }),
+      metric: lobbyMetric(MetricName.consumerLagAge, { statistic: 'Maximum', period: props.scheduleRate }),
       threshold: lagThreshold.toMilliseconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // Two of three periods: one late or missing datapoint is not an incident, two are.
@@ -128,6 +129,19 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // The results stream was recreated (or the offset set by hand past its end): new results
+    // would be skipped until an operator moves the offset (docs/runbook.md).
+    const offsetAheadOfStream = new cloudwatch.Alarm(this, 'OffsetAheadOfStream', {
+      alarmDescription:
+        'The consumer offset is past the last id of the results stream, so new results are not read. ' +
+        'Check the stream and move the offset with `npm run ops -- offset set`.',
+      metric: lobbyMetric(MetricName.offsetAhead, { period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const undeliveredTicks = this.queueNotEmpty(
       'UndeliveredTicks',
       props.scheduleDeadLetterQueue,
@@ -139,7 +153,7 @@ export class ConsumerMonitoring extends Construct {
       'An asynchronous invocation of the start-flow consumer failed or expired; its record is in the failed-invocations queue.',
     );
 
-    this.alarms = { functionErrors, lagAge, deadLetters, undeliveredTicks, failedInvocations };
+    this.alarms = { functionErrors, lagAge, deadLetters, offsetAheadOfStream, undeliveredTicks, failedInvocations };
     const notify = new actions.SnsAction(this.topic);
     for (const alarm of Object.values(this.alarms)) {
       alarm.addAlarmAction(notify);
@@ -167,7 +181,7 @@ export class ConsumerMonitoring extends Construct {
     });
 
     const outcomes = OUTCOMES.map((outcome) =>
-      lobbyMetric(MetricName.outcomes, { dimensions: { outcome }, label: outcome, period: Duration.minutes(5) }),
+      lobbyMetric(MetricName.startFlowOutcomes, { dimensions: { outcome }, label: outcome, period: Duration.minutes(5) }),
     );
     const entries = ENTRY_RESULTS.map((result) =>
       lobbyMetric(MetricName.entries, { dimensions: { result }, label: result, period: Duration.minutes(5) }),
@@ -176,7 +190,7 @@ export class ConsumerMonitoring extends Construct {
     const transitions = new cloudwatch.MathExpression({
       expression:
         `SEARCH('{${METRICS_NAMESPACE},service,from_status,to_status,trigger} ` +
-        `MetricName="${MetricName.transitions}" service="${SERVICE_NAME}"', 'Sum', 300)`,
+        `MetricName="${MetricName.gameTransitions}" service="${SERVICE_NAME}"', 'Sum', 300)`,
       label: '',
       period: Duration.minutes(5),
       usingMetrics: {},
@@ -197,8 +211,8 @@ export class ConsumerMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Consumer lag',
-        left: [lobbyMetric(MetricName.lagAge, { statistic: 'Maximum', label: 'oldest unfinished entry age (ms)' })],
-        right: [lobbyMetric(MetricName.lagEntries, { statistic: 'Maximum', label: 'unfinished entries' })],
+        left: [lobbyMetric(MetricName.consumerLagAge, { statistic: 'Maximum', label: 'oldest unfinished entry age (ms)' })],
+        right: [lobbyMetric(MetricName.consumerLagEntries, { statistic: 'Maximum', label: 'unfinished entries' })],
         leftAnnotations: [{ value: lagThreshold.toMilliseconds(), label: 'lag alarm threshold' }],
         width: 12,
       }),

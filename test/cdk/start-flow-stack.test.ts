@@ -397,6 +397,13 @@ describe('dead-letter queues', () => {
     const { stack, template } = defaults;
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.offset_ahead_of_stream',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
     for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
       const id = logicalId(stack, queue);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -489,10 +496,10 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on errors, lag, dead letters and both dead-letter queues, notifying on ALARM and OK', () => {
+  it('alarms on errors, lag, dead letters, an offset past the stream and both dead-letter queues, notifying on ALARM and OK', () => {
     const { stack, template } = defaults;
     const topic = [ref(logicalId(stack, stack.monitoring.topic))];
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: topic, OKActions: topic });
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -519,6 +526,13 @@ describe('monitoring', () => {
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.offset_ahead_of_stream',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
     });
     for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
