@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { gameIdOf, forward } from '../../local/dynamodb-proxy.js';
+import type { DynamoDbCall } from '../../local/dynamodb-proxy.js';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
 let h: Harness;
@@ -28,6 +29,14 @@ const setStatus = async (id: string, status: string): Promise<void> => {
     }),
   );
 };
+
+/** Lobby cancels game `id` just before the consumer's next write to it that `matches`. */
+const cancelBefore = (id: string, matches: (call: DynamoDbCall) => boolean): void =>
+  h.proxy.setHook((call) =>
+    call.operation === 'UpdateItem' && gameIdOf(call) === id && matches(call)
+      ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
+      : forward,
+  );
 
 beforeAll(async () => {
   h = await createHarness();
@@ -142,11 +151,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
     // Lobby cancels the game between the consumer's read and its binding write.
-    h.proxy.setHook((call) =>
-      call.operation === 'UpdateItem' && gameIdOf(call) === id && String(call.body.UpdateExpression).includes('runtimeBinding')
-        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
-        : forward,
-    );
+    cancelBefore(id, (call) => String(call.body.UpdateExpression).includes('runtimeBinding'));
     expect(await h.invoke()).toMatchObject({ applied: 1 });
     const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id);
     expect(stops.map((m) => m.fields)).toEqual([
@@ -160,11 +165,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
-    h.proxy.setHook((call) =>
-      call.operation === 'UpdateItem' && gameIdOf(call) === id && String(call.body.UpdateExpression).includes('runtimeBinding')
-        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
-        : forward,
-    );
+    cancelBefore(id, (call) => String(call.body.UpdateExpression).includes('runtimeBinding'));
     // The stop-jobs key holds a string: every XADD to it fails with WRONGTYPE.
     await h.redis.exec(['SET', h.streams.stopJobs, 'not a stream']);
     try {
@@ -189,11 +190,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.putGame({ gameId: id, status: 'starting' });
     h.gameMaster.setBehaviour(id, { kind: 'fail', status: 500 });
     const entryId = await h.addResult(success(id));
-    h.proxy.setHook((call) =>
-      call.operation === 'UpdateItem' && gameIdOf(call) === id && JSON.stringify(call.body.ExpressionAttributeValues).includes('"paused"')
-        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
-        : forward,
-    );
+    cancelBefore(id, (call) => JSON.stringify(call.body.ExpressionAttributeValues).includes('"paused"'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
     expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toEqual([]);
@@ -203,11 +200,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     await h.addResult(success(id));
-    h.proxy.setHook((call) =>
-      call.operation === 'UpdateItem' && gameIdOf(call) === id && JSON.stringify(call.body.ExpressionAttributeValues).includes('"running"')
-        ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
-        : forward,
-    );
+    cancelBefore(id, (call) => JSON.stringify(call.body.ExpressionAttributeValues).includes('"running"'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled', runtimeBinding: { containerId: `container-${id}` } });
     expect(h.gameMaster.callsFor(id)).toHaveLength(1);

@@ -1,12 +1,6 @@
-/** The consumer loop's knobs, taken from `Config.consumer`. */
-export interface ConsumerSettings {
-  readonly batchSize: number;
-  /** Read the next batch while one is processed (off in seed mode, which reads one at a time). */
-  readonly prefetch: boolean;
-  readonly maxConcurrency: number;
-  readonly maxAttempts: number;
-  readonly timeBudgetMarginMs: number;
-  readonly attemptsPerInvocation: number;
-  readonly retryBackoffMs: number;
+import type { Config } from '../config.js';
+
+/** The consumer loop's knobs: `Config.consumer` plus where dead letters go. */
+export type ConsumerSettings = Omit<Config['consumer'], 'mode'> & {
   readonly deadLetterStream: string;
-}
+};
