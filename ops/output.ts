@@ -116,3 +116,6 @@ export const durationText = (ms: number): string => {
 /** ISO-8601 of an epoch-ms value, or undefined for a missing one. */
 export const isoOf = (ms: number | undefined): string | undefined =>
   ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
+
+/** `1 entry`, `3 entries`: counts in messages. */
+export const countText = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;

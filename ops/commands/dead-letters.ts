@@ -6,7 +6,7 @@ import { fieldMap } from '../../functions/runtime-job-results/domain/job-result.
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import type { OpsContext } from '../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
-import { isoOf, tableText } from '../output.js';
+import { countText, isoOf, tableText } from '../output.js';
 import { entryIdArg, StreamView } from '../stream.js';
 
 /** Field that records which dead letter a requeued entry came from. */
@@ -160,7 +160,7 @@ export const deadLettersPurge = async (
     ctx.output.result(result, () => `no dead letters older than ${before} in ${dead.key}`);
     return result;
   }
-  ctx.output.notice(`${older} dead letters older than ${before} will be deleted from ${dead.key} for good.`);
+  ctx.output.notice(`${countText(older, 'dead letter', 'dead letters')} older than ${before} will be deleted from ${dead.key} for good.`);
   if (options.yes !== true && !(await ctx.confirm('Delete them?'))) {
     throw new RefusedError('not confirmed; nothing was deleted (pass --yes to skip the question)', 'not_confirmed');
   }

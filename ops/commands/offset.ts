@@ -8,7 +8,7 @@ import type { OpsContext } from '../context.js';
 import { LeaseHeldError, RefusedError } from '../errors.js';
 import { withOperatorLease } from '../lease.js';
 import { leaseActive, readOffsetItem } from '../offset-item.js';
-import { fieldsText, isoOf } from '../output.js';
+import { countText, fieldsText, isoOf } from '../output.js';
 import { entryIdArg, StreamView } from '../stream.js';
 
 export interface OffsetView {
@@ -97,10 +97,10 @@ export const offsetSet = async (ctx: OpsContext, idText: string, options: Offset
   const direction = order < 0 ? 'back' : 'forward';
   ctx.output.notice(
     direction === 'back'
-      ? `Moving the offset back from ${previous} to ${target}: the next invocations process ${entries} entries again. ` +
+      ? `Moving the offset back from ${previous} to ${target}: the next invocations process ${countText(entries, 'entry', 'entries')} again. ` +
           'Replays change nothing visible (every status write is a compare-and-set, spec 5.4) but cost requests ' +
           '(about one DynamoDB read or write each), and invalid entries are dead-lettered again.'
-      : `Moving the offset forward from ${previous} to ${target}: ${entries} entries are SKIPPED and never processed; ` +
+      : `Moving the offset forward from ${previous} to ${target}: ${countText(entries, 'entry is', 'entries are')} SKIPPED and never processed; ` +
           'games waiting on them stay in starting.',
   );
   if (options.yes !== true && !(await ctx.confirm('Move the offset?'))) {
@@ -117,7 +117,7 @@ export const offsetSet = async (ctx: OpsContext, idText: string, options: Offset
     await ctx.runtime.offsets.commit(ctx.operator, withOffset(state, target));
   });
   const move: OffsetMove = { previous, lastEntryId: target, changed: true, direction, entries };
-  ctx.output.result(move, () => `offset moved from ${previous} to ${target} (${entries} entries ${direction === 'back' ? 'to process again' : 'skipped'})`);
+  ctx.output.result(move, () => `offset moved from ${previous} to ${target} (${countText(entries, 'entry', 'entries')} ${direction === 'back' ? 'to process again' : 'skipped'})`);
   return move;
 };
 

@@ -51,7 +51,7 @@ describe('ops offset set / reset', () => {
     const run = await runOps(h, (ctx) => offsetSet(ctx, ids[1] as string, { yes: true }));
     expect(run.code).toBe(ExitCode.ok);
     expect(run.questions).toEqual([]);
-    expect(run.stderr).toContain('1 entries are SKIPPED');
+    expect(run.stderr).toContain('1 entry is SKIPPED');
     // Retry counts of entries at or below the new offset are dropped; the others kept.
     expect(await h.offsetItem()).toMatchObject({ lastEntryId: ids[1], attempts: { [ids[2] as string]: { attempts: 1 } } });
     expect(Object.keys((await h.offsetItem())?.attempts as object)).toEqual([ids[2]]);
