@@ -1,0 +1,111 @@
+/**
+ * Bugs the soak found, each reproduced exactly against the real stack. They are marked
+ * `it.fails`: they pass while the bug is there and start failing once it is fixed — then
+ * drop the `.fails`. docs/reliability.md describes each and the fix proposed.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis as IoRedis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHarness } from '../support/consumer-harness.js';
+import type { Harness } from '../support/consumer-harness.js';
+import { testStack } from '../support/stack.js';
+import { forward } from '../../local/dynamodb-proxy.js';
+import type { DynamoDbCall, ProxyAction } from '../../local/dynamodb-proxy.js';
+import { leaseExpiry, spawnInvocation } from './support/child-invocation.js';
+import {
+  appliedButAnswerLost,
+  cancelBeforeBinding,
+  isLeaseAcquire,
+  isStatusWrite,
+  once,
+  successFields,
+} from './support/hooks.js';
+
+let h: Harness;
+
+afterEach(async () => {
+  await h.cleanup();
+});
+
+describe('known bug: an orphan stop job is lost when the invocation dies before publishing it', () => {
+  // The binding write loses its condition (Lobby cancelled the game) and the process dies
+  // before the stop job is out. The replay reads a game that is not `starting` and ignores
+  // the entry: the container is left running with no stop job, ever. (A publish that fails
+  // is retried since the owed stop job is kept with the entry's attempts; a crash leaves
+  // no such record.)
+  it.fails('publishes the stop job on the replay after a crash right after the failed binding write', async () => {
+    h = await createHarness();
+    await h.putGame({ gameId: 'orphan', status: 'starting' });
+    const entryId = await h.addResult(successFields('orphan'));
+    const child = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 3_000);
+    const cancel = cancelBeforeBinding(h, 'orphan');
+    h.proxy.setHook(async (call) => {
+      const action = await cancel(call);
+      if (action.kind !== 'forward' || action.before === undefined) return action;
+      // The binding write reaches DynamoDB (and fails its condition); the process dies
+      // before it hears back.
+      return { ...action, after: async () => void child.process.kill('SIGKILL') };
+    });
+    expect((await child.ended).signal).toBe('SIGKILL');
+    h.proxy.setHook(undefined);
+    expect(await h.getGame('orphan')).toMatchObject({ status: 'cancelled' });
+    await sleep(leaseExpiry(await h.offsetItem()));
+
+    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+    expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.source_entry_id)).toEqual([entryId]);
+  });
+});
+
+describe('known bug: a paused write applied but answered with an error loses the intent', () => {
+  // DynamoDB applies `starting → paused` (with the outbox), the answer is lost (a 5xx or a
+  // reset), the SDK retries the same conditional write, which now fails: the flow reads
+  // that as "moved on", ignores the entry and moves the offset past it. The intent stays
+  // in the game's outbox and is never published.
+  it.fails('publishes the intent when the paused write succeeded but its answer was lost', async () => {
+    h = await createHarness();
+    await h.putGame({ gameId: 'paused', status: 'starting' });
+    h.gameMaster.setBehaviour('paused', { kind: 'fail', status: 503 });
+    const entryId = await h.addResult(successFields('paused'));
+    h.proxy.setHook(once<DynamoDbCall, ProxyAction>((call) => isStatusWrite(call, 'paused', 'paused'), appliedButAnswerLost, forward));
+
+    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+    expect(await h.getGame('paused')).toMatchObject({ status: 'paused' });
+    expect((await h.read(h.streams.intents)).map((m) => m.fields.idempotency_key)).toEqual([
+      `lobby.runtime_paused_after_start:${entryId}`,
+    ]);
+  });
+});
+
+describe('known bug: a lease taken but answered with an error locks the consumer out', () => {
+  // The lease `UpdateItem` is applied, its answer lost; the SDK's retry finds the lease held
+  // — by this very invocation — and returns lease_held. Nothing runs until that deadline.
+  it.fails('an invocation whose lease write was applied but not answered still runs', async () => {
+    h = await createHarness();
+    await h.putGame({ gameId: 'locked', status: 'starting' });
+    const entryId = await h.addResult({ game_id: 'locked', outcome: 'failure' });
+    h.proxy.setHook(once<DynamoDbCall, ProxyAction>(isLeaseAcquire, appliedButAnswerLost, forward));
+
+    expect(await h.invoke({ timeoutMs: 2_000 })).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+  });
+});
+
+describe('known bug: a message that can never be published stalls the consumer for good', () => {
+  // A failure result for an unknown game carrying an 11 MB error_message: its dead letter
+  // copies every field, the publish is refused (request too large) on every try, and
+  // publish failures are not counted as attempts — so the entry never reaches
+  // MAX_ATTEMPTS, the offset never passes it, and every later result waits behind it.
+  it.fails('gives up on an entry whose dead letter cannot be published, after MAX_ATTEMPTS', async () => {
+    h = await createHarness({ MAX_ATTEMPTS: '2' });
+    const stack = testStack();
+    const direct = new IoRedis({ host: stack.redisHost, port: stack.redisPort, lazyConnect: true });
+    await direct.connect();
+    // Runtime Manager writes over TCP: the REST server's request limit does not apply there.
+    await direct.xadd(h.streams.results, '*', 'game_id', 'ghost', 'outcome', 'failure', 'error_message', 'x'.repeat(11_000_000));
+    direct.disconnect();
+    await h.putGame({ gameId: 'behind', status: 'starting' });
+    const last = await h.addResult({ game_id: 'behind', outcome: 'failure' });
+
+    for (let i = 0; i < 3; i += 1) await h.invoke();
+    expect((await h.offsetItem())?.lastEntryId).toBe(last);
+  }, 60_000);
+});

@@ -1,0 +1,72 @@
+/**
+ * Proxy hooks the reliability tests share: Lobby's racing cancel, and matchers for the
+ * requests a fault should hit.
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { forward, gameIdOf } from '../../../local/dynamodb-proxy.js';
+import type { DynamoDbCall, ProxyAction, ProxyHook } from '../../../local/dynamodb-proxy.js';
+import type { UpstashCall } from '../../../local/upstash-proxy.js';
+import type { Harness } from '../../support/consumer-harness.js';
+
+/** A success result with a valid container and endpoint. */
+export const successFields = (gameId: string): Record<string, string> => ({
+  game_id: gameId,
+  outcome: 'success',
+  container_id: `container-${gameId}`,
+  engine_endpoint: `http://engine-${gameId}.galaxy.internal:8080/`,
+});
+
+export const isBindingWrite = (call: DynamoDbCall, gameId: string): boolean =>
+  call.operation === 'UpdateItem' && gameIdOf(call) === gameId && String(call.body.UpdateExpression).includes('runtimeBinding');
+
+/** The `starting → to` compare-and-set of `gameId`. */
+export const isStatusWrite = (call: DynamoDbCall, gameId: string, to: string): boolean =>
+  call.operation === 'UpdateItem' &&
+  gameIdOf(call) === gameId &&
+  String(call.body.UpdateExpression).includes('#status = :to') &&
+  JSON.stringify((call.body.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':to']) === JSON.stringify({ S: to });
+
+/** The lease-taking `UpdateItem` on the offsets table. */
+export const isLeaseAcquire = (call: DynamoDbCall): boolean =>
+  call.operation === 'UpdateItem' && String(call.body.UpdateExpression).startsWith('SET leaseOwner');
+
+/** An Upstash request that appends to `stream`. */
+export const appendsTo = (call: UpstashCall, stream: string): boolean =>
+  call.commands.some((command) => command[0] === 'XADD' && command[1] === stream);
+
+/** Lobby cancels `gameId` right before the consumer's binding write reaches DynamoDB. */
+export const cancelBeforeBinding = (h: Harness, gameId: string): ProxyHook => (call) =>
+  isBindingWrite(call, gameId)
+    ? {
+        kind: 'forward',
+        before: async () => {
+          await h.documents.send(
+            new UpdateCommand({
+              TableName: h.gamesTable,
+              Key: { gameId },
+              UpdateExpression: 'SET #s = :c',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':c': 'cancelled' },
+            }),
+          );
+        },
+      }
+    : forward;
+
+/** Applies the request, then answers 502: the caller cannot tell whether it happened. */
+export const appliedButAnswerLost: ProxyAction = {
+  kind: 'forward',
+  after: async () => {
+    throw new Error('answer lost after the write was applied');
+  },
+};
+
+/** `action` for the first request matching `matches`, a plain forward for every other one. */
+export const once = <C, A>(matches: (call: C) => boolean, action: A, otherwise: A): ((call: C) => A) => {
+  let fired = false;
+  return (call) => {
+    if (fired || !matches(call)) return otherwise;
+    fired = true;
+    return action;
+  };
+};
