@@ -4,6 +4,7 @@
  */
 import { fieldMap } from '../../functions/runtime-job-results/domain/job-result.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
+import { deadLetterMessage } from '../../functions/runtime-job-results/start-flow/messages.js';
 import type { OpsContext } from '../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { countText, isoOf, tableText } from '../output.js';
@@ -12,8 +13,10 @@ import { entryIdArg, StreamView } from '../stream.js';
 /** Field that records which dead letter a requeued entry came from. */
 export const REQUEUED_FROM = 'requeued_from';
 
-/** Every `dead_letter_*` field of a dead letter is the consumer's own (it drops the entry's). */
-const DEAD_LETTER_PREFIX = 'dead_letter_';
+/** The fields the consumer adds to a dead letter, as its own builder writes them. */
+const DEAD_LETTER_FIELDS: ReadonlySet<string> = new Set(
+  deadLetterMessage('', { id: '0-1', fields: [] }, '', 0, 0).fields.map(([field]) => field),
+);
 
 const PAGE_SIZE = 100;
 
@@ -77,7 +80,7 @@ export interface Requeued {
 /** The original entry's fields, and where it comes back from. */
 const requeuedFields = (entry: RawEntry): Record<string, string> => ({
   ...Object.fromEntries(
-    entry.fields.filter(([field]) => !field.startsWith(DEAD_LETTER_PREFIX) && field !== REQUEUED_FROM),
+    entry.fields.filter(([field]) => !DEAD_LETTER_FIELDS.has(field) && field !== REQUEUED_FROM),
   ),
   [REQUEUED_FROM]: entry.id,
 });

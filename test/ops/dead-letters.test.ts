@@ -54,9 +54,11 @@ describe('ops dead-letters', () => {
 
   it('requeue: the original fields go back with requeued_from, the dead letter goes, the consumer applies it', async () => {
     await h.putGame({ gameId: 'dl-rq', status: 'starting' });
-    // The consumer dead-letters it while the game is missing from its point of view: simulate
-    // the dead letter of an entry whose game was created late.
-    const first = await deadLetter({ ...success('dl-rq'), requeued_from: 'an-older-one' }, '5-0', 'retries_exhausted: ThrottlingException');
+    const first = await deadLetter(
+      { ...success('dl-rq'), requeued_from: 'an-older-one', dead_letter_note: 'of the producer' },
+      '5-0',
+      'retries_exhausted: ThrottlingException',
+    );
     const other = await deadLetter({ game_id: 'dl-other', outcome: 'failure' }, '6-0');
 
     const run = await runOps(h, (ctx) => deadLettersRequeue(ctx, [first]), { json: true });
@@ -67,7 +69,8 @@ describe('ops dead-letters', () => {
 
     const results = await h.read(h.streams.results);
     const back = results.find((message) => message.id === requeued[0]?.entryId);
-    expect(back?.fields).toEqual({ ...success('dl-rq'), requeued_from: first });
+    // Only the consumer's own dead_letter_* fields go; the producer's stay.
+    expect(back?.fields).toEqual({ ...success('dl-rq'), dead_letter_note: 'of the producer', requeued_from: first });
     expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual([other]);
 
     expect(await h.invoke()).toMatchObject({ applied: 1 });
