@@ -1,0 +1,80 @@
+/**
+ * The parent's side of the drain child: bundles bench/drain-child.ts like the Lambda
+ * handler, forks it, lets it start once the backlog is in place, and collects its report.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { bundleEntry } from './bundle.js';
+import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drain-protocol.js';
+
+const DRAIN_CHILD_ENTRY = fileURLToPath(new URL('./drain-child.ts', import.meta.url));
+
+/** Bundles the drain child into `outDir`; returns the bundle's path. */
+export const bundleDrainChild = async (outDir: string): Promise<string> => (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child')).path;
+
+export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
+
+export interface DrainChild {
+  /** Resolves once the child has loaded the handler's code and waits for `go`. */
+  readonly ready: Promise<void>;
+  /** Starts the invocations. */
+  go(): void;
+  /** The child's report once it found the stream drained; rejects if it failed. */
+  readonly report: Promise<DrainReport>;
+  /** Kills the child if it still runs (a run that failed half way must not leave it waiting). */
+  stop(): void;
+}
+
+const STDERR_TAIL_CHARS = 4_000;
+
+/**
+ * Forks the bundled drain child. Its stdout (the handler's JSON logs and EMF lines, at the
+ * deployed log level) is discarded; `--enable-source-maps` is on, as the function's
+ * NODE_OPTIONS set it in Lambda.
+ */
+export const startDrainChild = (
+  bundlePath: string,
+  job: DrainJob,
+  options: { readonly onInvocation?: (record: InvocationRecord) => void; readonly nodeArgs?: readonly string[] } = {},
+): DrainChild => {
+  const onInvocation = options.onInvocation ?? (() => undefined);
+  const child = fork(bundlePath, [JSON.stringify(job)], {
+    execArgv: ['--enable-source-maps', ...(options.nodeArgs ?? [])],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
+    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+  });
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const report = new Promise<DrainReport>((resolve, reject) => {
+    let failure: string | undefined;
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') markReady();
+      else if (message.type === 'invocation') onInvocation(message.record);
+      else if (message.type === 'done') resolve(message);
+      else failure = message.message;
+    });
+    child.on('exit', (code, signal) => {
+      reject(new Error(`drain child ended (${signal ?? `exit ${String(code)}`}) without a report: ${failure ?? stderr.trim()}`));
+    });
+  });
+  // A child that dies before `ready` must not leave the caller waiting on it.
+  const readyOrFailed = Promise.race([ready, report.then(() => undefined)]);
+  return {
+    ready: readyOrFailed,
+    go: () => {
+      const message: GoMessage = { type: 'go' };
+      child.send(message);
+    },
+    report,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+};

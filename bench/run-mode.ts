@@ -1,0 +1,211 @@
+/**
+ * One benchmark run of one consumer configuration: fresh tables and stream keys, the
+ * backlog seeded, the real handler drained in a child process, and everything counted on
+ * the way: Upstash requests at the REST server, DynamoDB requests at a proxy in front of
+ * DynamoDB Local, Game Master calls at the stub, offset commits as they reach DynamoDB,
+ * CPU per process.
+ */
+import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Redis } from 'ioredis';
+import { ConsumerMode } from '../functions/runtime-job-results/config.js';
+import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
+import { startUpstashProxy } from '../local/upstash-proxy.js';
+import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
+import { connectRedis } from '../local/upstash-redis.js';
+import type { Backlog } from './backlog.js';
+import { machineBusyCpuMs, ownCpuMs, processGroupCpuMs } from './cpu.js';
+import { startDrainChild } from './drain-process.js';
+import type { DrainChild, DrainReport } from './drain-process.js';
+import { readFinalState } from './final-state.js';
+import type { FinalState } from './final-state.js';
+import { recordOffsetCommits } from './offset-commits.js';
+import type { OffsetCommit } from './offset-commits.js';
+import type { Progress } from './progress.js';
+import { addResults, configureGameMaster, putGames } from './seed-backlog.js';
+import type { BenchStack } from './stack.js';
+
+export type ConsumerModeName = (typeof ConsumerMode)[keyof typeof ConsumerMode];
+
+/** The pretend Lambda timeout of each invocation (the deployed function's is 50 s). */
+export const INVOCATION_TIMEOUT_MS = 50_000;
+
+export interface ModeSpec {
+  readonly mode: ConsumerModeName;
+  /** How many backlog entries to put on the stream: all, or a prefix (a seed-mode sample). */
+  readonly entries: number;
+  /** Extra handler variables (`BATCH_SIZE`, `MAX_CONCURRENCY`, …). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A label for progress lines; the mode by default. */
+  readonly label?: string;
+}
+
+export interface ModeContext {
+  readonly stack: BenchStack;
+  readonly backlog: Backlog;
+  /** The bundled drain child (bench/drain-process.ts). */
+  readonly drainChild: string;
+  readonly progress: Progress;
+  /** When set, the drain child writes a V8 CPU profile (`.cpuprofile`) into this directory. */
+  readonly profileDir?: string;
+  /** Emulated network round trip added to every request (ms); none by default. */
+  readonly addedLatencyMs?: { readonly dynamodb?: number; readonly upstash?: number };
+}
+
+/** CPU ms used during the drain, by whom. */
+export interface CpuBreakdown {
+  /** The handler process. */
+  readonly consumer: number;
+  /** This process: Upstash REST server, DynamoDB proxy, Game Master stub. */
+  readonly benchProcess: number;
+  readonly dynamodbLocal: number;
+  readonly redis: number;
+  /** Every core of the machine together, everyone's work included. */
+  readonly machine: number;
+}
+
+export interface ModeRun {
+  readonly spec: ModeSpec;
+  readonly entryIds: readonly string[];
+  /** Epoch ms when the child was told to start. */
+  readonly goAtMs: number;
+  readonly report: DrainReport;
+  readonly upstashRequests: number;
+  /** DynamoDB requests by operation. */
+  readonly dynamodbRequests: Readonly<Record<string, number>>;
+  readonly gameMasterCalls: number;
+  readonly commits: readonly OffsetCommit[];
+  readonly cpuMs: CpuBreakdown;
+  readonly finalState: FinalState;
+}
+
+interface CpuSnapshot {
+  readonly bench: number;
+  readonly dynamodbLocal: number;
+  readonly redis: number;
+  readonly machine: number;
+}
+
+const cpuSnapshot = (stack: BenchStack): CpuSnapshot => ({
+  bench: ownCpuMs(),
+  dynamodbLocal: stack.processGroups.dynamodbLocal === undefined ? Number.NaN : processGroupCpuMs(stack.processGroups.dynamodbLocal),
+  redis: stack.processGroups.redis === undefined ? Number.NaN : processGroupCpuMs(stack.processGroups.redis),
+  machine: machineBusyCpuMs(),
+});
+
+const countsDelta = (after: Record<string, number>, before: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(after).map(([operation, count]) => [operation, count - (before[operation] ?? 0)]));
+
+/** Runs `spec` on a fresh copy of the backlog and cleans up after itself. */
+export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<ModeRun> => {
+  const { stack, backlog, progress } = context;
+  const label = spec.label ?? spec.mode;
+  const prefix = `bench-${spec.mode}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const gamesTable = `${prefix}-games`;
+  const offsetsTable = `${prefix}-offsets`;
+  const streams = {
+    results: `${prefix}:runtime:job_results`,
+    stopJobs: `${prefix}:runtime:stop_jobs`,
+    intents: `${prefix}:notification:intents`,
+    deadLetters: `${prefix}:runtime:job_results:dead`,
+  };
+  const dynamodb = localDynamoDbClient(stack.dynamodbEndpoint);
+  const documents = DynamoDBDocumentClient.from(dynamodb);
+  let redis: Redis | undefined;
+  const positions = new Map<string, number>();
+  const recorder = recordOffsetCommits(offsetsTable, (commit) => progress.update((positions.get(commit.lastEntryId) ?? -1) + 1));
+  const dynamodbDelayMs = context.addedLatencyMs?.dynamodb ?? 0;
+  const proxy = await startDynamoDbProxy(stack.dynamodbEndpoint, async (call) => {
+    const action = await recorder.hook(call);
+    return action.kind === 'forward' && dynamodbDelayMs > 0 ? { ...action, delayMs: dynamodbDelayMs } : action;
+  });
+  const upstashDelayMs = context.addedLatencyMs?.upstash ?? 0;
+  const upstashProxy =
+    upstashDelayMs > 0 ? await startUpstashProxy(stack.upstashUrl, () => ({ kind: 'forward', delayMs: upstashDelayMs })) : undefined;
+  let child: DrainChild | undefined;
+  try {
+    await Promise.all([createGamesTable(dynamodb, gamesTable), createOffsetsTable(dynamodb, offsetsTable)]);
+    progress.start(`${label}: creating games`, backlog.games.length);
+    await putGames(documents, gamesTable, backlog, (written) => progress.update(written));
+    progress.stop();
+    configureGameMaster(stack.gameMaster, backlog);
+
+    const env: Record<string, string> = {
+      RESULTS_STREAM: streams.results,
+      STOP_JOBS_STREAM: streams.stopJobs,
+      NOTIFICATION_INTENTS_STREAM: streams.intents,
+      DEAD_LETTER_STREAM: streams.deadLetters,
+      UPSTASH_REDIS_REST_URL: upstashProxy?.url ?? stack.upstashUrl,
+      UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
+      GAMES_TABLE: gamesTable,
+      OFFSETS_TABLE: offsetsTable,
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      AWS_REGION: 'us-east-1',
+      GM_BASE_URL: stack.gameMaster.baseUrl,
+      CONSUMER_MODE: spec.mode,
+      // The deployed level (cdk.json): per-entry lines are part of the cost.
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...spec.env,
+    };
+    // Generous: seed mode does about 40 s of work per invocation; a consumer stuck on
+    // transient errors fails the run here instead of looping.
+    child = startDrainChild(
+      context.drainChild,
+      { env, timeoutMs: INVOCATION_TIMEOUT_MS, maxInvocations: 1_000 },
+      { nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] },
+    );
+    await child.ready;
+
+    redis = await connectRedis(stack.redis.host, stack.redis.port);
+    const entryIds = await addResults(redis, streams.results, backlog, spec.entries);
+    entryIds.forEach((id, index) => positions.set(id, index));
+
+    const upstashBefore = stack.upstashRequestCount();
+    const dynamodbBefore = proxy.counts();
+    const gameMasterBefore = stack.gameMaster.calls().length;
+    const cpuBefore = cpuSnapshot(stack);
+    const goAtMs = Date.now();
+    progress.start(`${label}: draining`, entryIds.length);
+    child.go();
+    const report = await child.report;
+    progress.stop();
+    const cpuAfter = cpuSnapshot(stack);
+    const upstashRequests = stack.upstashRequestCount() - upstashBefore;
+    const dynamodbRequests = countsDelta(proxy.counts(), dynamodbBefore);
+    const gameMasterCalls = stack.gameMaster.calls().length - gameMasterBefore;
+
+    const commits = recorder.commits();
+    const lastId = entryIds.at(-1);
+    if (lastId !== undefined && !commits.some((commit) => commit.lastEntryId === lastId)) {
+      throw new Error(`${label}: the handler reported drained but the offset never reached the last entry ${lastId}`);
+    }
+    const finalState = await readFinalState({ documents, gamesTable, redis, streams, entryIds });
+    return {
+      spec,
+      entryIds,
+      goAtMs,
+      report,
+      upstashRequests,
+      dynamodbRequests,
+      gameMasterCalls,
+      commits,
+      cpuMs: {
+        consumer: report.cpuMs.user + report.cpuMs.system,
+        benchProcess: cpuAfter.bench - cpuBefore.bench,
+        dynamodbLocal: cpuAfter.dynamodbLocal - cpuBefore.dynamodbLocal,
+        redis: cpuAfter.redis - cpuBefore.redis,
+        machine: cpuAfter.machine - cpuBefore.machine,
+      },
+      finalState,
+    };
+  } finally {
+    child?.stop();
+    progress.stop();
+    await redis?.del(...Object.values(streams)).catch(() => undefined);
+    redis?.disconnect();
+    await proxy.close();
+    await upstashProxy?.close();
+    await Promise.allSettled([deleteTable(dynamodb, gamesTable), deleteTable(dynamodb, offsetsTable)]);
+    dynamodb.destroy();
+  }
+};

@@ -1,0 +1,81 @@
+/**
+ * The performance targets of issue 4, checked against one run's figures. They are benchmark
+ * output, not test assertions: a miss is reported with its number, never a flaky test.
+ */
+import type { ModeFigures, Ratios } from './figures.js';
+
+export interface TargetCheck {
+  readonly name: string;
+  /** The target as written, e.g. `≥ 10×`. */
+  readonly target: string;
+  /** The measured figure with its unit, or why there is none. */
+  readonly measured: string;
+  /** null when the run did not measure it (a mode was not run). */
+  readonly met: boolean | null;
+}
+
+export interface TargetInputs {
+  readonly batched?: ModeFigures;
+  readonly ratios?: Ratios;
+  readonly bundleBytes: number;
+  readonly moduleLoadMs: number;
+}
+
+/** The figure the peak-RSS target is stated for. */
+const RSS_TARGET_ENTRIES = 10_000;
+const BUNDLE_LIMIT_BYTES = 1_500_000;
+
+const notRun = (name: string, target: string, why: string): TargetCheck => ({ name, target, measured: why, met: null });
+
+export const checkTargets = (inputs: TargetInputs): TargetCheck[] => {
+  const { batched, ratios } = inputs;
+  const checks: TargetCheck[] = [];
+  checks.push(
+    ratios === undefined
+      ? notRun('throughput, default vs seed-compatible', '≥ 10×', 'needs both modes')
+      : {
+          name: 'throughput, default vs seed-compatible',
+          target: '≥ 10×',
+          measured: `${ratios.entriesPerSecond}×`,
+          met: ratios.entriesPerSecond >= 10,
+        },
+  );
+  if (batched === undefined) {
+    checks.push(notRun('Upstash requests / 1,000 entries (default mode)', '≤ 25', 'default mode not run'));
+    checks.push(notRun('DynamoDB requests / 1,000 entries (default mode)', '≤ 2,500', 'default mode not run'));
+    checks.push(notRun('peak RSS of the handler process (default mode)', '< 200 MB at 10,000 entries', 'default mode not run'));
+  } else {
+    checks.push({
+      name: 'Upstash requests / 1,000 entries (default mode)',
+      target: '≤ 25',
+      measured: batched.upstashRequestsPer1000.toLocaleString('en-US'),
+      met: batched.upstashRequestsPer1000 <= 25,
+    });
+    checks.push({
+      name: 'DynamoDB requests / 1,000 entries (default mode)',
+      target: '≤ 2,500',
+      measured: batched.dynamodbRequestsPer1000.toLocaleString('en-US'),
+      met: batched.dynamodbRequestsPer1000 <= 2_500,
+    });
+    checks.push({
+      name: 'peak RSS of the handler process (default mode)',
+      target: '< 200 MB at 10,000 entries',
+      measured: `${batched.peakRssMb} MB at ${batched.entries.toLocaleString('en-US')} entries`,
+      // Fewer entries than the target is stated for proves nothing about it.
+      met: batched.entries >= RSS_TARGET_ENTRIES ? batched.peakRssMb < 200 : null,
+    });
+  }
+  checks.push({
+    name: 'bundled handler size',
+    target: '< 1.5 MB',
+    measured: `${(inputs.bundleBytes / 1_000_000).toFixed(3)} MB (${inputs.bundleBytes.toLocaleString('en-US')} bytes)`,
+    met: inputs.bundleBytes < BUNDLE_LIMIT_BYTES,
+  });
+  checks.push({
+    name: 'module load of the bundle (median)',
+    target: '< 300 ms',
+    measured: `${inputs.moduleLoadMs.toFixed(1)} ms`,
+    met: inputs.moduleLoadMs < 300,
+  });
+  return checks;
+};
