@@ -34,7 +34,7 @@ export type KillMode = (typeof KillMode)[keyof typeof KillMode];
 export interface CrashRunOptions {
   readonly kills: number;
   readonly seed: number;
-  /** The Lambda timeout each child pretends (`INVOKE_TIMEOUT_MS`); it is killed when it runs out. */
+  /** The Lambda timeout each child pretends (`INVOKE_TIMEOUT_MS`); it is killed when it runs out (after its init). */
   readonly invokeTimeoutMs: number;
   readonly timeBudgetMarginMs: number;
   readonly faults: Omit<FaultPlanOptions, 'seed'>;
@@ -63,6 +63,14 @@ export interface CrashRunFigures {
 }
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Lambda does not count the init phase against the timeout: a child's context (and so its
+ * lease deadline) starts once its modules are loaded, about a second after the spawn. The
+ * runner kills it that much after the spawn plus the timeout, so a child is not cut short
+ * of the time its own deadline gives it.
+ */
+const INIT_ALLOWANCE_MS = 1_500;
 
 interface LiveChild {
   readonly process: ChildProcess;
@@ -169,7 +177,7 @@ export const runCrashes = async (
     const deadline = setTimeout(() => {
       entry.killedBy ??= 'deadline';
       child.kill('SIGKILL');
-    }, options.invokeTimeoutMs);
+    }, options.invokeTimeoutMs + INIT_ALLOWANCE_MS);
     const entry: LiveChild = {
       process: child,
       killedBy: undefined,
