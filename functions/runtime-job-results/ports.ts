@@ -17,16 +17,34 @@ export interface UpdateStatusInput {
   readonly pendingIntent?: PendingIntent;
 }
 
+/** What a claim found: the game, and whether this entry now holds its start flow. */
+export interface ClaimResult {
+  readonly claimed: boolean;
+  readonly game: Game;
+}
+
+/** The game-item markers that belong to one entry until it is done. */
+export type EntryMarker = 'pendingIntent' | 'startFlowClaim';
+
 /** Games table. Decisions are thrown as `ConflictError`, `NotFoundError`, `InvalidTransitionError`. */
 export interface GameStore {
   /** Throws `NotFoundError` when the game does not exist. */
   get(gameId: string): Promise<Game>;
-  /** Compare-and-set on `status`. */
+  /**
+   * The success flow's read: one strongly consistent request that returns the game and, if it
+   * is `starting`, records `startFlowClaim` for `sourceEntryId`; otherwise writes nothing.
+   * Throws `NotFoundError` when the game does not exist.
+   */
+  claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult>;
+  /**
+   * Compare-and-set on `status`; also removes `startFlowClaim`. An SDK retry of this very
+   * request that finds its own write applied succeeds; a later replay of the entry does not.
+   */
   updateStatus(input: UpdateStatusInput): Promise<void>;
   /** Writes the binding only while the game is `starting`; Conflict/NotFound otherwise. */
   saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void>;
-  /** Removes the outbox entry if it is still the one with this key; a no-op otherwise. */
-  clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void>;
+  /** Removes `marker` if it still belongs to `sourceEntryId`; a no-op otherwise. */
+  clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void>;
 }
 
 /** Retry bookkeeping for an entry that failed transiently, kept with the offset. */

@@ -198,16 +198,17 @@ export class ConsumerFunction extends Construct {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
       }),
-      // Conditional writes are UpdateItem with a ConditionExpression; reads are GetItem.
-      // Nothing else (no Query/Scan/PutItem/DeleteItem), hence no grantReadWriteData.
+      // Every request the handler makes is an UpdateItem: conditional writes, and the reads,
+      // which come back from writes (the claim, the lease) with ReturnValues. Nothing else
+      // (no GetItem/Query/Scan/PutItem/DeleteItem), hence no grantReadWriteData.
       new iam.PolicyStatement({
         sid: 'GamesTableItems',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:UpdateItem'],
         resources: [props.gamesTable.tableArn],
       }),
       new iam.PolicyStatement({
         sid: 'OffsetsTableItems',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:UpdateItem'],
         resources: [props.offsetsTable.tableArn],
       }),
     ];

@@ -4,7 +4,7 @@
  */
 import { fieldMap } from '../../functions/runtime-job-results/domain/job-result.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
-import { deadLetterMessage } from '../../functions/runtime-job-results/start-flow/messages.js';
+import { DEAD_LETTER_FIELDS } from '../../functions/runtime-job-results/start-flow/messages.js';
 import type { OpsContext } from '../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { countText, isoOf, tableText } from '../output.js';
@@ -13,10 +13,6 @@ import { entryIdArg, StreamView } from '../stream.js';
 /** Field that records which dead letter a requeued entry came from. */
 export const REQUEUED_FROM = 'requeued_from';
 
-/** The fields the consumer adds to a dead letter, as its own builder writes them. */
-const DEAD_LETTER_FIELDS: ReadonlySet<string> = new Set(
-  deadLetterMessage('', { id: '0-1', fields: [] }, '', 0, 0).fields.map(([field]) => field),
-);
 
 const PAGE_SIZE = 100;
 

@@ -137,9 +137,9 @@ const publishPage = async (ctx: OpsContext, page: readonly RawEntry[], done: rea
       { cause: error },
     );
   }
-  for (const { gameId, idempotencyKey } of done.flatMap((outcome) => outcome.intentsToClear)) {
-    await ctx.runtime.games.clearPendingIntent(gameId, idempotencyKey).catch((error: unknown) => {
-      ctx.output.notice(`warning: could not clear the published intent ${idempotencyKey} of ${gameId}: ${errorText(error)}`);
+  for (const { gameId, marker, sourceEntryId } of done.flatMap((outcome) => outcome.markersToClear)) {
+    await ctx.runtime.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
+      ctx.output.notice(`warning: could not clear ${marker} of entry ${sourceEntryId} from ${gameId}: ${errorText(error)}`);
     });
   }
   return messages.length;

@@ -89,7 +89,7 @@ describe('data tables', () => {
           {
             Sid: 'GamesTableItems',
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Action: 'dynamodb:UpdateItem',
             Resource: {
               'Fn::Join': [
                 '',
@@ -250,13 +250,13 @@ describe('IAM', () => {
         {
           Sid: 'GamesTableItems',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Action: 'dynamodb:UpdateItem',
           Resource: arnOf(logicalId(stack, stack.tables.gamesTable)),
         },
         {
           Sid: 'OffsetsTableItems',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Action: 'dynamodb:UpdateItem',
           Resource: arnOf(logicalId(stack, stack.tables.offsetsTable)),
         },
         {

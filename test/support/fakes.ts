@@ -4,11 +4,13 @@
  * `test/integration/`.
  */
 import { ConflictError, NotFoundError } from '../../functions/runtime-job-results/domain/errors.js';
-import type { Game, PendingIntent, RuntimeBinding } from '../../functions/runtime-job-results/domain/game.js';
+import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../../functions/runtime-job-results/domain/game.js';
 import { assertTransitionAllowed } from '../../functions/runtime-job-results/domain/transitions.js';
 import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import type {
+  ClaimResult,
+  EntryMarker,
   GameMaster,
   GameStore,
   LeaseResult,
@@ -29,6 +31,7 @@ import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-
 export interface StoredGame extends Game {
   runtimeBinding?: RuntimeBinding;
   pendingIntent?: PendingIntent;
+  startFlowClaim?: StartFlowClaim;
 }
 
 /** Fails the next calls of one method with `error`, `times` times. */
@@ -69,10 +72,20 @@ export class FakeGameStore implements GameStore {
     return { ...game };
   }
 
+  async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
+    this.#fault('claimForStart');
+    const game = this.games.get(gameId);
+    if (!game) throw new NotFoundError(gameId);
+    if (game.status !== 'starting') return { claimed: false, game: { ...game } };
+    const claimed = { ...game, startFlowClaim: { sourceEntryId, claimedAt: at } };
+    this.games.set(gameId, claimed);
+    return { claimed: true, game: { ...claimed } };
+  }
+
   async updateStatus(input: UpdateStatusInput): Promise<void> {
     this.#fault('updateStatus');
     assertTransitionAllowed(input.transition);
-    const game = this.#expect(input.gameId, input.transition.from);
+    const { startFlowClaim: _ended, ...game } = this.#expect(input.gameId, input.transition.from);
     this.games.set(input.gameId, {
       ...game,
       status: input.transition.to,
@@ -89,11 +102,12 @@ export class FakeGameStore implements GameStore {
     this.writes.push(`${gameId}:binding`);
   }
 
-  async clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void> {
-    this.#fault('clearPendingIntent');
+  async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {
+    this.#fault('clearMarker');
     const game = this.games.get(gameId);
-    if (game?.pendingIntent?.idempotencyKey === idempotencyKey) {
-      const { pendingIntent: _cleared, ...rest } = game;
+    if (game?.[marker]?.sourceEntryId === sourceEntryId) {
+      const rest: StoredGame = { ...game };
+      delete rest[marker];
       this.games.set(gameId, rest);
     }
   }
@@ -232,6 +246,10 @@ export class RecordingTelemetry implements ConsumerTelemetry {
   }
   offsetAhead(): void {
     this.offsetAheadCount += 1;
+  }
+  publishAbandonedCount = 0;
+  publishAbandoned(): void {
+    this.publishAbandonedCount += 1;
   }
   lag(ageMs: number, entries: number): void {
     this.lastLag = { ageMs, entries };

@@ -238,12 +238,33 @@ describe('invocation: transient errors', () => {
 
   it('does not move the offset past entries whose messages could not be published', async () => {
     stream.add('1-0', { outcome: 'bogus' });
-    publisher.failNext = 1;
+    publisher.failNext = 2; // the batch request, then the entry's own
     const first = await runInvocation(deps());
     expect(first.stoppedBy).toBe('transient_error');
-    expect(offsets.state.lastEntryId).toBe('0-0');
+    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', attempts: { '1-0': { attempts: 1 } } });
     const second = await runInvocation(deps());
     expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
+  });
+
+  it('publishes entry by entry when the batch request fails, so one bad message holds back only its entry', async () => {
+    stream.add('1-0', { outcome: 'bogus' });
+    stream.add('2-0', { outcome: 'poison' });
+    stream.add('3-0', { outcome: 'bogus' });
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async (messages) => {
+      if (messages.some((m) => m.fields.some(([, value]) => value === 'poison'))) throw new Error('ERR request too large');
+      return publish(messages);
+    };
+    const summaries = [];
+    for (let i = 0; i < settings.maxAttempts; i += 1) summaries.push(await runInvocation(deps()));
+    expect(summaries.map((s) => s.stoppedBy)).toEqual([...Array(settings.maxAttempts - 1).fill('transient_error'), 'drained']);
+    expect(summaries[0]?.lastEntryId).toBe('1-0');
+    // After MAX_ATTEMPTS the poison's dead letter goes to the error log and the entry is let go.
+    expect(offsets.state).toEqual({ lastEntryId: '3-0', attempts: {} });
+    expect(telemetry.publishAbandonedCount).toBe(1);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', stream_entry_id: '2-0', attempts: settings.maxAttempts, messages: expect.any(Array) }),
+    );
   });
 
   it('fails the invocation on a missing table without counting attempts', async () => {

@@ -53,7 +53,7 @@ describe('start flow: failure path', () => {
   it.each(['running', 'paused', 'cancelled', 'start_failed'])('ignores a failure for a game in %s', async (status) => {
     games.put({ gameId: 'g1', status });
     const result = await flow.process(failure('1-0', 'g1'));
-    expect(result).toEqual({ result: 'ignored', messages: [], intentsToClear: [] });
+    expect(result).toEqual({ result: 'ignored', messages: [], markersToClear: [] });
     expect(games.status('g1')).toBe(status);
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: 'ignored runtime failure for game not in starting', current_status: status }),
@@ -138,7 +138,7 @@ describe('start flow: success path', () => {
     expect(games.status('g1')).toBe('paused');
     const key = 'lobby.runtime_paused_after_start:5-1';
     expect(games.games.get('g1')?.pendingIntent?.idempotencyKey).toBe(key);
-    expect(result.intentsToClear).toEqual([{ gameId: 'g1', idempotencyKey: key }]);
+    expect(result.markersToClear).toEqual([{ gameId: 'g1', marker: 'pendingIntent', sourceEntryId: '5-1' }]);
     expect(Object.fromEntries(result.messages[0]?.fields ?? [])).toEqual({
       notification_type: 'lobby.runtime_paused_after_start',
       producer: 'lobby',
@@ -213,6 +213,35 @@ describe('start flow: success path', () => {
     expect(retry.result).toBe('applied');
     expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
     expect(games.status('g1')).toBe('cancelled');
+  });
+
+  it('claims a starting game for the entry before binding, and the status change ends the claim', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    let claimAtBinding: unknown;
+    games.beforeBinding = (gameId) => {
+      claimAtBinding = games.games.get(gameId)?.startFlowClaim;
+    };
+    await flow.process(success('5-1', 'g1'));
+    expect(claimAtBinding).toEqual({ sourceEntryId: '5-1', claimedAt: new Date(NOW).toISOString() });
+    expect(games.games.get('g1')).not.toHaveProperty('startFlowClaim');
+  });
+
+  it('finishes the orphan path of an interrupted try: its claim is there, its binding is not', async () => {
+    games.put({ gameId: 'g1', status: 'cancelled', startFlowClaim: { sourceEntryId: '5-1', claimedAt: 'then' } });
+    const result = await flow.process(success('5-1', 'g1'));
+    expect(result.result).toBe('applied');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
+    expect(result.markersToClear).toEqual([{ gameId: 'g1', marker: 'startFlowClaim', sourceEntryId: '5-1' }]);
+  });
+
+  it.each([
+    ['another entry claimed it', { startFlowClaim: { sourceEntryId: '4-0', claimedAt: 'then' } }],
+    ['this entry bound it', { startFlowClaim: { sourceEntryId: '5-1', claimedAt: 'then' }, runtimeBinding: { containerId: 'c', engineEndpoint: 'http://e', runtimeJobId: '5-1', boundAt: 'then' } }],
+  ])('ignores a game that moved on when %s', async (_case, extra) => {
+    games.put({ gameId: 'g1', status: 'cancelled', ...extra });
+    const result = await flow.process(success('5-1', 'g1'));
+    expect(result.result).toBe('ignored');
+    expect(publisher.published).toEqual([]);
   });
 
   it('retries a throttled binding write instead of orphaning the container', async () => {

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GameStatus } from '../domain/game.js';
-import type { Game, PendingIntent, RuntimeBinding } from '../domain/game.js';
+import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
-import type { GameStore, UpdateStatusInput } from '../ports.js';
+import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
 import { allOf, conditionFailure, onTable } from './conditional-write.js';
 
 const itemExists = 'attribute_exists(gameId)';
@@ -36,10 +37,18 @@ const pendingIntentOf = (value: unknown): PendingIntent | undefined => {
   };
 };
 
+const claimOf = (value: unknown): StartFlowClaim | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const map = value as Record<string, unknown>;
+  if (typeof map.sourceEntryId !== 'string') return undefined;
+  return { sourceEntryId: map.sourceEntryId, claimedAt: text(map.claimedAt) };
+};
+
 /** Maps a stored item to the fields the start flow reads; every other attribute stays untouched. */
 export const gameFromItem = (item: Record<string, unknown>): Game => {
   const binding = bindingOf(item.runtimeBinding);
   const pendingIntent = pendingIntentOf(item.pendingIntent);
+  const startFlowClaim = claimOf(item.startFlowClaim);
   return {
     gameId: text(item.gameId),
     gameName: text(item.gameName),
@@ -48,8 +57,17 @@ export const gameFromItem = (item: Record<string, unknown>): Game => {
     turnSchedule: text(item.turnSchedule),
     ...(binding === undefined ? {} : { runtimeBinding: binding }),
     ...(pendingIntent === undefined ? {} : { pendingIntent }),
+    ...(startFlowClaim === undefined ? {} : { startFlowClaim }),
   };
 };
+
+/**
+ * True when `found` is what this very request left behind: the SDK re-sent a write that
+ * DynamoDB had applied. Each call writes a fresh `writeId`, and a retry re-sends the same
+ * one, so a later replay of the entry (a new call) is never taken for its own write.
+ */
+const isOwnStatusWrite = (found: Record<string, unknown>, writeId: string): boolean =>
+  (found.lastTransition as Record<string, unknown> | undefined)?.writeId === writeId;
 
 /**
  * The games table. Every status write is a compare-and-set (`UpdateItem` conditioned on the
@@ -74,9 +92,34 @@ export class DynamoDbGameStore implements GameStore {
     return gameFromItem(Item);
   }
 
+  async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
+    try {
+      const { Attributes } = await onTable(this.#tableName, () => this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { gameId },
+          UpdateExpression: 'SET startFlowClaim = :claim',
+          ConditionExpression: allOf(itemExists, statusIs),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':claim': { sourceEntryId, claimedAt: at }, ':expected': GameStatus.starting },
+          // Both images are read strongly consistently: this is the flow's read.
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ));
+      return { claimed: true, game: gameFromItem(Attributes ?? {}) };
+    } catch (error) {
+      const found = conditionFailure(error);
+      if (found === undefined) throw error;
+      if (found === null) throw new NotFoundError(gameId);
+      return { claimed: false, game: gameFromItem(found) };
+    }
+  }
+
   async updateStatus(input: UpdateStatusInput): Promise<void> {
     const { gameId, transition, at, pendingIntent, sourceEntryId } = input;
     assertTransitionAllowed(transition);
+    const writeId = randomUUID();
     const set = [
       '#status = :to',
       'statusChangedAt = :at',
@@ -85,7 +128,9 @@ export class DynamoDbGameStore implements GameStore {
     ];
     if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
     await this.#conditionalUpdate(gameId, transition.from, {
-      UpdateExpression: `SET ${set.join(', ')}`,
+      UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
+      // An SDK retry of a write DynamoDB applied but whose answer was lost meets its own result.
+      isOwnWrite: (found) => isOwnStatusWrite(found, writeId),
       ExpressionAttributeValues: {
         ':to': transition.to,
         ':at': at,
@@ -94,6 +139,7 @@ export class DynamoDbGameStore implements GameStore {
           to: transition.to,
           trigger: transition.trigger,
           at,
+          writeId,
           ...(sourceEntryId === undefined ? {} : { sourceEntryId }),
         },
         ...(pendingIntent === undefined ? {} : { ':intent': pendingIntent }),
@@ -108,19 +154,20 @@ export class DynamoDbGameStore implements GameStore {
     });
   }
 
-  async clearPendingIntent(gameId: string, idempotencyKey: string): Promise<void> {
+  async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {
     try {
       await onTable(this.#tableName, () => this.#client.send(
         new UpdateCommand({
           TableName: this.#tableName,
           Key: { gameId },
-          UpdateExpression: 'REMOVE pendingIntent',
-          ConditionExpression: 'pendingIntent.idempotencyKey = :key',
-          ExpressionAttributeValues: { ':key': idempotencyKey },
+          UpdateExpression: 'REMOVE #marker',
+          ConditionExpression: '#marker.sourceEntryId = :entry',
+          ExpressionAttributeNames: { '#marker': marker },
+          ExpressionAttributeValues: { ':entry': sourceEntryId },
         }),
       ));
     } catch (error) {
-      // Already cleared, or replaced by a newer intent: nothing of ours left to remove.
+      // Already cleared, or replaced by a newer entry's: nothing of ours left to remove.
       if (conditionFailure(error) === undefined) throw error;
     }
   }
@@ -128,7 +175,11 @@ export class DynamoDbGameStore implements GameStore {
   async #conditionalUpdate(
     gameId: string,
     expectedStatus: string,
-    update: { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+    update: {
+      UpdateExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+      isOwnWrite?: (found: Record<string, unknown>) => boolean;
+    },
   ): Promise<void> {
     try {
       await onTable(this.#tableName, () => this.#client.send(
@@ -146,6 +197,7 @@ export class DynamoDbGameStore implements GameStore {
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);
+      if (update.isOwnWrite?.(found)) return;
       throw new ConflictError(gameId, expectedStatus, text(found.status) || undefined);
     }
   }

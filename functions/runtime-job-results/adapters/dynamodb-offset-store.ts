@@ -64,6 +64,8 @@ export class DynamoDbOffsetStore implements OffsetStore {
     } catch (error) {
       const found = conditionFailure(error);
       if (found === undefined) throw error;
+      // An SDK retry of a lease write DynamoDB applied but whose answer was lost: it is ours.
+      if (found?.leaseOwner === owner) return { acquired: true, state: offsetStateOf(found) };
       return {
         acquired: false,
         state: offsetStateOf(found ?? undefined),

@@ -4,7 +4,8 @@
  */
 import { compareEntryIds, entryAgeMs, STREAM_START } from '../domain/entry-id.js';
 import type { RawEntry } from '../domain/job-result.js';
-import type { GameStore, OffsetState, OffsetStore, OutboundMessage, ResultStream, StreamPublisher } from '../ports.js';
+import { truncateText } from '../domain/job-result.js';
+import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
@@ -180,13 +181,13 @@ const unwrap = (result: Read): RawEntry[] => {
  */
 const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: readonly RawEntry[]) => {
   const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
-  const published = await publishOutcomes(deps, batch, result.states);
-  const failed = new Map(
-    result.states.flatMap((entryState, index) =>
-      entryState.kind === 'failed' ? [[(batch[index] as RawEntry).id, entryState.attempts] as const] : [],
-    ),
-  );
-  const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && published;
+  const unpublished = await publishOutcomes(deps, batch, result.states, state.attempts);
+  const failed = new Map<string, EntryAttempts>();
+  result.states.forEach((entryState, index) => {
+    const attempts = entryState.kind === 'failed' ? entryState.attempts : unpublished.get(index);
+    if (attempts !== undefined) failed.set((batch[index] as RawEntry).id, attempts);
+  });
+  const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && !unpublished.has(index);
   const next = advanceOffset(state, batch, isDone, failed);
   // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
   if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
@@ -198,46 +199,77 @@ const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: reado
     isDone,
     halted: result.halted,
     fatalError: result.fatalError,
-    /** Some entry failed transiently, or the batch's messages could not be published. */
-    unfinished: !published || failed.size > 0,
+    /** Some entry failed transiently, or its messages could not be published. */
+    unfinished: failed.size > 0,
   };
 };
 
 /**
- * Publishes the batch's intents and dead letters in one request, then clears the outboxes
- * they came from. Returns false if publishing failed: then no entry with a message is done.
+ * Publishes the batch's intents and dead letters in one request, then clears the markers
+ * they came from. If the batch request fails, each entry's messages go out on their own, so
+ * a message that can never be published holds back only its entry; that entry counts an
+ * attempt, and after `MAX_ATTEMPTS` its messages are written to the error log instead and
+ * the entry is let go (an intent also stays in its game's outbox for `ops replay`).
+ * Returns the entries whose messages are not out yet, with their attempts.
  */
 const publishOutcomes = async (
   deps: InvocationDeps,
   batch: readonly RawEntry[],
   states: readonly EntryState[],
-): Promise<boolean> => {
-  const done = states.flatMap((state) => (state.kind === 'done' ? [state.outcome] : []));
-  const messages: OutboundMessage[] = done.flatMap((entryOutcome) => entryOutcome.messages);
-  if (messages.length === 0) return true;
+  priorAttempts: OffsetState['attempts'],
+): Promise<Map<number, EntryAttempts>> => {
+  const unpublished = new Map<number, EntryAttempts>();
+  const pending = states.flatMap((state, index) =>
+    state.kind === 'done' && state.outcome.messages.length > 0 ? [{ index, outcome: state.outcome }] : [],
+  );
+  if (pending.length === 0) return unpublished;
   try {
-    await deps.publisher.publish(messages);
+    await deps.publisher.publish(pending.flatMap(({ outcome }) => outcome.messages));
   } catch (error) {
     deps.telemetry.transientError();
-    deps.log.warn('publishing the batch failed; its entries will be retried', {
-      messages: messages.length,
+    deps.log.warn('publishing the batch failed; publishing entry by entry', {
+      messages: pending.length,
       first_entry_id: batch[0]?.id,
       err: errorText(error),
     });
-    return false;
+    for (const { index, outcome } of pending) {
+      const entryId = (batch[index] as RawEntry).id;
+      try {
+        await deps.publisher.publish(outcome.messages);
+      } catch (entryError) {
+        const attempts = (priorAttempts[entryId]?.attempts ?? 0) + 1;
+        const lastError = errorText(entryError).slice(0, 512);
+        if (attempts < deps.settings.maxAttempts) {
+          unpublished.set(index, { attempts, lastError });
+          continue;
+        }
+        deps.telemetry.publishAbandoned();
+        deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
+          stream_entry_id: entryId,
+          attempts,
+          err: lastError,
+          messages: outcome.messages.map((message) => ({
+            stream: message.stream,
+            fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
+          })),
+        });
+      }
+    }
   }
-  for (const { gameId, idempotencyKey } of done.flatMap((entryOutcome) => entryOutcome.intentsToClear)) {
-    // A leftover outbox only matters if this very entry is replayed; then it is re-sent
-    // under the same key, which the notification service deduplicates.
-    await deps.games.clearPendingIntent(gameId, idempotencyKey).catch((error: unknown) => {
-      deps.log.warn('could not clear published intent from the game outbox', {
+  const cleared = pending.filter(({ index }) => !unpublished.has(index));
+  for (const { gameId, marker, sourceEntryId } of cleared.flatMap(({ outcome }) => outcome.markersToClear)) {
+    // A leftover marker only matters if this very entry is replayed; then its message is
+    // re-sent under the same key, which the receiving service deduplicates.
+    await deps.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
+      deps.log.warn('could not clear a published entry marker from the game', {
         game_id: gameId,
-        idempotency_key: idempotencyKey,
+        stream_entry_id: sourceEntryId,
+        marker,
         err: errorText(error),
       });
     });
   }
-  return true;
+  return unpublished;
 };
 
 const countResults = (

@@ -53,6 +53,17 @@ export interface PendingIntent {
   readonly payloadJson: string;
 }
 
+/**
+ * Written by the read that starts a success flow (only while the game is `starting`) and
+ * removed by the status change that ends it. If the game moves on before the binding is
+ * written and the invocation dies, the replay finds this claim without a binding from the
+ * same entry, and knows the container it started is an orphan that still needs its stop job.
+ */
+export interface StartFlowClaim {
+  readonly sourceEntryId: string;
+  readonly claimedAt: string;
+}
+
 /** The fields of a game record that the start flow reads. */
 export interface Game {
   readonly gameId: string;
@@ -63,4 +74,5 @@ export interface Game {
   readonly turnSchedule: string;
   readonly runtimeBinding?: RuntimeBinding;
   readonly pendingIntent?: PendingIntent;
+  readonly startFlowClaim?: StartFlowClaim;
 }

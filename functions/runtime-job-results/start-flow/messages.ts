@@ -3,6 +3,7 @@
  * every replay produces the same fields.
  */
 import type { Game, PendingIntent } from '../domain/game.js';
+import { truncateText } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { OutboundMessage } from '../ports.js';
 
@@ -42,12 +43,21 @@ export const stopJobMessage = (stream: string, gameId: string, entryId: string, 
   ],
 });
 
-const DEAD_LETTER_FIELDS = new Set([
+/** The fields a dead letter adds to the original entry's. */
+export const DEAD_LETTER_FIELDS: ReadonlySet<string> = new Set([
   'dead_letter_source_id',
   'dead_letter_reason',
   'dead_letter_attempts',
   'dead_letter_at_ms',
+  'dead_letter_truncated',
 ]);
+
+/**
+ * Longest value copied into a dead letter, in UTF-8 bytes. A result carrying megabytes in
+ * one field would otherwise make its dead letter too large to publish, and the entry
+ * could never be given up.
+ */
+export const DEAD_LETTER_VALUE_BYTES = 16 * 1024;
 
 /** Every field of the original entry, then where it came from and why it was given up. */
 export const deadLetterMessage = (
@@ -56,14 +66,25 @@ export const deadLetterMessage = (
   reason: string,
   attempts: number,
   nowMs: number,
-): OutboundMessage => ({
-  stream,
-  fields: [
+): OutboundMessage => {
+  const truncated: string[] = [];
+  const copied = entry.fields
     // An entry that carries our own field names must not shadow the real ones.
-    ...entry.fields.filter(([field]) => !DEAD_LETTER_FIELDS.has(field)),
-    ['dead_letter_source_id', entry.id],
-    ['dead_letter_reason', reason],
-    ['dead_letter_attempts', String(attempts)],
-    ['dead_letter_at_ms', String(nowMs)],
-  ],
-});
+    .filter(([field]) => !DEAD_LETTER_FIELDS.has(field))
+    .map(([field, value]): readonly [string, string] => {
+      const kept = truncateText(value, DEAD_LETTER_VALUE_BYTES);
+      if (kept !== value) truncated.push(field);
+      return [field, kept];
+    });
+  return {
+    stream,
+    fields: [
+      ...copied,
+      ['dead_letter_source_id', entry.id],
+      ['dead_letter_reason', reason],
+      ['dead_letter_attempts', String(attempts)],
+      ['dead_letter_at_ms', String(nowMs)],
+      ...(truncated.length > 0 ? [['dead_letter_truncated', truncated.join(',')] as const] : []),
+    ],
+  };
+};

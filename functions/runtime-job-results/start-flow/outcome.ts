@@ -1,25 +1,26 @@
 import type { EntryResult } from '../telemetry/metric-names.js';
-import type { OutboundMessage } from '../ports.js';
+import type { EntryMarker, OutboundMessage } from '../ports.js';
 
-/** An outbox entry to remove once its message is out. */
-export interface IntentToClear {
+/** A game-item marker of this entry to remove once its messages are out. */
+export interface MarkerToClear {
   readonly gameId: string;
-  readonly idempotencyKey: string;
+  readonly marker: EntryMarker;
+  readonly sourceEntryId: string;
 }
 
 /**
  * What processing one entry decided. The entry is done only once `messages` are published
- * (they go out with the rest of the batch, in one request); `intentsToClear` are removed
+ * (they go out with the rest of the batch, in one request); `markersToClear` are removed
  * after that.
  */
 export interface EntryOutcome {
   readonly result: EntryResult;
   readonly messages: readonly OutboundMessage[];
-  readonly intentsToClear: readonly IntentToClear[];
+  readonly markersToClear: readonly MarkerToClear[];
 }
 
 export const outcome = (
   result: EntryResult,
   messages: readonly OutboundMessage[] = [],
-  intentsToClear: readonly IntentToClear[] = [],
-): EntryOutcome => ({ result, messages, intentsToClear });
+  markersToClear: readonly MarkerToClear[] = [],
+): EntryOutcome => ({ result, messages, markersToClear });

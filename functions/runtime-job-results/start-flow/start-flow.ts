@@ -12,7 +12,7 @@ import { isMovedOn, NotFoundError } from '../domain/errors.js';
 import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
-import type { GameMaster, GameStore, StreamPublisher } from '../ports.js';
+import type { ClaimResult, GameMaster, GameStore, StreamPublisher } from '../ports.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
 import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
@@ -136,37 +136,16 @@ export class StartFlow {
 
   async #handleSuccess(entry: RawEntry, result: SuccessResult): Promise<EntryOutcome> {
     const attrs = this.#attrs(entry, result.gameId);
-    let game: Game;
+    let claim: ClaimResult;
     try {
-      game = await this.#deps.games.get(result.gameId);
+      claim = await this.#deps.games.claimForStart(result.gameId, entry.id, this.#nowIso());
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
       this.#deps.log.warn('load game for runtime success', { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
     }
-
-    if (game.status !== GameStatus.starting) {
-      // The one exception to "do nothing": this entry paused the game, then the invocation
-      // died before the intent went out. Publish it now, under the same key (spec 5.5).
-      const pending = game.pendingIntent;
-      if (pending !== undefined && pending.sourceEntryId === entry.id) {
-        this.#deps.log.info('publishing runtime paused intent left unpublished', {
-          ...attrs,
-          current_status: game.status,
-          idempotency_key: pending.idempotencyKey,
-        });
-        return outcome(
-          EntryResult.applied,
-          [intentMessage(this.#deps.streams.notificationIntents, pending)],
-          [{ gameId: game.gameId, idempotencyKey: pending.idempotencyKey }],
-        );
-      }
-      this.#deps.log.info('ignored runtime success for game not in starting', {
-        ...attrs,
-        current_status: game.status,
-      });
-      return outcome(EntryResult.ignored);
-    }
+    const { game } = claim;
+    if (!claim.claimed) return this.#handleNotStarting(entry, game);
 
     const at = this.#nowIso();
     try {
@@ -210,6 +189,37 @@ export class StartFlow {
     return outcome(EntryResult.applied);
   }
 
+  /**
+   * The game is not `starting`: the seed ignores the entry. Two exceptions finish what this
+   * very entry began before an invocation died (spec 5.5): an intent still in the outbox,
+   * and a claim without a binding from this entry — the game moved on while the container
+   * was being bound, and the stop job may never have gone out.
+   */
+  async #handleNotStarting(entry: RawEntry, game: Game): Promise<EntryOutcome> {
+    const attrs = { ...this.#attrs(entry, game.gameId), current_status: game.status };
+    const pending = game.pendingIntent;
+    if (pending !== undefined && pending.sourceEntryId === entry.id) {
+      this.#deps.log.info('publishing runtime paused intent left unpublished', {
+        ...attrs,
+        idempotency_key: pending.idempotencyKey,
+      });
+      return outcome(
+        EntryResult.applied,
+        [intentMessage(this.#deps.streams.notificationIntents, pending)],
+        [{ gameId: game.gameId, marker: 'pendingIntent', sourceEntryId: entry.id }],
+      );
+    }
+    if (game.startFlowClaim?.sourceEntryId === entry.id && game.runtimeBinding?.runtimeJobId !== entry.id) {
+      this.#deps.log.warn('persist runtime binding failed; orphan container path', {
+        ...attrs,
+        err: 'game left starting before this result was bound (resumed after an interrupted invocation)',
+      });
+      return this.#finishOrphan(entry, game.gameId);
+    }
+    this.#deps.log.info('ignored runtime success for game not in starting', attrs);
+    return outcome(EntryResult.ignored);
+  }
+
   /** Orphan container path (seed `handleOrphan`): stop job first, then `start_failed`. */
   async #handleOrphan(entry: RawEntry, gameId: string, cause: Error): Promise<EntryOutcome> {
     this.#deps.log.warn('persist runtime binding failed; orphan container path', {
@@ -242,7 +252,8 @@ export class StartFlow {
     // Counted even when the game had already moved on: the start flow did end in failure,
     // and the seed counts it the same way.
     this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
-    return outcome(EntryResult.applied);
+    // The claim outlives a lost status write; it is ours to remove now the stop job is out.
+    return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
   }
 
   /** Paused-after-start path (seed `handleGMUnavailable`), with the intent in an outbox. */
@@ -259,7 +270,7 @@ export class StartFlow {
     return outcome(
       EntryResult.applied,
       [intentMessage(this.#deps.streams.notificationIntents, intent)],
-      [{ gameId: game.gameId, idempotencyKey: intent.idempotencyKey }],
+      [{ gameId: game.gameId, marker: 'pendingIntent', sourceEntryId: entry.id }],
     );
   }
 

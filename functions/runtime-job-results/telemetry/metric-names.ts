@@ -8,6 +8,7 @@ export const MetricName = {
   consumerLagAge: 'lobby.start_flow.consumer_lag_age',
   consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
   offsetAhead: 'lobby.start_flow.offset_ahead_of_stream',
+  publishAbandoned: 'lobby.start_flow.publish_abandoned',
 } as const;
 
 /** The outcome of one start flow (seed `RecordStartFlowOutcome`). */

@@ -17,6 +17,8 @@ export interface ConsumerTelemetry extends StartFlowTelemetry {
   transientError(): void;
   /** The stored offset is beyond the stream's last id. */
   offsetAhead(): void;
+  /** An entry's messages could not be published after `MAX_ATTEMPTS` tries and were logged instead. */
+  publishAbandoned(): void;
   lag(ageMs: number, entries: number): void;
 }
 
@@ -63,6 +65,10 @@ export class MetricsRecorder implements ConsumerTelemetry {
 
   offsetAhead(): void {
     this.#count(MetricName.offsetAhead, {});
+  }
+
+  publishAbandoned(): void {
+    this.#count(MetricName.publishAbandoned, {});
   }
 
   lag(ageMs: number, entries: number): void {
