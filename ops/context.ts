@@ -3,9 +3,8 @@
  * and adapters as the Lambda), a document client for the raw items operators look at, and
  * the CLI's output and prompts.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Config, Env } from '../functions/runtime-job-results/config.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Env } from '../functions/runtime-job-results/config.js';
 import { buildRuntime } from '../functions/runtime-job-results/runtime.js';
 import type { Runtime } from '../functions/runtime-job-results/runtime.js';
 import type { Output } from './output.js';
@@ -35,26 +34,13 @@ export interface ConnectOptions {
 /** The lease owner name of an operator: who and where, so a held lease can be traced. */
 export const operatorName = (user: string, host: string): string => `ops:${user}@${host}`;
 
-// Same settings as the function's client (runtime.ts), which it does not expose.
-const documentClient = (config: Config): DynamoDBDocumentClient => {
-  const { endpoint, region, localCredentials } = config.dynamodb;
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region,
-      ...(endpoint === undefined ? {} : { endpoint }),
-      ...(localCredentials === undefined ? {} : { credentials: localCredentials }),
-      maxAttempts: 3,
-    }),
-  );
-};
-
-/** Builds the runtime from `env` exactly as the Lambda does; `close()` frees the extra client. */
+/** Builds the runtime from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
 export const connect = async (
   env: Env,
   options: ConnectOptions,
 ): Promise<OpsContext & { close(): void }> => {
   const runtime = await buildRuntime(env);
-  const documents = documentClient(runtime.config);
+  const { documents } = runtime;
   return {
     runtime,
     documents,

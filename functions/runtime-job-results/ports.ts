@@ -123,6 +123,9 @@ export interface RegisterGameRequest {
 }
 
 export interface GameMaster {
-  /** Resolves on any 2xx; throws `GameMasterUnavailableError` otherwise. */
+  /**
+   * Resolves on any 2xx; throws `GameMasterAuthError` on 401/403 (a credentials problem, not
+   * an outage) and `GameMasterUnavailableError` on anything else.
+   */
   registerRuntime(request: RegisterGameRequest): Promise<void>;
 }

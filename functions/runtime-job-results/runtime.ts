@@ -19,6 +19,8 @@ import type { GameMaster, GameStore, OffsetStore, ResultStream, StreamPublisher 
 
 export interface Runtime {
   readonly config: Config;
+  /** The document client the stores use; the operator CLI reads whole items with it. */
+  readonly documents: DynamoDBDocumentClient;
   readonly redis: Redis;
   readonly games: GameStore;
   readonly offsets: OffsetStore;
@@ -67,6 +69,7 @@ export const buildRuntime = async (env: Env): Promise<Runtime> => {
   const redis = createUpstashClient({ url: config.upstash.url, token: upstashToken, timeoutMs: config.upstash.timeoutMs });
   return {
     config,
+    documents,
     redis,
     games: new DynamoDbGameStore(documents, config.dynamodb.gamesTable),
     offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable),

@@ -117,6 +117,19 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     expect(h.gameMaster.callsFor(id)[0]?.headers.authorization).toBe('Bearer gm-secret-token');
   });
 
+  it('success: a Game Master that refuses the token fails the invocation instead of pausing the game', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    h.gameMaster.setBehaviour(id, { kind: 'fail', status: 401 });
+    const entryId = await h.addResult(success(id));
+    await expect(h.invoke({ env: { GM_API_TOKEN: 'stale-token' } })).rejects.toThrow('Game Master refused the API token (HTTP 401)');
+    expect(await h.getGame(id)).toMatchObject({ status: 'starting' });
+    expect((await h.offsetItem())?.attempts ?? {}).not.toHaveProperty(entryId);
+    h.gameMaster.setBehaviour(id, { kind: 'ok' });
+    expect(await h.invoke()).toMatchObject({ applied: 1, lastEntryId: entryId });
+    expect(await h.getGame(id)).toMatchObject({ status: 'running' });
+  });
+
   it('success: does nothing for a game no longer starting', async () => {
     const id = gameId();
     await h.putGame({ gameId: id, status: 'cancelled' });

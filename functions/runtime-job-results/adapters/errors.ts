@@ -22,6 +22,21 @@ export class GameMasterUnavailableError extends Error {
   }
 }
 
+/**
+ * Game Master refused our credentials (401/403). Not "Game Master unavailable": pausing
+ * every started game over a stale or wrong token would be worse than stopping. The
+ * invocation fails loudly and the next one re-reads the token from Secrets Manager.
+ */
+export class GameMasterAuthError extends Error {
+  readonly status: number;
+
+  constructor(status: number) {
+    super(`Game Master refused the API token (HTTP ${status}); check GM_API_TOKEN / its secret`);
+    this.name = 'GameMasterAuthError';
+    this.status = status;
+  }
+}
+
 /** The stream answered with something that is not the shape Redis gives. */
 export class MalformedStreamReplyError extends Error {
   constructor(detail: string) {

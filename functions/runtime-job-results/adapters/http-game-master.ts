@@ -1,6 +1,6 @@
 import { truncateText } from '../domain/job-result.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
-import { GameMasterUnavailableError } from './errors.js';
+import { GameMasterAuthError, GameMasterUnavailableError } from './errors.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
@@ -56,6 +56,7 @@ export class HttpGameMaster implements GameMaster {
     // Read the body either way so the keep-alive connection can be reused.
     const answer = await response.text().catch(() => '');
     if (response.ok) return;
+    if (response.status === 401 || response.status === 403) throw new GameMasterAuthError(response.status);
     throw new GameMasterUnavailableError(
       `Game Master unavailable: HTTP ${response.status} ${truncateText(answer, MAX_BODY_IN_ERROR)}`.trim(),
       response.status,

@@ -1,4 +1,4 @@
-import { LeaseLostError, MissingTableError } from '../adapters/errors.js';
+import { GameMasterAuthError, LeaseLostError, MissingTableError } from '../adapters/errors.js';
 
 /** AWS errors that no retry of the same entry can fix: credentials and permissions. */
 const AWS_ACCESS_ERRORS = new Set([
@@ -16,11 +16,13 @@ const UPSTASH_AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b/;
 /**
  * Errors that stop the whole invocation rather than count as an attempt of one entry:
  * a missing table or a wrong token would otherwise dead-letter every entry it touched after
- * `MAX_ATTEMPTS` invocations. The offset stays where it is and the invocation fails
+ * `MAX_ATTEMPTS` invocations (or, for Game Master's token, pause every game it started). The offset stays where it is and the invocation fails
  * loudly, so the Lambda error alarm fires.
  */
 export const isFatal = (error: unknown): boolean => {
-  if (error instanceof MissingTableError || error instanceof LeaseLostError) return true;
+  if (error instanceof MissingTableError || error instanceof LeaseLostError || error instanceof GameMasterAuthError) {
+    return true;
+  }
   if (!(error instanceof Error)) return false;
   return AWS_ACCESS_ERRORS.has(error.name) || UPSTASH_AUTH_ERROR.test(error.message);
 };

@@ -9,6 +9,7 @@
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
 import { isMovedOn, NotFoundError } from '../domain/errors.js';
+import { GameMasterAuthError } from '../adapters/errors.js';
 import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
@@ -176,6 +177,7 @@ export class StartFlow {
         idempotencyKey: entry.id,
       });
     } catch (error) {
+      if (error instanceof GameMasterAuthError) throw error;
       return this.#handleGameMasterUnavailable(entry, game, error);
     }
 
