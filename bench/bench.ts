@@ -18,7 +18,7 @@ import type { ModuleLoad } from './module-load.js';
 import { summariseProfile } from './profile-summary.js';
 import type { ProfileSummary } from './profile-summary.js';
 import type { Progress } from './progress.js';
-import { runMode } from './run-mode.js';
+import { runMode, warmUp } from './run-mode.js';
 import type { ConsumerModeName, ModeRun } from './run-mode.js';
 import type { BenchStack } from './stack.js';
 import { checkTargets } from './targets.js';
@@ -35,6 +35,8 @@ export interface BenchOptions {
   /** Handler variables for the default (batched) mode, e.g. `MAX_CONCURRENCY`. */
   readonly batchedEnv?: Readonly<Record<string, string>>;
   readonly addedLatencyMs?: { readonly dynamodb?: number; readonly upstash?: number };
+  /** Entries of an untimed drain before the measured ones (see `warmUp`); none by default. */
+  readonly warmUpEntries?: number;
   /** Fresh processes importing the bundle; 10 by default. */
   readonly moduleLoadSamples?: number;
   /** Write a CPU profile of each drain child here and summarise it in the results. */
@@ -91,6 +93,7 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
     const drainChild = await bundleDrainChild(workDir);
     const backlog = buildBacklog({ entries: options.entries, gmFailureRate: options.gmFailureRate });
     const expected = expectedFinalState(backlog);
+    await warmUp({ stack, drainChild, addedLatencyMs: options.addedLatencyMs }, options.warmUpEntries ?? 0);
 
     const runs: ModeRun[] = [];
     const profiles: Record<string, ProfileSummary> = {};

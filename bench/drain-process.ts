@@ -4,6 +4,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DEFAULTS } from '../lib/config.js';
 import { bundleEntry } from './bundle.js';
 import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drain-protocol.js';
 
@@ -28,9 +29,20 @@ export interface DrainChild {
 const STDERR_TAIL_CHARS = 4_000;
 
 /**
- * Forks the bundled drain child. Its stdout (the handler's JSON logs and EMF lines, at the
- * deployed log level) is discarded; `--enable-source-maps` is on, as the function's
- * NODE_OPTIONS set it in Lambda.
+ * The heap limits the Lambda Node.js runtime's bootstrap gives `node` for the function's
+ * memory size: a tenth for the new space (half of it per semi-space), the rest for the old
+ * space. Without them V8 sizes its heap for the whole machine's memory and collects lazily, which
+ * would overstate the handler's peak RSS.
+ */
+export const lambdaHeapArgs = (memoryMb: number = DEFAULTS.memorySizeMb): string[] => {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
+};
+
+/**
+ * Forks the bundled drain child with the node flags Lambda would use: the heap limits of
+ * the deployed memory size and `--enable-source-maps` (the function's NODE_OPTIONS). Its
+ * stdout (the handler's JSON logs and EMF lines, at the deployed log level) is discarded.
  */
 export const startDrainChild = (
   bundlePath: string,
@@ -39,7 +51,7 @@ export const startDrainChild = (
 ): DrainChild => {
   const onInvocation = options.onInvocation ?? (() => undefined);
   const child = fork(bundlePath, [JSON.stringify(job)], {
-    execArgv: ['--enable-source-maps', ...(options.nodeArgs ?? [])],
+    execArgv: [...lambdaHeapArgs(), '--enable-source-maps', ...(options.nodeArgs ?? [])],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
     env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -13,6 +13,7 @@ import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../local/upstash-proxy.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
 import { connectRedis } from '../local/upstash-redis.js';
+import { buildBacklog } from './backlog.js';
 import type { Backlog } from './backlog.js';
 import { machineBusyCpuMs, ownCpuMs, processGroupCpuMs } from './cpu.js';
 import { startDrainChild } from './drain-process.js';
@@ -21,6 +22,7 @@ import { readFinalState } from './final-state.js';
 import type { FinalState } from './final-state.js';
 import { recordOffsetCommits } from './offset-commits.js';
 import type { OffsetCommit } from './offset-commits.js';
+import { silentProgress } from './progress.js';
 import type { Progress } from './progress.js';
 import { addResults, configureGameMaster, putGames } from './seed-backlog.js';
 import type { BenchStack } from './stack.js';
@@ -208,4 +210,14 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     await Promise.allSettled([deleteTable(dynamodb, gamesTable), deleteTable(dynamodb, offsetsTable)]);
     dynamodb.destroy();
   }
+};
+
+/**
+ * An untimed default-mode drain of a small backlog: DynamoDB Local (a JVM) and the stack's
+ * servers warm up on it, so the first measured mode does not pay for their start.
+ */
+export const warmUp = async (context: Omit<ModeContext, 'backlog' | 'progress'>, entries: number): Promise<void> => {
+  if (entries <= 0) return;
+  const backlog = buildBacklog({ entries, gmFailureRate: 0.1, seed: 'warm-up' });
+  await runMode({ ...context, backlog, progress: silentProgress, profileDir: undefined }, { mode: ConsumerMode.batched, entries });
 };

@@ -8,11 +8,12 @@
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
  */
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConsumerMode } from '../functions/runtime-job-results/config.js';
+import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
 import { runBench } from './bench.js';
 import type { BenchOptions } from './bench.js';
+import { modeList, stackOptions, wholeNumber } from './cli-options.js';
+import type { StackCliOptions } from './cli-options.js';
 import { writeOutputs } from './outputs.js';
 import { terminalProgress } from './progress.js';
 import { formatReport } from './report.js';
@@ -21,52 +22,23 @@ import { benchStackOf } from './stack.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-const wholeNumber =
-  (min: number) =>
-  (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`must be a whole number ≥ ${min}`);
-    return Number(value);
-  };
-
-const fraction = (value: string): number => {
-  const parsed = Number(value);
-  if (value.trim() === '' || !(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
-  return parsed;
-};
-
-const modeList = (value: string): ConsumerModeName[] => {
-  const modes = value.split(',').map((mode) => mode.trim());
-  const known: readonly string[] = Object.values(ConsumerMode);
-  for (const mode of modes) {
-    if (!known.includes(mode)) throw new InvalidArgumentError(`unknown mode "${mode}" (known: ${known.join(', ')})`);
-  }
-  return modes as ConsumerModeName[];
-};
-
-interface CliOptions {
-  entries: number;
-  gmDelay: number;
-  gmFailureRate: number;
+interface CliOptions extends StackCliOptions {
   modes: ConsumerModeName[];
   batchSize?: number;
   maxConcurrency?: number;
-  dynamodbLatency: number;
-  upstashLatency: number;
   loadSamples: number;
   profile?: string;
   out: string;
 }
 
-const program = new Command('bench')
-  .description('Benchmark the start-flow consumer: default (batched) vs seed-compatible mode on the local stack.')
-  .addOption(new Option('--entries <n>', 'results in the backlog').argParser(wholeNumber(1)).default(10_000))
-  .addOption(new Option('--gm-delay <ms>', 'Game Master stub answer delay').argParser(wholeNumber(0)).default(5))
-  .addOption(new Option('--gm-failure-rate <fraction>', 'share of games whose registration fails (500)').argParser(fraction).default(0.1))
+const program = new Command('bench').description(
+  'Benchmark the start-flow consumer: default (batched) vs seed-compatible mode on the local stack.',
+);
+for (const option of stackOptions()) program.addOption(option);
+program
   .addOption(new Option('--modes <list>', 'modes to run, in order').argParser(modeList).default(['seed', 'batched'], 'seed,batched'))
   .addOption(new Option('--batch-size <n>', 'BATCH_SIZE of the default mode (handler default: 100)').argParser(wholeNumber(1)))
   .addOption(new Option('--max-concurrency <n>', 'MAX_CONCURRENCY of the default mode (handler default: 8)').argParser(wholeNumber(1)))
-  .addOption(new Option('--dynamodb-latency <ms>', 'emulated round trip added to every DynamoDB request').argParser(wholeNumber(0)).default(0))
-  .addOption(new Option('--upstash-latency <ms>', 'emulated round trip added to every Upstash request').argParser(wholeNumber(0)).default(0))
   .addOption(new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10))
   .addOption(new Option('--profile <dir>', 'write a CPU profile of each drain child here and summarise it'))
   .addOption(new Option('--out <dir>', 'where results.json and throughput.svg go').default(BENCH_DIR, 'bench/'));
@@ -85,6 +57,7 @@ const options: BenchOptions = {
   modes: cli.modes,
   batchedEnv,
   addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
+  warmUpEntries: cli.warmUp,
   moduleLoadSamples: cli.loadSamples,
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
 };
