@@ -10,9 +10,9 @@ import { GameCase } from './scenario.js';
 
 /** Bugs found by the soak and pinned by failing tests in test/reliability/lost-messages.test.ts. */
 export const KnownBug = {
-  /** An orphan's stop job that failed to publish (or whose invocation died first) is never retried. */
+  /** An orphan's stop job is lost when the invocation dies before it is out (docs/reliability.md, bug 1). */
   orphanStopJobNotRetried: 'orphan-stop-job-not-retried',
-  /** A paused write applied but answered with an error: the SDK's retry conflicts and the intent is dropped. */
+  /** A paused write applied but answered with an error: the SDK's retry conflicts and the intent is dropped (bug 2). */
   pausedIntentLostOnAmbiguousWrite: 'paused-intent-lost-on-ambiguous-write',
 } as const;
 
