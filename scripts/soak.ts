@@ -9,7 +9,6 @@
  *   --seed N               scenario, fault and kill seed (default 1)
  *   --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default 8000)
  *   --no-faults            kills only
- *   --allow-known-bugs     exit 0 when every mismatch is a known bug
  *   --json FILE            also write the report as JSON
  */
 import { writeFileSync } from 'node:fs';
@@ -26,7 +25,6 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.seed) },
     'invoke-timeout': { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.invokeTimeoutMs) },
     'no-faults': { type: 'boolean', default: false },
-    'allow-known-bugs': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -89,8 +87,7 @@ try {
     const { onProgress: _progress, ...plainOptions } = report.options;
     writeFileSync(args.json, `${JSON.stringify({ ...report, options: plainOptions, crash: { ...report.crash, injected: report.crash.injected.length } }, null, 2)}\n`);
   }
-  const unknown = report.mismatches.filter((mismatch) => mismatch.knownBug === undefined);
-  exitCode = report.mismatches.length === 0 || (args['allow-known-bugs'] && unknown.length === 0) ? 0 : 1;
+  exitCode = report.mismatches.length === 0 ? 0 : 1;
   dynamodb.destroy();
 } finally {
   await stack.stop();

@@ -1,28 +1,15 @@
 /**
  * The soak's verdict: the crash run must end where the quiet run of the same scenario ends,
- * and both where the scenario says. Each difference is a {@link Mismatch}; the ones that
- * match a known bug of the consumer (docs/reliability.md) say so, so a report can tell a new
- * failure from one already on file.
+ * and both where the scenario says. Each difference is a {@link Mismatch}.
  */
 import type { RunState, StreamMessage } from './run-state.js';
 import type { Scenario } from './scenario.js';
 import { GameCase } from './scenario.js';
 
-/** Bugs found by the soak and pinned by failing tests in test/reliability/lost-messages.test.ts. */
-export const KnownBug = {
-  /** An orphan's stop job is lost when the invocation dies before it is out (docs/reliability.md, bug 1). */
-  orphanStopJobNotRetried: 'orphan-stop-job-not-retried',
-  /** A paused write applied but answered with an error: the SDK's retry conflicts and the intent is dropped (bug 2). */
-  pausedIntentLostOnAmbiguousWrite: 'paused-intent-lost-on-ambiguous-write',
-} as const;
-
-export type KnownBug = (typeof KnownBug)[keyof typeof KnownBug];
-
 export interface Mismatch {
   readonly check: string;
   readonly detail: string;
   readonly gameId?: string;
-  readonly knownBug?: KnownBug;
 }
 
 const byGame = (messages: readonly StreamMessage[], gameOf: (message: StreamMessage) => string | undefined): Map<string, StreamMessage[]> => {
@@ -94,13 +81,8 @@ export const compareRuns = (scenario: Scenario, quiet: RunState, crashed: RunSta
       add({ check: 'scenario', gameId, detail: `quiet run published ${expectedKeys.length} intent keys for a paused game` });
     }
     if (!same(expectedKeys, crashKeys)) {
-      const lost = crashKeys.length === 0 && crashGame?.pendingIntent !== undefined;
-      add({
-        check: 'paused intent',
-        gameId,
-        detail: `crash run keys [${crashKeys.join(', ')}], quiet run [${expectedKeys.join(', ')}]${lost ? '; the intent is still in the game outbox' : ''}`,
-        ...(lost ? { knownBug: KnownBug.pausedIntentLostOnAmbiguousWrite } : {}),
-      });
+      const stuck = crashGame?.pendingIntent !== undefined ? '; an intent is still in the game outbox' : '';
+      add({ check: 'paused intent', gameId, detail: `crash run keys [${crashKeys.join(', ')}], quiet run [${expectedKeys.join(', ')}]${stuck}` });
     }
 
     // Orphans: the stop job out at least once, from the same entry.
@@ -110,13 +92,7 @@ export const compareRuns = (scenario: Scenario, quiet: RunState, crashed: RunSta
       add({ check: 'scenario', gameId, detail: `quiet run published ${expectedSources.length} stop jobs for an orphan` });
     }
     if (!same(expectedSources, crashSources)) {
-      const lost = crashSources.length === 0 && game.case === GameCase.orphan;
-      add({
-        check: 'orphan stop job',
-        gameId,
-        detail: `crash run sources [${crashSources.join(', ')}], quiet run [${expectedSources.join(', ')}]`,
-        ...(lost ? { knownBug: KnownBug.orphanStopJobNotRetried } : {}),
-      });
+      add({ check: 'orphan stop job', gameId, detail: `crash run sources [${crashSources.join(', ')}], quiet run [${expectedSources.join(', ')}]` });
     }
 
     // Game Master may be called again after a crash, but only ever for the same entry.

@@ -96,7 +96,8 @@ export const createGamesTap = (options: GamesTapOptions): GamesTap => {
               observedBefore === values[':expected'] &&
               item?.status === values[':to'] &&
               last?.at === transition?.at &&
-              last?.sourceEntryId === transition?.sourceEntryId
+              last?.sourceEntryId === transition?.sourceEntryId &&
+              last?.writeId === transition?.writeId
             ) {
               transitions.set(gameId, (transitions.get(gameId) ?? 0) + 1);
             }

@@ -10,12 +10,11 @@ const rows = (table: Readonly<Record<string, number>>): string =>
     .map(([name, count]) => `    ${name.padEnd(40)} ${count}`)
     .join('\n') || '    (none)';
 
-/** The report, one figure a line; known-bug mismatches are marked as such. */
+/** The report, one figure a line, then the mismatches. */
 export const formatReport = (report: SoakReport): string => {
   const { crash, options } = report;
   const randomKills = Object.values(crash.kills).reduce((sum, count) => sum + count, 0);
   const faults = Object.values(crash.faults).reduce((sum, count) => sum + count, 0);
-  const known = report.mismatches.filter((mismatch) => mismatch.knownBug !== undefined);
   const lines = [
     `soak: seed ${options.seed}, ${report.entries} entries, ${Object.values(report.games).reduce((a, b) => a + b, 0)} games`,
     `  games by case:`,
@@ -32,11 +31,9 @@ export const formatReport = (report: SoakReport): string => {
     rows(crash.faults),
     `  Game Master calls repeated after crashes (same Idempotency-Key): ${report.repeatedGameMasterCalls}`,
     `  duplicates published (consumers deduplicate): stop jobs ${report.duplicates.stopJobs}, intents ${report.duplicates.intents}, dead letters ${report.duplicates.deadLetters}`,
-    `  outboxes left in game items: ${report.outboxesLeft}`,
-    `  mismatches: ${report.mismatches.length}${known.length > 0 ? ` (${known.length} from known bugs)` : ''}`,
-    ...report.mismatches.slice(0, 40).map(
-      (m) => `    ${m.knownBug ? `[known: ${m.knownBug}] ` : ''}${m.check}${m.gameId ? ` ${m.gameId}` : ''}: ${m.detail}`,
-    ),
+    `  markers left in game items (harmless; a replay of their entry re-sends): intents ${report.markersLeft.intents}, start claims ${report.markersLeft.claims}`,
+    `  mismatches: ${report.mismatches.length}`,
+    ...report.mismatches.slice(0, 40).map((m) => `    ${m.check}${m.gameId ? ` ${m.gameId}` : ''}: ${m.detail}`),
     ...(report.mismatches.length > 40 ? [`    … and ${report.mismatches.length - 40} more`] : []),
     `  wall time: ${seconds(report.wallMs)}`,
   ];

@@ -52,8 +52,8 @@ export interface SoakReport {
   /** Game Master registrations in the crash run beyond the quiet run's. */
   readonly repeatedGameMasterCalls: number;
   readonly duplicates: ReturnType<typeof duplicateCounts>;
-  /** Game items still holding an outbox entry at the end of the crash run. */
-  readonly outboxesLeft: number;
+  /** Game items still holding an outbox intent, or a start claim, at the end of the crash run. */
+  readonly markersLeft: { readonly intents: number; readonly claims: number };
   readonly mismatches: readonly Mismatch[];
   readonly wallMs: number;
 }
@@ -88,7 +88,10 @@ export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<S
       crash,
       repeatedGameMasterCalls: calls(crashed) - calls(quiet),
       duplicates: duplicateCounts(crashed),
-      outboxesLeft: [...crashed.games.values()].filter((game) => game.pendingIntent !== undefined).length,
+      markersLeft: {
+        intents: [...crashed.games.values()].filter((game) => game.pendingIntent !== undefined).length,
+        claims: [...crashed.games.values()].filter((game) => game.startFlowClaim !== undefined).length,
+      },
       mismatches,
       wallMs: Date.now() - started,
     };

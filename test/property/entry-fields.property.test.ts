@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeWorld } from './support/fake-world.js';
-import { anyFields, KNOWN_GAMES, statusAfter, verdictOf } from './support/entries.js';
+import { anyFields, isCutInDeadLetter, isFaithfulCopy, KNOWN_GAMES, statusAfter, verdictOf } from './support/entries.js';
 
 describe('property: any entry fields (in-memory ports)', () => {
   it('never crash the consumer, write only what the spec allows, and dead-letter invalid entries with their rule', async () => {
@@ -29,8 +29,15 @@ describe('property: any entry fields (in-memory ports)', () => {
           expect(dead).toHaveLength(1);
           const copy = dead[0]?.fields ?? [];
           expect(new Map(copy).get('dead_letter_reason')).toBe(verdict.reason);
-          // Every original field is carried over, in order (our own four names excepted).
-          expect(copy.slice(0, -4)).toEqual(fields.filter(([name]) => !name.startsWith('dead_letter_')));
+          // Every original field is carried over, in order (our own names excepted), values
+          // over the limit cut and named in dead_letter_truncated.
+          const originals = fields.filter(([name]) => !name.startsWith('dead_letter_'));
+          originals.forEach(([name, value], index) => {
+            expect(copy[index]?.[0]).toBe(name);
+            expect(isFaithfulCopy(value, copy[index]?.[1])).toBe(true);
+          });
+          const cut = originals.filter(([, value]) => isCutInDeadLetter(value)).map(([name]) => name);
+          expect(new Map(copy).get('dead_letter_truncated')).toBe(cut.length > 0 ? cut.join(',') : undefined);
           return;
         }
         for (const [gameId, initial] of Object.entries(KNOWN_GAMES)) {

@@ -126,20 +126,20 @@ describe('bad answers from Upstash', () => {
     await nothingLost(before, pending);
   });
 
-  it('a 500 to the batch publish warns once, counts a transient error and keeps the entry', async () => {
+  it('a 500 to every publish holds back only the entry with a message, counting its attempt', async () => {
     const pending = await pendingEntry();
-    const before = (await h.offsetItem())?.lastEntryId;
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
     upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' } : { kind: 'forward' }));
     const run = await invoke();
-    // Nothing of the batch counts as done until its messages are out.
-    expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: before });
-    expect(run.warnings).toEqual([expect.objectContaining({ level: 'WARN', message: 'publishing the batch failed; its entries will be retried' })]);
+    // The batch request fails, then the entry's own: the entry before it, with no message, is done.
+    expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: pending.entryId });
+    expect(run.warnings).toEqual([expect.objectContaining({ level: 'WARN', message: 'publishing the batch failed; publishing entry by entry' })]);
     expect(run.metrics).toMatchObject({ 'lobby.start_flow.transient_errors|': 1 });
+    expect((await h.offsetItem())?.attempts).toEqual({ [invalid]: { attempts: 1, lastError: expect.stringContaining('ERR busy') } });
+    expect(await h.getGame(pending.gameId)).toMatchObject({ status: 'start_failed' });
     upstash.setHook(undefined);
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, invalid: 1 });
     expect((await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === invalid)).toHaveLength(1);
-    expect(await h.getGame(pending.gameId)).toMatchObject({ status: 'start_failed' });
   });
 
   it('a publish whose answer is lost is sent again: the dead letter arrives at least once', async () => {
@@ -156,23 +156,27 @@ describe('bad answers from Upstash', () => {
     expect(new Set(copies.map((m) => m.fields.dead_letter_reason))).toEqual(new Set(['invalid_game_id']));
   });
 
-  it('a dead-letter key holding another type stalls the offset with a warning and a metric per try, then recovers', async () => {
+  it('a dead-letter key holding another type holds back that entry with a warning and a metric per try, then recovers', async () => {
+    const before = (await h.offsetItem())?.lastEntryId;
     const first = await h.addResult({ outcome: 'failure' });
     const behind = await pendingEntry();
-    const before = (await h.offsetItem())?.lastEntryId;
     await h.redis.exec(['SET', h.streams.dead, 'not a stream']);
     try {
       for (let i = 0; i < 2; i += 1) {
         const run = await invoke();
         expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: before });
-        expect(run.warnings).toEqual([expect.objectContaining({ message: 'publishing the batch failed; its entries will be retried', err: expect.stringContaining('WRONGTYPE') })]);
+        expect(run.warnings).toEqual([
+          expect.objectContaining({ message: 'publishing the batch failed; publishing entry by entry', err: expect.stringContaining('WRONGTYPE') }),
+        ]);
         expect(run.metrics).toMatchObject({ 'lobby.start_flow.transient_errors|': 1 });
       }
+      // Only the entry with the dead letter waits; the result behind it was applied.
+      expect(await h.getGame(behind.gameId)).toMatchObject({ status: 'start_failed' });
+      expect((await h.offsetItem())?.attempts).toMatchObject({ [first]: { attempts: 2 } });
     } finally {
       await h.redis.exec(['DEL', h.streams.dead]);
     }
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: behind.entryId });
     expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toEqual([first]);
-    expect(await h.getGame(behind.gameId)).toMatchObject({ status: 'start_failed' });
   });
 });

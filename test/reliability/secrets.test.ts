@@ -60,7 +60,8 @@ describe('secrets and upstream error texts in logs', () => {
   it('no token in any log line when DynamoDB, Upstash and Game Master all fail at DEBUG level', async () => {
     await pausedGame();
     await h.addResult({ game_id: 'bad id', outcome: 'failure' });
-    h.gameMaster.setDefaultBehaviour({ kind: 'fail', status: 401 });
+    // 503, not 401: a refused token is fatal and would hold the entry for the next test.
+    h.gameMaster.setDefaultBehaviour({ kind: 'fail', status: 503 });
     let throttles = 0;
     h.proxy.setHook((call) => (call.tableName === h.gamesTable && throttles++ < 4 ? throttled : { kind: 'forward' }));
     upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR boom"}' } : { kind: 'forward' }));

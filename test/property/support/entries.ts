@@ -4,6 +4,7 @@
  * consumer against the contract.
  */
 import fc from 'fast-check';
+import { DEAD_LETTER_VALUE_BYTES } from '../../../functions/runtime-job-results/start-flow/messages.js';
 
 /** Games the property tests put in the table, and the status each starts in. */
 export const KNOWN_GAMES: Readonly<Record<string, string>> = {
@@ -96,4 +97,20 @@ export const statusAfter = (verdict: Verdict, initial: string | undefined, gameM
   if (!verdict.valid || initial !== 'starting') return initial;
   if (verdict.outcome === 'failure') return 'start_failed';
   return gameMasterFails ? 'paused' : 'running';
+};
+
+const CUT_MARK = '…[truncated]';
+
+/** A value over this many UTF-8 bytes is cut in its dead letter (README: data contracts). */
+export const isCutInDeadLetter = (value: string): boolean => Buffer.byteLength(value, 'utf8') > DEAD_LETTER_VALUE_BYTES;
+
+/** `copied` is `original`, or — for a value over the limit — a marked cut of it within the limit. */
+export const isFaithfulCopy = (original: string, copied: string | undefined): boolean => {
+  if (copied === undefined) return false;
+  if (!isCutInDeadLetter(original)) return copied === original;
+  return (
+    copied.endsWith(CUT_MARK) &&
+    Buffer.byteLength(copied, 'utf8') <= DEAD_LETTER_VALUE_BYTES &&
+    original.startsWith(copied.slice(0, -CUT_MARK.length))
+  );
 };
