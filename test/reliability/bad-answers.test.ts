@@ -179,4 +179,30 @@ describe('bad answers from Upstash', () => {
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: behind.entryId });
     expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toEqual([first]);
   });
+
+  // Known bug. The documented trade-off (README, "Messages that cannot be published") is
+  // liveness over delivery: after MAX_ATTEMPTS the messages go to the error log and the entry
+  // is let go, "a paused intent also stays in the game's outbox, where `npm run ops --
+  // replay` can resend it". It does not stay: publishOutcomes clears the markers of every
+  // entry not left unpublished, and an abandoned entry is not, so its pendingIntent is
+  // removed and the error log line is the only copy left. Fix: keep abandoned entries out
+  // of the marker clearing (clear only entries whose messages were published).
+  it.fails('an Upstash refusing every write for MAX_ATTEMPTS invocations: the intent is given up to the error log, kept in the outbox', async () => {
+    n += 1;
+    const gameId = `bad-${n}`;
+    await h.putGame({ gameId, status: 'starting' });
+    h.gameMaster.setBehaviour(gameId, { kind: 'fail', status: 503 });
+    const entryId = await h.addResult({ game_id: gameId, outcome: 'success', container_id: 'c', engine_endpoint: 'http://e/' });
+    upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR max data size exceeded"}' } : { kind: 'forward' }));
+    expect((await invoke({ MAX_ATTEMPTS: '2' })).result).toMatchObject({ stoppedBy: 'transient_error' });
+    const last = await invoke({ MAX_ATTEMPTS: '2' });
+    upstash.setHook(undefined);
+
+    expect(last.result).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+    expect(last.metrics).toMatchObject({ 'lobby.start_flow.publish_abandoned|': 1 });
+    const gaveUp = last.warnings.find((line) => line.message === 'giving up publishing the messages of a runtime job result; their content follows');
+    expect(JSON.stringify(gaveUp)).toContain(`lobby.runtime_paused_after_start:${entryId}`);
+    expect(await h.getGame(gameId)).toMatchObject({ status: 'paused', pendingIntent: { sourceEntryId: entryId } });
+    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toEqual([]);
+  });
 });
