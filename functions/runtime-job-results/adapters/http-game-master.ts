@@ -50,7 +50,7 @@ export class HttpGameMaster implements GameMaster {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       const reason = timedOut
         ? `no answer within ${this.#options.timeoutMs} ms`
-        : `request failed: ${errorText(error)}`;
+        : `request failed: ${describeFetchError(error)}`;
       throw new GameMasterUnavailableError(`Game Master unavailable: ${reason}`, undefined, { cause: error });
     }
     // Read the body either way so the keep-alive connection can be reused.
@@ -58,13 +58,19 @@ export class HttpGameMaster implements GameMaster {
     if (response.ok) return;
     if (response.status === 401 || response.status === 403) throw new GameMasterAuthError(response.status);
     throw new GameMasterUnavailableError(
-      `Game Master unavailable: HTTP ${response.status} ${truncateText(answer, MAX_BODY_IN_ERROR)}`.trim(),
+      `Game Master unavailable: HTTP ${response.status} ${truncateText(this.#redacted(answer), MAX_BODY_IN_ERROR)}`.trim(),
       response.status,
     );
   }
+
+  /** An answer may echo the request's headers: our token must not reach a log line through it. */
+  #redacted(text: string): string {
+    const token = this.#options.token;
+    return token === undefined || token === '' ? text : text.replaceAll(token, '[redacted]');
+  }
 }
 
-const errorText = (error: unknown): string => {
+const describeFetchError = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;

@@ -44,7 +44,8 @@ export interface BatchProcessorDeps {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-const MAX_ERROR_CHARS = 512;
+/** Longest error kept with an entry's attempts (in the offset item, and in its dead letter). */
+const MAX_ERROR_BYTES = 512;
 
 export const processBatch = async (
   deps: BatchProcessorDeps,
@@ -72,7 +73,7 @@ export const processBatch = async (
           return { kind: 'not_started' };
         }
         const attempts = prior + tries;
-        const lastError = errorText(error).slice(0, MAX_ERROR_CHARS);
+        const lastError = errorText(error, MAX_ERROR_BYTES);
         deps.telemetry.transientError();
         const attrs = {
           stream_entry_id: entry.id,

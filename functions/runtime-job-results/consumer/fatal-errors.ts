@@ -1,4 +1,5 @@
 import { GameMasterAuthError, LeaseLostError, MissingTableError } from '../adapters/errors.js';
+import { errorText } from '../telemetry/log.js';
 
 /** AWS errors that no retry of the same entry can fix: credentials and permissions. */
 const AWS_ACCESS_ERRORS = new Set([
@@ -30,7 +31,7 @@ export const isFatal = (error: unknown): boolean => {
 /** The invocation stopped on an error that is not about one entry; `cause` says which. */
 export class InvocationFailedError extends Error {
   constructor(stage: string, cause: unknown) {
-    super(`${stage}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+    super(`${stage}: ${errorText(cause)}`, { cause });
     this.name = 'InvocationFailedError';
   }
 }

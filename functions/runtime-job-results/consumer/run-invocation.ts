@@ -219,10 +219,36 @@ const publishOutcomes = async (
   priorAttempts: OffsetState['attempts'],
 ): Promise<Map<number, EntryAttempts>> => {
   const unpublished = new Map<number, EntryAttempts>();
-  const pending = states.flatMap((state, index) =>
-    state.kind === 'done' && state.outcome.messages.length > 0 ? [{ index, outcome: state.outcome }] : [],
-  );
-  if (pending.length === 0) return unpublished;
+  // Given up: their markers stay in the game item, the copy operators can replay from.
+  const abandoned = new Set<number>();
+  const done = states.flatMap((state, index) => (state.kind === 'done' ? [{ index, outcome: state.outcome }] : []));
+  const pending = done.filter(({ outcome }) => outcome.messages.length > 0);
+  if (pending.length > 0) await publishAll(deps, batch, pending, priorAttempts, unpublished, abandoned);
+  const cleared = done.filter(({ index }) => !unpublished.has(index) && !abandoned.has(index));
+  for (const { gameId, marker, sourceEntryId } of cleared.flatMap(({ outcome }) => outcome.markersToClear)) {
+    // A leftover marker only matters if this very entry is replayed; then its message is
+    // re-sent under the same key, which the receiving service deduplicates.
+    await deps.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
+      deps.log.warn('could not clear a published entry marker from the game', {
+        game_id: gameId,
+        stream_entry_id: sourceEntryId,
+        marker,
+        err: errorText(error),
+      });
+    });
+  }
+  return unpublished;
+};
+
+/** The batch in one request; if that fails, entry by entry, recording who is left. */
+const publishAll = async (
+  deps: InvocationDeps,
+  batch: readonly RawEntry[],
+  pending: readonly { index: number; outcome: EntryOutcome }[],
+  priorAttempts: OffsetState['attempts'],
+  unpublished: Map<number, EntryAttempts>,
+  abandoned: Set<number>,
+): Promise<void> => {
   try {
     await deps.publisher.publish(pending.flatMap(({ outcome }) => outcome.messages));
   } catch (error) {
@@ -238,11 +264,12 @@ const publishOutcomes = async (
         await deps.publisher.publish(outcome.messages);
       } catch (entryError) {
         const attempts = (priorAttempts[entryId]?.attempts ?? 0) + 1;
-        const lastError = errorText(entryError).slice(0, 512);
+        const lastError = errorText(entryError, 512);
         if (attempts < deps.settings.maxAttempts) {
           unpublished.set(index, { attempts, lastError });
           continue;
         }
+        abandoned.add(index);
         deps.telemetry.publishAbandoned();
         deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
           stream_entry_id: entryId,
@@ -256,20 +283,6 @@ const publishOutcomes = async (
       }
     }
   }
-  const cleared = pending.filter(({ index }) => !unpublished.has(index));
-  for (const { gameId, marker, sourceEntryId } of cleared.flatMap(({ outcome }) => outcome.markersToClear)) {
-    // A leftover marker only matters if this very entry is replayed; then its message is
-    // re-sent under the same key, which the receiving service deduplicates.
-    await deps.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
-      deps.log.warn('could not clear a published entry marker from the game', {
-        game_id: gameId,
-        stream_entry_id: sourceEntryId,
-        marker,
-        err: errorText(error),
-      });
-    });
-  }
-  return unpublished;
 };
 
 const countResults = (

@@ -1,3 +1,5 @@
+import { truncateText } from '../domain/job-result.js';
+
 /**
  * The logging surface the start flow needs. Powertools' `Logger` satisfies it; unit tests
  * pass a recorder. Attribute names follow the seed (`stream_entry_id`, `game_id`, `err`).
@@ -11,8 +13,9 @@ export interface Log {
   error(message: string, attributes: LogAttributes): void;
 }
 
-/** An error's message for a log line: never the raw object, which may carry request data. */
-export const errorText = (error: unknown): string => {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-};
+/**
+ * An error's message for a log line, cut to `maxBytes`: never the raw object, and never an
+ * upstream text of any size (the Upstash client puts the whole request body in its errors).
+ */
+export const errorText = (error: unknown, maxBytes = 1024): string =>
+  truncateText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), maxBytes);
