@@ -111,14 +111,12 @@ describe('a message that can never be published does not stall the consumer', ()
   }, 60_000);
 });
 
-describe('known bug: the orphan path leaves its start claim in the game item', () => {
+describe('the orphan path clears its start claim once the stop job is out', () => {
   // README: the claim is "removed by its status change or once its orphan stop job is out".
-  // The orphan outcome asks for it (markersToClear) but publishes no batch message, and
-  // markers are cleared only for entries that had messages in the batch publish, so the
-  // claim stays. Harmless today (only a replay of this entry reads it, and re-sends the stop
-  // job, which is deduplicated) but every orphaned game keeps the attribute for good. Fix:
-  // clear the markers of every done entry, not only of those with messages.
-  it.fails('removes the claim once the stop job is out', async () => {
+  // Found here: markers were cleared only for entries with messages in the batch publish, and
+  // the orphan's stop job is published on its own, so every orphaned game kept its claim (and
+  // a replay of the entry sent the stop job again).
+  it('removes the claim once the stop job is out', async () => {
     h = await createHarness();
     await h.putGame({ gameId: 'claimed', status: 'starting' });
     const entryId = await h.addResult(successFields('claimed'));
