@@ -241,9 +241,22 @@ describe('invocation: transient errors', () => {
     publisher.failNext = 2; // the batch request, then the entry's own
     const first = await runInvocation(deps());
     expect(first.stoppedBy).toBe('transient_error');
-    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', attempts: { '1-0': { attempts: 1 } } });
+    // Nothing could be published at all: an outage, waited out without counting attempts.
+    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', attempts: { '1-0': { attempts: 0, lastError: 'Error: publish failed' } } });
     const second = await runInvocation(deps());
     expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
+  });
+
+  it('never gives up on messages while Upstash refuses every write', async () => {
+    stream.add('1-0', { outcome: 'bogus' });
+    publisher.failNext = 1_000;
+    for (let i = 0; i < settings.maxAttempts + 2; i += 1) {
+      expect((await runInvocation(deps())).stoppedBy).toBe('transient_error');
+    }
+    expect(telemetry.publishAbandonedCount).toBe(0);
+    publisher.failNext = 0;
+    expect(await runInvocation(deps())).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
+    expect(publisher.on('dead')).toHaveLength(1);
   });
 
   it('publishes entry by entry when the batch request fails, so one bad message holds back only its entry', async () => {

@@ -209,7 +209,8 @@ const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: reado
  * they came from. If the batch request fails, each entry's messages go out on their own, so
  * a message that can never be published holds back only its entry; that entry counts an
  * attempt, and after `MAX_ATTEMPTS` its messages are written to the error log instead and
- * the entry is let go (an intent also stays in its game's outbox for `ops replay`).
+ * the entry is let go (an intent also stays in its game's outbox for `ops replay`). When
+ * nothing can be published at all, no attempt is counted: that is an outage to wait out.
  * Returns the entries whose messages are not out yet, with their attempts.
  */
 const publishOutcomes = async (
@@ -251,6 +252,7 @@ const publishAll = async (
 ): Promise<void> => {
   try {
     await deps.publisher.publish(pending.flatMap(({ outcome }) => outcome.messages));
+    return;
   } catch (error) {
     deps.telemetry.transientError();
     deps.log.warn('publishing the batch failed; publishing entry by entry', {
@@ -258,30 +260,35 @@ const publishAll = async (
       first_entry_id: batch[0]?.id,
       err: errorText(error),
     });
-    for (const { index, outcome } of pending) {
-      const entryId = (batch[index] as RawEntry).id;
-      try {
-        await deps.publisher.publish(outcome.messages);
-      } catch (entryError) {
-        const attempts = (priorAttempts[entryId]?.attempts ?? 0) + 1;
-        const lastError = errorText(entryError, 512);
-        if (attempts < deps.settings.maxAttempts) {
-          unpublished.set(index, { attempts, lastError });
-          continue;
-        }
-        abandoned.add(index);
-        deps.telemetry.publishAbandoned();
-        deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
-          stream_entry_id: entryId,
-          attempts,
-          err: lastError,
-          messages: outcome.messages.map((message) => ({
-            stream: message.stream,
-            fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
-          })),
-        });
-      }
+  }
+  const failures: { index: number; outcome: EntryOutcome; lastError: string }[] = [];
+  for (const { index, outcome } of pending) {
+    await deps.publisher.publish(outcome.messages).catch((error: unknown) => {
+      failures.push({ index, outcome, lastError: errorText(error, 512) });
+    });
+  }
+  // Nothing at all goes out: Upstash refuses writes (an outage, a full database), not one
+  // bad message. Wait it out without counting attempts, so no entry is given up for it.
+  const outage = failures.length === pending.length;
+  for (const { index, outcome, lastError } of failures) {
+    const entryId = (batch[index] as RawEntry).id;
+    const prior = priorAttempts[entryId]?.attempts ?? 0;
+    const attempts = outage ? prior : prior + 1;
+    if (attempts < deps.settings.maxAttempts) {
+      unpublished.set(index, { attempts, lastError });
+      continue;
     }
+    abandoned.add(index);
+    deps.telemetry.publishAbandoned();
+    deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
+      stream_entry_id: entryId,
+      attempts,
+      err: lastError,
+      messages: outcome.messages.map((message) => ({
+        stream: message.stream,
+        fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
+      })),
+    });
   }
 };
 
