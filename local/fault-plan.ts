@@ -11,18 +11,9 @@ import type { DynamoDbCall, ProxyAction } from './dynamodb-proxy.js';
 import type { GameMasterBehaviour } from './game-master-stub.js';
 import { forwardUpstash, streamKeyOf, upstashServerError } from './upstash-proxy.js';
 import type { UpstashCall, UpstashProxyAction } from './upstash-proxy.js';
+import { seededRandom } from './seeded-random.js';
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+export { seededRandom } from './seeded-random.js';
 
 /** Fraction (0..1) of DynamoDB requests that get each fault. */
 export interface DynamoDbFaultRates {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOOPBACK } from './free-port.js';
+import { seededRandom } from './seeded-random.js';
 import { closeHttpServer, listenOnLoopback } from './listen.js';
 
 /** How the stub answers a runtime registration. */
@@ -63,21 +64,6 @@ export interface GameMasterStub {
 }
 
 const RUNTIME_PATH = /^\/internal\/v1\/games\/([^/]+)\/runtime$/;
-
-/**
- * mulberry32: a tiny seeded PRNG. Math.random would make failure-injection tests flaky;
- * this gives the same sequence of failures for the same seed on every run.
- */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Starts an in-process HTTP stub of the Game Master's internal runtime registration API

@@ -16,6 +16,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from '@upstash/redis';
 import { createHandler } from '../functions/runtime-job-results/create-handler.js';
 import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
+import { consumerEnv } from '../local/consumer-env.js';
 import { startLocalStack } from '../local/stack.js';
 import { forward, gameIdOf, startDynamoDbProxy, throttled } from '../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
@@ -59,17 +60,15 @@ try {
   const redis = new Redis({ url: stack.upstash.url, token: stack.upstash.token, automaticDeserialization: false });
 
   const env: Record<string, string> = {
-    RESULTS_STREAM: streams.results,
-    STOP_JOBS_STREAM: streams.stopJobs,
-    NOTIFICATION_INTENTS_STREAM: streams.intents,
-    DEAD_LETTER_STREAM: streams.dead,
-    UPSTASH_REDIS_REST_URL: stack.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: stack.upstash.token,
-    GAMES_TABLE,
-    OFFSETS_TABLE,
-    // Through the proxy, which plays Lobby's racing write and DynamoDB's throttling.
-    DYNAMODB_ENDPOINT: proxy.endpoint,
-    GM_BASE_URL: stack.gameMaster.baseUrl,
+    ...consumerEnv({
+      streams,
+      upstash: stack.upstash,
+      gamesTable: GAMES_TABLE,
+      offsetsTable: OFFSETS_TABLE,
+      // Through the proxy, which plays Lobby's racing write and DynamoDB's throttling.
+      dynamodbEndpoint: proxy.endpoint,
+      gameMasterUrl: stack.gameMaster.baseUrl,
+    }),
     GM_TIMEOUT_MS: '1000',
     POWERTOOLS_LOG_LEVEL: args.verbose ? 'INFO' : 'ERROR',
   };

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Redis } from '@upstash/redis';
+import { consumerEnv, prefixedStreams } from '../local/consumer-env.js';
+import type { ConsumerStreams } from '../local/consumer-env.js';
 import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import type { DynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startGameMasterStub } from '../local/game-master-stub.js';
@@ -22,12 +24,7 @@ export interface SoakStack {
   createTables(): Promise<{ gamesTable: string; offsetsTable: string; cleanup(): Promise<void> }>;
 }
 
-export interface SoakStreams {
-  readonly results: string;
-  readonly stopJobs: string;
-  readonly intents: string;
-  readonly dead: string;
-}
+export type SoakStreams = ConsumerStreams;
 
 export interface RunResources {
   readonly label: string;
@@ -56,7 +53,6 @@ export const SOAK_CONSUMER_ENV: Readonly<Record<string, string>> = {
   RETRY_BACKOFF_MS: '20',
   GM_TIMEOUT_MS: '1000',
   UPSTASH_TIMEOUT_MS: '3000',
-  AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 
@@ -72,12 +68,7 @@ export const prepareRun = async (stack: SoakStack, scenario: Scenario, label: st
   const gameMaster = await startGameMasterStub();
   const dynamodbProxy = await startDynamoDbProxy(stack.dynamodbEndpoint);
   const prefix = `soak-${label}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const streams: SoakStreams = {
-    results: `${prefix}:runtime:job_results`,
-    stopJobs: `${prefix}:runtime:stop_jobs`,
-    intents: `${prefix}:notification:intents`,
-    dead: `${prefix}:runtime:job_results:dead`,
-  };
+  const streams = prefixedStreams(prefix);
 
   const stored = scenario.games.filter((game) => game.initialStatus !== undefined);
   for (let i = 0; i < stored.length; i += WRITE_BATCH) {
@@ -112,16 +103,14 @@ export const prepareRun = async (stack: SoakStack, scenario: Scenario, label: st
     label,
     env: {
       ...SOAK_CONSUMER_ENV,
-      RESULTS_STREAM: streams.results,
-      STOP_JOBS_STREAM: streams.stopJobs,
-      NOTIFICATION_INTENTS_STREAM: streams.intents,
-      DEAD_LETTER_STREAM: streams.dead,
-      UPSTASH_REDIS_REST_URL: stack.upstashUrl,
-      UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
-      GAMES_TABLE: tables.gamesTable,
-      OFFSETS_TABLE: tables.offsetsTable,
-      DYNAMODB_ENDPOINT: dynamodbProxy.endpoint,
-      GM_BASE_URL: gameMaster.baseUrl,
+      ...consumerEnv({
+        streams,
+        upstash: { url: stack.upstashUrl, token: stack.upstashToken },
+        gamesTable: tables.gamesTable,
+        offsetsTable: tables.offsetsTable,
+        dynamodbEndpoint: dynamodbProxy.endpoint,
+        gameMasterUrl: gameMaster.baseUrl,
+      }),
     },
     streams,
     gamesTable: tables.gamesTable,

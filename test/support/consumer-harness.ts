@@ -8,6 +8,7 @@ import { Redis } from '@upstash/redis';
 import { createHandler } from '../../functions/runtime-job-results/create-handler.js';
 import type { HandlerOptions } from '../../functions/runtime-job-results/create-handler.js';
 import type { InvocationSummary } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import { consumerEnv, prefixedStreams } from '../../local/consumer-env.js';
 import { startDynamoDbProxy } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbProxy } from '../../local/dynamodb-proxy.js';
 import type { GameMasterStub } from '../../local/game-master-stub.js';
@@ -50,25 +51,16 @@ export const createHarness = async (overrides: Record<string, string> = {}): Pro
   const tables = await createTestTables();
   const gameMaster = await startTestGameMaster();
   const proxy = await startDynamoDbProxy(stack.dynamodbEndpoint);
-  const prefix = uniqueName('it');
-  const streams = {
-    results: `${prefix}:runtime:job_results`,
-    stopJobs: `${prefix}:runtime:stop_jobs`,
-    intents: `${prefix}:notification:intents`,
-    dead: `${prefix}:runtime:job_results:dead`,
-  };
+  const streams = prefixedStreams(uniqueName('it'));
   const env: Record<string, string> = {
-    RESULTS_STREAM: streams.results,
-    STOP_JOBS_STREAM: streams.stopJobs,
-    NOTIFICATION_INTENTS_STREAM: streams.intents,
-    DEAD_LETTER_STREAM: streams.dead,
-    UPSTASH_REDIS_REST_URL: stack.upstashUrl,
-    UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
-    GAMES_TABLE: tables.gamesTable,
-    OFFSETS_TABLE: tables.offsetsTable,
-    DYNAMODB_ENDPOINT: proxy.endpoint,
-    AWS_REGION: 'us-east-1',
-    GM_BASE_URL: gameMaster.baseUrl,
+    ...consumerEnv({
+      streams,
+      upstash: { url: stack.upstashUrl, token: stack.upstashToken },
+      gamesTable: tables.gamesTable,
+      offsetsTable: tables.offsetsTable,
+      dynamodbEndpoint: proxy.endpoint,
+      gameMasterUrl: gameMaster.baseUrl,
+    }),
     GM_TIMEOUT_MS: '1000',
     RETRY_BACKOFF_MS: '10',
     POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG, uniform in [0, 1). Math.random would make fault injection
+ * and failure rates differ from run to run; this gives the same sequence for the same seed.
+ */
+export const seededRandom = (seed: number): (() => number) => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
