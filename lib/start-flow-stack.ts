@@ -97,10 +97,10 @@ export class StartFlowStack extends Stack {
       keyRemovalPolicy: statefulRemoval,
     });
 
-    this.outputs(config);
+    this.outputs();
   }
 
-  private outputs(config: StartFlowConfig): void {
+  private outputs(): void {
     new CfnOutput(this, 'FunctionName', { value: this.consumer.function.functionName });
     new CfnOutput(this, 'GamesTableName', {
       value: this.tables.gamesTable.tableName,

@@ -2,9 +2,7 @@
  * One scheduled invocation (spec 6): take the lease, pull batches after the offset and apply
  * them until the stream is drained or the time budget runs out, move the offset, release.
  */
-import { compareEntryIds, entryAgeMs, STREAM_START } from '../domain/entry-id.js';
 import type { RawEntry } from '../domain/job-result.js';
-import { truncateText } from '../domain/job-result.js';
 import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
@@ -16,6 +14,8 @@ import { processBatch } from './batch-processor.js';
 import type { EntryState } from './batch-processor.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { advanceOffset } from './offset-progress.js';
+import { publishOutcomes } from './publish-outcomes.js';
+import { checkOffsetInStream, recordLag } from './stream-position.js';
 import type { ConsumerSettings } from './settings.js';
 
 export const StoppedBy = {
@@ -53,9 +53,6 @@ export interface InvocationDeps {
   readonly remainingMs: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
-
-/** Lag is counted up to this many entries; beyond it the figure says "at least". */
-const LAG_COUNT_CAP = 100_000;
 
 const summaryKey = {
   [EntryResult.applied]: 'applied',
@@ -149,7 +146,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   }
   if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0) await checkOffsetInStream(deps, state.lastEntryId);
   await releaseLease(deps, summary);
-  await recordLag(deps, summary, state.lastEntryId);
+  await recordLag(deps, summary.stoppedBy === StoppedBy.drained, state.lastEntryId);
 
   log.info('runtime job results invocation finished', { ...summary });
   return summary;
@@ -204,94 +201,6 @@ const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: reado
   };
 };
 
-/**
- * Publishes the batch's intents and dead letters in one request, then clears the markers
- * they came from. If the batch request fails, each entry's messages go out on their own, so
- * a message that can never be published holds back only its entry; that entry counts an
- * attempt, and after `MAX_ATTEMPTS` its messages are written to the error log instead and
- * the entry is let go (an intent also stays in its game's outbox for `ops replay`). When
- * nothing can be published at all, no attempt is counted: that is an outage to wait out.
- * Returns the entries whose messages are not out yet, with their attempts.
- */
-const publishOutcomes = async (
-  deps: InvocationDeps,
-  batch: readonly RawEntry[],
-  states: readonly EntryState[],
-  priorAttempts: OffsetState['attempts'],
-): Promise<Map<number, EntryAttempts>> => {
-  const unpublished = new Map<number, EntryAttempts>();
-  // Given up: their markers stay in the game item, the copy operators can replay from.
-  const abandoned = new Set<number>();
-  const done = states.flatMap((state, index) => (state.kind === 'done' ? [{ index, outcome: state.outcome }] : []));
-  const pending = done.filter(({ outcome }) => outcome.messages.length > 0);
-  if (pending.length > 0) await publishAll(deps, batch, pending, priorAttempts, unpublished, abandoned);
-  const cleared = done.filter(({ index }) => !unpublished.has(index) && !abandoned.has(index));
-  for (const { gameId, marker, sourceEntryId } of cleared.flatMap(({ outcome }) => outcome.markersToClear)) {
-    // A leftover marker only matters if this very entry is replayed; then its message is
-    // re-sent under the same key, which the receiving service deduplicates.
-    await deps.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
-      deps.log.warn('could not clear a published entry marker from the game', {
-        game_id: gameId,
-        stream_entry_id: sourceEntryId,
-        marker,
-        err: errorText(error),
-      });
-    });
-  }
-  return unpublished;
-};
-
-/** The batch in one request; if that fails, entry by entry, recording who is left. */
-const publishAll = async (
-  deps: InvocationDeps,
-  batch: readonly RawEntry[],
-  pending: readonly { index: number; outcome: EntryOutcome }[],
-  priorAttempts: OffsetState['attempts'],
-  unpublished: Map<number, EntryAttempts>,
-  abandoned: Set<number>,
-): Promise<void> => {
-  try {
-    await deps.publisher.publish(pending.flatMap(({ outcome }) => outcome.messages));
-    return;
-  } catch (error) {
-    deps.telemetry.transientError();
-    deps.log.warn('publishing the batch failed; publishing entry by entry', {
-      messages: pending.length,
-      first_entry_id: batch[0]?.id,
-      err: errorText(error),
-    });
-  }
-  const failures: { index: number; outcome: EntryOutcome; lastError: string }[] = [];
-  for (const { index, outcome } of pending) {
-    await deps.publisher.publish(outcome.messages).catch((error: unknown) => {
-      failures.push({ index, outcome, lastError: errorText(error, 512) });
-    });
-  }
-  // Nothing at all goes out: Upstash refuses writes (an outage, a full database), not one
-  // bad message. Wait it out without counting attempts, so no entry is given up for it.
-  const outage = failures.length === pending.length;
-  for (const { index, outcome, lastError } of failures) {
-    const entryId = (batch[index] as RawEntry).id;
-    const prior = priorAttempts[entryId]?.attempts ?? 0;
-    const attempts = outage ? prior : prior + 1;
-    if (attempts < deps.settings.maxAttempts) {
-      unpublished.set(index, { attempts, lastError });
-      continue;
-    }
-    abandoned.add(index);
-    deps.telemetry.publishAbandoned();
-    deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
-      stream_entry_id: entryId,
-      attempts,
-      err: lastError,
-      messages: outcome.messages.map((message) => ({
-        stream: message.stream,
-        fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
-      })),
-    });
-  }
-};
-
 const countResults = (
   deps: InvocationDeps,
   summary: InvocationSummary,
@@ -310,38 +219,3 @@ const countResults = (
   });
 };
 
-/**
- * An idle stream and an offset beyond its last id means the stream was recreated (or the
- * offset was set by hand): new entries, numbered from the start again, would be skipped.
- * Moving the offset back is an operator's call (`npm run ops -- offset set`), so this only
- * warns and counts, on every invocation until fixed.
- */
-const checkOffsetInStream = async (deps: InvocationDeps, lastEntryId: string): Promise<void> => {
-  if (lastEntryId === STREAM_START) return;
-  try {
-    const last = await deps.stream.lastGeneratedId();
-    if (last !== undefined && compareEntryIds(lastEntryId, last) <= 0) return;
-    deps.telemetry.offsetAhead();
-    deps.log.warn('offset is past the end of the results stream; was the stream recreated?', {
-      last_entry_id: lastEntryId,
-      stream_last_id: last ?? null,
-    });
-  } catch (error) {
-    deps.log.warn('could not check the offset against the stream', { err: errorText(error) });
-  }
-};
-
-/** Consumer lag at the end of the invocation: age of the oldest entry not done, and count. */
-const recordLag = async (deps: InvocationDeps, summary: InvocationSummary, lastEntryId: string): Promise<void> => {
-  if (summary.stoppedBy === StoppedBy.drained) {
-    deps.telemetry.lag(0, 0);
-    return;
-  }
-  try {
-    const backlog = await deps.stream.backlogAfter(lastEntryId, LAG_COUNT_CAP);
-    const ageMs = backlog.oldestId === undefined ? 0 : entryAgeMs(backlog.oldestId, deps.nowMs());
-    deps.telemetry.lag(ageMs, backlog.count);
-  } catch (error) {
-    deps.log.warn('could not measure consumer lag', { err: errorText(error) });
-  }
-};
