@@ -19,6 +19,8 @@ import { summariseProfile } from './profile-summary.js';
 import type { ProfileSummary } from './profile-summary.js';
 import type { Progress } from './progress.js';
 import { runMode, warmUp } from './run-mode.js';
+import { sourceVersion } from './source-version.js';
+import type { SourceVersion } from './source-version.js';
 import type { ConsumerModeName, ModeRun } from './run-mode.js';
 import type { BenchStack } from './stack.js';
 import { checkTargets } from './targets.js';
@@ -63,6 +65,8 @@ export interface BenchResults {
     readonly node: string;
     readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   };
+  /** The code measured. */
+  readonly source: SourceVersion;
   readonly options: BenchOptions;
   readonly backlog: { readonly entries: number; readonly games: number; readonly gameMasterFailingGames: number; readonly byKind: Readonly<Record<string, number>> };
   readonly modes: Readonly<Record<string, ModeFigures>>;
@@ -86,6 +90,7 @@ const loadAverage = (): number[] => os.loadavg().map((load) => Math.round(load *
 /** Runs the benchmark against `stack`; `progress` follows seeding and draining. */
 export const runBench = async (stack: BenchStack, options: BenchOptions, progress: Progress): Promise<BenchRun> => {
   const loadAtStart = loadAverage();
+  const source = sourceVersion();
   const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-bench-'));
   try {
     const bundle = await bundleHandler(workDir);
@@ -136,6 +141,7 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         node: process.version,
         loadAverage: { start: loadAtStart, end: loadAverage() },
       },
+      source,
       options,
       backlog: {
         entries: backlog.entries.length,

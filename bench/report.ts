@@ -55,8 +55,11 @@ export const formatReport = (results: BenchResults): string => {
   const header = ['', ...modes.map((f) => MODE_LABELS[f.mode] ?? f.mode), ...(ratios ? ['default / seed'] : [])];
   const table = formatTable([header, ...rows.map((row) => [row.label, ...modes.map(row.value), ...(ratios ? [times(row.ratio)] : [])])]);
 
-  const { bundle, moduleLoad, finalState } = results;
+  const { bundle, moduleLoad, finalState, source } = results;
+  const uncommitted = source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`;
   const lines = [
+    `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
+    '',
     table,
     '',
     ...modes.map((f) => `DynamoDB requests, ${MODE_LABELS[f.mode] ?? f.mode}: ${operations(f)}`),

@@ -8,7 +8,13 @@ export const quantile = (values: readonly number[], q: number): number => {
   return sorted[rank - 1] as number;
 };
 
-export const median = (values: readonly number[]): number => quantile(values, 0.5);
+/** The middle value; the mean of the two middle ones for an even count (so two runs give their mean). */
+export const median = (values: readonly number[]): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 
 /** `value` per 1,000 of `per`, e.g. requests per 1,000 entries. */
 export const perThousand = (value: number, per: number): number => (per === 0 ? Number.NaN : (value * 1_000) / per);
