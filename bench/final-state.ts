@@ -6,13 +6,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { pausedIntentKey } from '../functions/runtime-job-results/start-flow/messages.js';
+import type { ConsumerStreams } from '../local/consumer-env.js';
 
 /** Output stream keys of one run. */
-export interface OutputStreams {
-  readonly stopJobs: string;
-  readonly intents: string;
-  readonly deadLetters: string;
-}
+export type OutputStreams = Pick<ConsumerStreams, 'stopJobs' | 'intents' | 'dead'>;
 
 export interface FinalState {
   /** Game id → status. */
@@ -72,7 +69,7 @@ export const readFinalState = async (sources: FinalStateSources): Promise<FinalS
   for (const game of games) statuses[String(game.gameId)] = String(game.status);
 
   const [stopJobs, intents, deadLetters] = await Promise.all(
-    [sources.streams.stopJobs, sources.streams.intents, sources.streams.deadLetters].map(async (stream) =>
+    [sources.streams.stopJobs, sources.streams.intents, sources.streams.dead].map(async (stream) =>
       (await sources.redis.xrange(stream, '-', '+')).map(([, flat]) => fieldsOf(flat)),
     ),
   );

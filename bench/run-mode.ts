@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { ConsumerMode } from '../functions/runtime-job-results/config.js';
+import { consumerEnv, prefixedStreams } from '../local/consumer-env.js';
 import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../local/upstash-proxy.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
@@ -105,12 +106,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
   const prefix = `bench-${spec.mode}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const gamesTable = `${prefix}-games`;
   const offsetsTable = `${prefix}-offsets`;
-  const streams = {
-    results: `${prefix}:runtime:job_results`,
-    stopJobs: `${prefix}:runtime:stop_jobs`,
-    intents: `${prefix}:notification:intents`,
-    deadLetters: `${prefix}:runtime:job_results:dead`,
-  };
+  const streams = prefixedStreams(prefix);
   const dynamodb = localDynamoDbClient(stack.dynamodbEndpoint);
   const documents = DynamoDBDocumentClient.from(dynamodb);
   let redis: Redis | undefined;
@@ -133,17 +129,14 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     configureGameMaster(stack.gameMaster, backlog);
 
     const env: Record<string, string> = {
-      RESULTS_STREAM: streams.results,
-      STOP_JOBS_STREAM: streams.stopJobs,
-      NOTIFICATION_INTENTS_STREAM: streams.intents,
-      DEAD_LETTER_STREAM: streams.deadLetters,
-      UPSTASH_REDIS_REST_URL: upstashProxy?.url ?? stack.upstashUrl,
-      UPSTASH_REDIS_REST_TOKEN: stack.upstashToken,
-      GAMES_TABLE: gamesTable,
-      OFFSETS_TABLE: offsetsTable,
-      DYNAMODB_ENDPOINT: proxy.endpoint,
-      AWS_REGION: 'us-east-1',
-      GM_BASE_URL: stack.gameMaster.baseUrl,
+      ...consumerEnv({
+        streams,
+        upstash: { url: upstashProxy?.url ?? stack.upstashUrl, token: stack.upstashToken },
+        gamesTable,
+        offsetsTable,
+        dynamodbEndpoint: proxy.endpoint,
+        gameMasterUrl: stack.gameMaster.baseUrl,
+      }),
       CONSUMER_MODE: spec.mode,
       // The deployed level (cdk.json): per-entry lines are part of the cost.
       POWERTOOLS_LOG_LEVEL: 'INFO',
