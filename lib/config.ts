@@ -128,7 +128,7 @@ export const DEFAULTS = {
   },
   tuning: {
     batchSize: 100,
-    maxConcurrency: 8,
+    maxConcurrency: 16,
     maxAttempts: 5,
     mode: 'batched',
     gmTimeoutMs: 3000,

@@ -184,7 +184,8 @@ export const loadConfig = (env: Env): Config => {
       // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
       prefetch: !seedMode,
-      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY', 8, 1, 256),
+      // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).
+      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY', 16, 1, 256),
       maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100),
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
       attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),

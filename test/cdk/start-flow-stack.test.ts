@@ -157,7 +157,7 @@ describe('consumer function', () => {
           GM_TIMEOUT_MS: '3000',
           GM_API_TOKEN_SECRET_ARN: ref(logicalId(stack, defined(stack.secrets.gameMasterToken).secret)),
           BATCH_SIZE: '100',
-          MAX_CONCURRENCY: '8',
+          MAX_CONCURRENCY: '16',
           MAX_ATTEMPTS: '5',
           CONSUMER_MODE: 'batched',
           TIME_BUDGET_MARGIN_MS: '10000',

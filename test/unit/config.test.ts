@@ -29,7 +29,7 @@ describe('configuration', () => {
       notificationIntents: 'notification:intents',
       deadLetters: 'runtime:job_results:dead',
     });
-    expect(config.consumer).toMatchObject({ mode: 'batched', batchSize: 100, maxConcurrency: 8, maxAttempts: 5 });
+    expect(config.consumer).toMatchObject({ mode: 'batched', batchSize: 100, maxConcurrency: 16, maxAttempts: 5 });
     expect(config.gameMaster).toEqual({ baseUrl: 'http://gm.internal', timeoutMs: 3000, token: undefined });
     expect(config.telemetry).toEqual({ serviceName: 'lobby', metricsNamespace: 'Galaxy/Lobby', logLevel: 'INFO' });
     expect(config.dynamodb.localCredentials).toBeUndefined();
