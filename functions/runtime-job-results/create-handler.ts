@@ -40,10 +40,13 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
   const metrics = new Metrics({ serviceName, namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Galaxy/Lobby' });
   const recorder = new MetricsRecorder();
   let runtime: Promise<Runtime> | undefined;
+  // Set when a fatal error dropped the runtime: its rebuild reads the secrets afresh.
+  let freshSecrets = false;
 
   const cachedRuntime = (): Promise<Runtime> => {
-    runtime ??= buildRuntime(env).then(
+    runtime ??= buildRuntime(env, { freshSecrets }).then(
       (built) => {
+        freshSecrets = false;
         logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
         return built;
       },
@@ -82,7 +85,10 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       });
     } catch (error) {
       // A rotated token or a fixed table name should be picked up without a redeploy.
-      if (isFatal(error instanceof Error && error.cause !== undefined ? error.cause : error)) runtime = undefined;
+      if (isFatal(error instanceof Error && error.cause !== undefined ? error.cause : error)) {
+        runtime = undefined;
+        freshSecrets = true;
+      }
       throw error;
     } finally {
       options.onMetrics?.(recorder.snapshot());

@@ -32,11 +32,11 @@ export interface Runtime {
 /** Secrets Manager values are cached by Powertools for this long, across invocations. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-const resolveToken = async (source: TokenSource, variable: string): Promise<string> => {
+const resolveToken = async (source: TokenSource, variable: string, forceFetch: boolean): Promise<string> => {
   if (source.kind === 'value') return source.value;
   let secret: unknown;
   try {
-    secret = await getSecret(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+    secret = await getSecret(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
   } catch (error) {
     throw new Error(`${variable}: could not read secret ${source.arn}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
@@ -58,12 +58,21 @@ const dynamoDbClient = (config: Config): DynamoDBDocumentClient => {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };
 
+export interface BuildOptions {
+  /**
+   * Read the secrets from Secrets Manager past Powertools' cache: after a token was refused,
+   * the cached value is the one that failed, and a rotated secret must be picked up now.
+   */
+  readonly freshSecrets?: boolean;
+}
+
 /** Reads and validates the configuration, fetches the tokens and builds every client. */
-export const buildRuntime = async (env: Env): Promise<Runtime> => {
+export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promise<Runtime> => {
   const config = loadConfig(env);
+  const fresh = options.freshSecrets === true;
   const [upstashToken, gameMasterToken] = await Promise.all([
-    resolveToken(config.upstash.token, 'UPSTASH_REDIS_REST_TOKEN'),
-    config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN'),
+    resolveToken(config.upstash.token, 'UPSTASH_REDIS_REST_TOKEN', fresh),
+    config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
   const documents = dynamoDbClient(config);
   const redis = createUpstashClient({ url: config.upstash.url, token: upstashToken, timeoutMs: config.upstash.timeoutMs });
