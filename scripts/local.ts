@@ -10,7 +10,6 @@
  *   npm run local -- --watch --every 10  schedule period in seconds (default 60)
  *   npm run local -- --verbose         show the handler's JSON log lines and EMF metrics
  */
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from '@upstash/redis';
@@ -23,15 +22,22 @@ import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
 import { createGamesTable, createOffsetsTable, localDynamoDbClient } from '../local/tables.js';
 import { demoGames, firstWave, secondWave } from './demo/scenario.js';
 import { printReport } from './demo/report.js';
+import { parseScriptArgs } from './support/cli-args.js';
 import { lambdaContext, scheduledEvent } from './support/lambda-context.js';
 
-const { values: args } = parseArgs({
-  options: {
+const args = parseScriptArgs(
+  {
     watch: { type: 'boolean', default: false },
     every: { type: 'string', default: '60' },
     verbose: { type: 'boolean', default: false },
   },
-});
+  `
+npm run local -- [options]
+
+  --watch        after the demo, keep invoking the handler on a schedule until Ctrl-C
+  --every S      the schedule period in seconds with --watch (default 60)
+  --verbose      show the handler's JSON log lines and EMF metrics`,
+);
 const periodSeconds = Number(args.every);
 if (!Number.isFinite(periodSeconds) || periodSeconds <= 0) {
   console.error(`--every takes a number of seconds, got ${args.every}`);

@@ -12,14 +12,24 @@
  *   --json FILE            also write the report as JSON
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { startLocalStack } from '../local/stack.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
 import { DEFAULT_SOAK_OPTIONS, runSoak } from '../soak/run-soak.js';
 import { formatReport } from '../soak/report.js';
+import { parseScriptArgs } from './support/cli-args.js';
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE = `
+npm run soak -- [options]
+
+  --results N            backlog size (default ${DEFAULT_SOAK_OPTIONS.results})
+  --kills N              random SIGKILLs (default ${DEFAULT_SOAK_OPTIONS.kills})
+  --seed N               scenario, fault and kill seed (default ${DEFAULT_SOAK_OPTIONS.seed})
+  --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default ${DEFAULT_SOAK_OPTIONS.invokeTimeoutMs})
+  --no-faults            kills only
+  --json FILE            also write the report as JSON`;
+
+const args = parseScriptArgs(
+  {
     results: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.results) },
     kills: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.kills) },
     seed: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.seed) },
@@ -27,7 +37,8 @@ const { values: args } = parseArgs({
     'no-faults': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
-});
+  USAGE,
+);
 
 const whole = (name: string, raw: string | undefined, min: number): number => {
   const value = Number(raw);
