@@ -28,8 +28,6 @@ export type EntryMarker = 'pendingIntent' | 'startFlowClaim';
 
 /** Games table. Decisions are thrown as `ConflictError`, `NotFoundError`, `InvalidTransitionError`. */
 export interface GameStore {
-  /** Throws `NotFoundError` when the game does not exist. */
-  get(gameId: string): Promise<Game>;
   /**
    * The success flow's read: one strongly consistent request that returns the game and, if it
    * is `starting`, records `startFlowClaim` for `sourceEntryId`; otherwise writes nothing.

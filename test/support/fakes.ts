@@ -65,13 +65,6 @@ export class FakeGameStore implements GameStore {
     }
   }
 
-  async get(gameId: string): Promise<Game> {
-    this.#fault('get');
-    const game = this.games.get(gameId);
-    if (!game) throw new NotFoundError(gameId);
-    return { ...game };
-  }
-
   async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
     this.#fault('claimForStart');
     const game = this.games.get(gameId);

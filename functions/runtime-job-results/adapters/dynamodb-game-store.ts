@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
@@ -81,15 +81,6 @@ export class DynamoDbGameStore implements GameStore {
   constructor(client: DynamoDBDocumentClient, tableName: string) {
     this.#client = client;
     this.#tableName = tableName;
-  }
-
-  async get(gameId: string): Promise<Game> {
-    // Strongly consistent: the flow decides on this status right before its conditional writes.
-    const { Item } = await onTable(this.#tableName, () => this.#client.send(
-      new GetCommand({ TableName: this.#tableName, Key: { gameId }, ConsistentRead: true }),
-    ));
-    if (Item === undefined) throw new NotFoundError(gameId);
-    return gameFromItem(Item);
   }
 
   async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
