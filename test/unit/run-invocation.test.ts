@@ -236,6 +236,21 @@ describe('invocation: transient errors', () => {
     expect(offsets.state).toEqual({ lastEntryId: '2-0', attempts: {} });
   });
 
+  it('never dead-letters an entry that still owes an orphan its stop job', async () => {
+    games.put({ gameId: 'o', status: 'starting' });
+    games.beforeBinding = (gameId) => games.put({ gameId, status: 'cancelled' });
+    addSuccess('1-0', 'o');
+    publisher.failNext = 1_000;
+    for (let i = 0; i < settings.maxAttempts + 2; i += 1) {
+      expect((await runInvocation(deps())).stoppedBy).toBe('transient_error');
+    }
+    expect(offsets.state.attempts['1-0']).toMatchObject({ pendingStopJob: true });
+    expect(publisher.on('dead')).toEqual([]);
+    publisher.failNext = 0;
+    expect(await runInvocation(deps())).toMatchObject({ applied: 1, lastEntryId: '1-0' });
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'o', source_entry_id: '1-0' })]);
+  });
+
   it('does not move the offset past entries whose messages could not be published', async () => {
     stream.add('1-0', { outcome: 'bogus' });
     publisher.failNext = 2; // the batch request, then the entry's own

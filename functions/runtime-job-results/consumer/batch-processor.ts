@@ -82,7 +82,10 @@ export const processBatch = async (
           max_attempts: settings.maxAttempts,
           err: lastError,
         };
-        if (attempts >= settings.maxAttempts) {
+        // An owed stop job is never given up: a dead letter would leave the container running
+        // with nobody to stop it. The entry waits (and the lag alarm fires) until it goes out.
+        const owesStopJob = error instanceof StopJobNotPublishedError;
+        if (attempts >= settings.maxAttempts && !owesStopJob) {
           deps.log.error('runtime job result dead-lettered after exhausting retries', attrs);
           const reason = DeadLetterReason.retriesExhausted(lastError);
           const message = deadLetterMessage(settings.deadLetterStream, entry, reason, attempts, deps.nowMs());
