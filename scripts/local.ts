@@ -16,6 +16,7 @@ import { Redis } from '@upstash/redis';
 import { createHandler } from '../functions/runtime-job-results/create-handler.js';
 import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
 import { consumerEnv } from '../local/consumer-env.js';
+import { isBindingWrite, setGameStatus } from '../local/lobby-race.js';
 import { startLocalStack } from '../local/stack.js';
 import { forward, gameIdOf, startDynamoDbProxy, throttled } from '../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
@@ -155,19 +156,9 @@ function lobbyAndDynamoDbBehaviour(documents: DynamoDBDocumentClient): (call: Dy
     const gameId = gameIdOf(call);
     const game = demoGames.find((g) => g.gameId === gameId);
     if (!game || call.operation !== 'UpdateItem') return forward;
-    if (game.cancelledDuringStart && !cancelled.has(game.gameId) && String(call.body.UpdateExpression).includes('runtimeBinding')) {
+    if (game.cancelledDuringStart && !cancelled.has(game.gameId) && isBindingWrite(call)) {
       cancelled.add(game.gameId);
-      return {
-        kind: 'forward',
-        before: async () => {
-          await documents.send(
-            new PutCommand({
-              TableName: GAMES_TABLE,
-              Item: { gameId: game.gameId, gameName: game.gameName, status: 'cancelled', createdBy: 'lobby-demo' },
-            }),
-          );
-        },
-      };
+      return { kind: 'forward', before: () => setGameStatus(documents, GAMES_TABLE, game.gameId, 'cancelled') };
     }
     if (game.throttled && hydraThrottles < 3) {
       hydraThrottles += 1;

@@ -11,6 +11,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { gameIdOf } from '../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
+import { isBindingWrite, isStatusWrite } from '../local/lobby-race.js';
 
 export interface GamesTap {
   /** Wraps a forwarded games-table request with the race and the transition count. */
@@ -32,12 +33,6 @@ const valuesOf = (call: DynamoDbCall): Record<string, unknown> => {
   const raw = call.body.ExpressionAttributeValues as Record<string, AttributeValue> | undefined;
   return raw === undefined ? {} : unmarshall(raw);
 };
-
-const isBindingWrite = (call: DynamoDbCall): boolean =>
-  call.operation === 'UpdateItem' && String(call.body.UpdateExpression ?? '').includes('runtimeBinding');
-
-const isStatusWrite = (call: DynamoDbCall): boolean =>
-  call.operation === 'UpdateItem' && String(call.body.UpdateExpression ?? '').includes('#status = :to');
 
 const chain =
   (...steps: (((() => Promise<void>) | undefined))[]): (() => Promise<void>) =>

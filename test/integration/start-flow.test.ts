@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
-import { gameIdOf, forward } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall } from '../../local/dynamodb-proxy.js';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { cancelBefore as lobbyCancelsBefore, isBindingWrite, isStatusWrite } from '../../local/lobby-race.js';
 
 let h: Harness;
 let n = 0;
@@ -17,26 +16,9 @@ const success = (id: string): Record<string, string> => ({
   engine_endpoint: `http://engine-${id}.galaxy.internal:8080/`,
 });
 
-/** Lobby changing a game behind the consumer's back. */
-const setStatus = async (id: string, status: string): Promise<void> => {
-  await h.documents.send(
-    new UpdateCommand({
-      TableName: h.gamesTable,
-      Key: { gameId: id },
-      UpdateExpression: 'SET #s = :s',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': status },
-    }),
-  );
-};
-
 /** Lobby cancels game `id` just before the consumer's next write to it that `matches`. */
 const cancelBefore = (id: string, matches: (call: DynamoDbCall) => boolean): void =>
-  h.proxy.setHook((call) =>
-    call.operation === 'UpdateItem' && gameIdOf(call) === id && matches(call)
-      ? { kind: 'forward', before: () => setStatus(id, 'cancelled') }
-      : forward,
-  );
+  h.proxy.setHook(lobbyCancelsBefore(h.documents, h.gamesTable, id, matches));
 
 beforeAll(async () => {
   h = await createHarness();
@@ -164,7 +146,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
     // Lobby cancels the game between the consumer's read and its binding write.
-    cancelBefore(id, (call) => String(call.body.UpdateExpression).includes('runtimeBinding'));
+    cancelBefore(id, (call) => isBindingWrite(call));
     expect(await h.invoke()).toMatchObject({ applied: 1 });
     const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id);
     expect(stops.map((m) => m.fields)).toEqual([
@@ -178,7 +160,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
-    cancelBefore(id, (call) => String(call.body.UpdateExpression).includes('runtimeBinding'));
+    cancelBefore(id, (call) => isBindingWrite(call));
     // The stop-jobs key holds a string: every XADD to it fails with WRONGTYPE.
     await h.redis.exec(['SET', h.streams.stopJobs, 'not a stream']);
     try {
@@ -203,7 +185,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.putGame({ gameId: id, status: 'starting' });
     h.gameMaster.setBehaviour(id, { kind: 'fail', status: 500 });
     const entryId = await h.addResult(success(id));
-    cancelBefore(id, (call) => JSON.stringify(call.body.ExpressionAttributeValues).includes('"paused"'));
+    cancelBefore(id, (call) => isStatusWrite(call, id, 'paused'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
     expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toEqual([]);
@@ -213,7 +195,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     await h.addResult(success(id));
-    cancelBefore(id, (call) => JSON.stringify(call.body.ExpressionAttributeValues).includes('"running"'));
+    cancelBefore(id, (call) => isStatusWrite(call, id, 'running'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled', runtimeBinding: { containerId: `container-${id}` } });
     expect(h.gameMaster.callsFor(id)).toHaveLength(1);

@@ -2,10 +2,9 @@
  * Proxy hooks the reliability tests share: Lobby's racing cancel, and matchers for the
  * requests a fault should hit.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { forward, gameIdOf } from '../../../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction, ProxyHook } from '../../../local/dynamodb-proxy.js';
 import type { UpstashCall } from '../../../local/upstash-proxy.js';
+import { cancelBefore, isBindingWrite } from '../../../local/lobby-race.js';
 import type { Harness } from '../../support/consumer-harness.js';
 
 /** A success result with a valid container and endpoint. */
@@ -16,15 +15,7 @@ export const successFields = (gameId: string): Record<string, string> => ({
   engine_endpoint: `http://engine-${gameId}.galaxy.internal:8080/`,
 });
 
-export const isBindingWrite = (call: DynamoDbCall, gameId: string): boolean =>
-  call.operation === 'UpdateItem' && gameIdOf(call) === gameId && String(call.body.UpdateExpression).includes('runtimeBinding');
-
-/** The `starting → to` compare-and-set of `gameId`. */
-export const isStatusWrite = (call: DynamoDbCall, gameId: string, to: string): boolean =>
-  call.operation === 'UpdateItem' &&
-  gameIdOf(call) === gameId &&
-  String(call.body.UpdateExpression).includes('#status = :to') &&
-  JSON.stringify((call.body.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':to']) === JSON.stringify({ S: to });
+export { isBindingWrite, isStatusWrite } from '../../../local/lobby-race.js';
 
 /** The lease-taking `UpdateItem` on the offsets table. */
 export const isLeaseAcquire = (call: DynamoDbCall): boolean =>
@@ -35,23 +26,8 @@ export const appendsTo = (call: UpstashCall, stream: string): boolean =>
   call.commands.some((command) => command[0] === 'XADD' && command[1] === stream);
 
 /** Lobby cancels `gameId` right before the consumer's binding write reaches DynamoDB. */
-export const cancelBeforeBinding = (h: Harness, gameId: string): ProxyHook => (call) =>
-  isBindingWrite(call, gameId)
-    ? {
-        kind: 'forward',
-        before: async () => {
-          await h.documents.send(
-            new UpdateCommand({
-              TableName: h.gamesTable,
-              Key: { gameId },
-              UpdateExpression: 'SET #s = :c',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':c': 'cancelled' },
-            }),
-          );
-        },
-      }
-    : forward;
+export const cancelBeforeBinding = (h: Harness, gameId: string): ProxyHook =>
+  cancelBefore(h.documents, h.gamesTable, gameId, (call) => isBindingWrite(call));
 
 /** Applies the request, then answers 502: the caller cannot tell whether it happened. */
 export const appliedButAnswerLost: ProxyAction = {
