@@ -142,6 +142,8 @@ export const buildBacklog = (options: BacklogOptions): Backlog => {
         if (template === undefined) throw new Error('backlog: no invalid entry template');
         return { kind, fields: template.fields(invalidCount), invalidRule: template.rule };
       }
+      default:
+        throw new Error(`backlog: unknown entry kind ${String(kind)}`);
     }
   });
   return { entries, games, counts };

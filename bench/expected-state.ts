@@ -21,7 +21,8 @@ export const expectedFinalState = (backlog: Backlog): ComparableState => {
   const deadLetters: Record<string, number[]> = {};
   backlog.entries.forEach((entry, index) => {
     if (entry.kind === EntryKind.invalid) {
-      (deadLetters[entry.invalidRule ?? ''] ??= []).push(index);
+      const rule = entry.invalidRule ?? '';
+      deadLetters[rule] = [...(deadLetters[rule] ?? []), index];
       return;
     }
     if (entry.gameId === undefined || entry.kind === EntryKind.duplicate) return;

@@ -85,7 +85,9 @@ export const readFinalState = async (sources: FinalStateSources): Promise<FinalS
   for (const dead of deadLetters ?? []) {
     const reason = dead.get('dead_letter_reason') ?? '';
     const index = positions.get(dead.get('dead_letter_source_id') ?? '') ?? -1;
-    (deadByReason[reason] ??= new Set()).add(index);
+    const indexes = deadByReason[reason] ?? new Set<number>();
+    indexes.add(index);
+    deadByReason[reason] = indexes;
   }
   return {
     statuses,

@@ -12,7 +12,11 @@ const times = (value: number | undefined): string => (value === undefined || !Nu
 /** Lays out rows as columns: the first left-aligned, the rest right-aligned. */
 export const formatTable = (rows: readonly (readonly string[])[]): string => {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
   return rows
     .map((row) => row.map((cell, index) => (index === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[index] ?? 0))).join('   '))
     .join('\n');

@@ -153,7 +153,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
 
     redis = await connectRedis(stack.redis.host, stack.redis.port);
     const entryIds = await addResults(redis, streams.results, backlog, spec.entries);
-    entryIds.forEach((id, index) => positions.set(id, index));
+    for (const [index, id] of entryIds.entries()) positions.set(id, index);
 
     const upstashBefore = stack.upstashRequestCount();
     const dynamodbBefore = proxy.counts();

@@ -233,8 +233,8 @@ export function readConfig(
   const gameMasterBaseUrl =
     read.url('gameMasterBaseUrl', ['https:', 'http:']) ?? placeholderUrl('game-master', warnings, 'gameMasterBaseUrl');
 
-  const account = read.string('account') ?? nonEmpty(env['CDK_DEFAULT_ACCOUNT']);
-  const region = read.string('region') ?? nonEmpty(env['CDK_DEFAULT_REGION']);
+  const account = read.string('account') ?? nonEmpty(env.CDK_DEFAULT_ACCOUNT);
+  const region = read.string('region') ?? nonEmpty(env.CDK_DEFAULT_REGION);
 
   return {
     stage,

@@ -132,7 +132,7 @@ export async function startGameMasterStub(options: GameMasterStubOptions = {}): 
       answer(call, res, 405, { error: `method ${call.method} not allowed: use PUT` }, delay);
       return;
     }
-    if (options.expectedToken !== undefined && call.headers['authorization'] !== `Bearer ${options.expectedToken}`) {
+    if (options.expectedToken !== undefined && call.headers.authorization !== `Bearer ${options.expectedToken}`) {
       answer(call, res, 401, { error: 'missing or wrong bearer token' }, delay);
       return;
     }

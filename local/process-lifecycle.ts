@@ -12,7 +12,7 @@ import { waitUntil } from './wait.js';
  * missing binary into an opaque "exit 127" from `sh`.
  */
 export function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') {
       continue;
     }

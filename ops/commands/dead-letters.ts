@@ -103,7 +103,7 @@ export const deadLettersRequeue = async (
     // Throws if any copy failed; then nothing of the page is deleted.
     const newIds: unknown[] = await copies.exec();
     await redis.exec(['XDEL', dead.key, ...page.map((entry) => entry.id)]);
-    page.forEach((entry, index) => requeued.push({ deadLetterId: entry.id, entryId: String(newIds[index]) }));
+    for (const [index, entry] of page.entries()) requeued.push({ deadLetterId: entry.id, entryId: String(newIds[index]) });
   };
 
   if (all) {

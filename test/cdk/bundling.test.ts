@@ -91,7 +91,7 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
     expect(functions).toHaveLength(1);
     expect(functions[0]?.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     // The bundling path must not add variables of its own to the documented environment.
-    const environment = functions[0]?.Properties['Environment'] as { readonly Variables: Record<string, unknown> };
+    const environment = functions[0]?.Properties.Environment as { readonly Variables: Record<string, unknown> };
     expect(Object.keys(environment.Variables).sort()).toEqual(
       [
         'BATCH_SIZE',
@@ -125,7 +125,7 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
       process.execPath,
       ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`],
       // Outside the repository, so nothing can be resolved from node_modules.
-      { cwd: os.tmpdir(), encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 },
+      { cwd: os.tmpdir(), encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 },
     );
     expect(output.trim()).toBe('function');
   });
@@ -154,7 +154,7 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
         {
           cwd: os.tmpdir(),
           encoding: 'utf8',
-          env: { PATH: process.env['PATH'] ?? '', ...h.env, POWERTOOLS_METRICS_DISABLED: 'true' },
+          env: { PATH: process.env.PATH ?? '', ...h.env, POWERTOOLS_METRICS_DISABLED: 'true' },
           timeout: 30_000,
         },
       );

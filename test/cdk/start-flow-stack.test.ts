@@ -276,7 +276,7 @@ describe('IAM', () => {
         },
       ],
     });
-    const readTokens = (policies[0]?.Properties.PolicyDocument.Statement as { Sid: string; Resource: unknown }[]).find(
+    const readTokens = ((policies[0]?.Properties?.PolicyDocument?.Statement ?? []) as { Sid: string; Resource: unknown }[]).find(
       (statement) => statement.Sid === 'ReadTokens',
     );
     expect(readTokens?.Resource).toHaveLength(2);
@@ -309,7 +309,7 @@ describe('IAM', () => {
     const variables = template.findResources('AWS::Lambda::Function');
     const environment = Object.values(variables)[0]?.Properties.Environment.Variables as Record<string, unknown>;
     expect(environment).not.toHaveProperty('GM_API_TOKEN_SECRET_ARN');
-    expect(environment['UPSTASH_REDIS_REST_TOKEN_SECRET_ARN']).toEqual({
+    expect(environment.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toEqual({
       'Fn::Join': [
         '',
         ['arn:', ref('AWS::Partition'), ':secretsmanager:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':secret:galaxy/prod/upstash-token'],

@@ -7,7 +7,10 @@ import { cancelBefore as lobbyCancelsBefore, isBindingWrite, isStatusWrite } fro
 let h: Harness;
 let n = 0;
 /** A game id of its own for each test: the tables are shared by the tests of this file. */
-const gameId = (): string => `g-${process.pid}-${(n += 1)}`;
+const gameId = (): string => {
+  n += 1;
+  return `g-${process.pid}-${n}`;
+};
 
 const success = (id: string): Record<string, string> => ({
   game_id: id,

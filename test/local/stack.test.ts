@@ -161,8 +161,8 @@ describe('starting the children', () => {
   });
 
   it('explains which Debian package is missing', async () => {
-    const path = process.env['PATH'];
-    process.env['PATH'] = '/nonexistent';
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
     try {
       await expect(startRedisServer()).rejects.toThrow(
         'redis-server not found on PATH: install the Debian package "redis-server" (apt-get install redis-server)',
@@ -171,7 +171,7 @@ describe('starting the children', () => {
         'java not found on PATH: install the Debian package "openjdk-17-jre-headless"',
       );
     } finally {
-      process.env['PATH'] = path;
+      process.env.PATH = path;
     }
   });
 });
