@@ -61,14 +61,28 @@ const unit = (label: string): number => createHash('sha256').update(label).diges
 
 /** Invalid entries cycle through these, so dead letters show a spread of reasons. */
 const INVALID_ENTRIES: readonly { readonly rule: string; readonly fields: (n: number) => Record<string, string> }[] = [
-  { rule: 'missing_game_id', fields: (n) => ({ outcome: 'success', container_id: `ctr-bad-${n}`, engine_endpoint: 'http://x:8080' }) },
+  {
+    rule: 'missing_game_id',
+    fields: (n) => ({ outcome: 'success', container_id: `ctr-bad-${n}`, engine_endpoint: 'http://x:8080' }),
+  },
   { rule: 'invalid_game_id', fields: (n) => ({ game_id: `bad id ${n}!`, outcome: 'failure' }) },
   { rule: 'unsupported_outcome', fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'maybe' }) },
-  { rule: 'missing_container_id', fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'success', engine_endpoint: 'http://x:8080' }) },
-  { rule: 'missing_engine_endpoint', fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'success', container_id: `ctr-bad-${n}` }) },
+  {
+    rule: 'missing_container_id',
+    fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'success', engine_endpoint: 'http://x:8080' }),
+  },
+  {
+    rule: 'missing_engine_endpoint',
+    fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'success', container_id: `ctr-bad-${n}` }),
+  },
   {
     rule: 'invalid_engine_endpoint',
-    fields: (n) => ({ game_id: `unknown-${n}`, outcome: 'success', container_id: `ctr-bad-${n}`, engine_endpoint: 'ftp://x' }),
+    fields: (n) => ({
+      game_id: `unknown-${n}`,
+      outcome: 'success',
+      container_id: `ctr-bad-${n}`,
+      engine_endpoint: 'ftp://x',
+    }),
   },
 ];
 
@@ -127,7 +141,11 @@ export const buildBacklog = (options: BacklogOptions): Backlog => {
           gameId,
           gameMasterFails: kind === EntryKind.success && unit(`${seed}:gm:${gameId}`) < options.gmFailureRate,
         });
-        const entry = { kind, gameId, fields: kind === EntryKind.success ? successFields(gameId) : failureFields(gameId) };
+        const entry = {
+          kind,
+          gameId,
+          fields: kind === EntryKind.success ? successFields(gameId) : failureFields(gameId),
+        };
         originals.push(entry);
         return entry;
       }

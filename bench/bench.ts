@@ -68,7 +68,12 @@ export interface BenchResults {
   /** The code measured. */
   readonly source: SourceVersion;
   readonly options: BenchOptions;
-  readonly backlog: { readonly entries: number; readonly games: number; readonly gameMasterFailingGames: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly backlog: {
+    readonly entries: number;
+    readonly games: number;
+    readonly gameMasterFailingGames: number;
+    readonly byKind: Readonly<Record<string, number>>;
+  };
   readonly modes: Readonly<Record<string, ModeFigures>>;
   /** Default mode over seed-compatible mode; absent unless both ran. */
   readonly ratios?: Ratios;
@@ -113,14 +118,18 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         { mode, entries: backlog.entries.length, env: mode === 'batched' ? options.batchedEnv : undefined },
       );
       runs.push(run);
-      const profile = profileDir === undefined ? undefined : readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-      if (profileDir !== undefined && profile !== undefined) profiles[mode] = summariseProfile(join(profileDir, profile));
+      const profile =
+        profileDir === undefined ? undefined : readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+      if (profileDir !== undefined && profile !== undefined)
+        profiles[mode] = summariseProfile(join(profileDir, profile));
     }
 
     const seed = runs.find((run) => run.spec.mode === 'seed');
     const batched = runs.find((run) => run.spec.mode === 'batched');
     const differences = seed && batched ? compareFinalStates(seed.finalState, batched.finalState) : [];
-    const unexpected = Object.fromEntries(runs.map((run) => [run.spec.mode, compareFinalStates(expected, run.finalState)]));
+    const unexpected = Object.fromEntries(
+      runs.map((run) => [run.spec.mode, compareFinalStates(expected, run.finalState)]),
+    );
     const finalState: FinalStateCheck = {
       compared: seed !== undefined && batched !== undefined,
       differences,
@@ -154,7 +163,12 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
       finalState,
       bundle: { bytes: bundle.bytes, sourceMapBytes: bundle.sourceMapBytes },
       moduleLoad,
-      targets: checkTargets({ batched: batchedFigures, ratios, bundleBytes: bundle.bytes, moduleLoadMs: moduleLoad.medianMs }),
+      targets: checkTargets({
+        batched: batchedFigures,
+        ratios,
+        bundleBytes: bundle.bytes,
+        moduleLoadMs: moduleLoad.medianMs,
+      }),
       ...(Object.keys(profiles).length === 0 ? {} : { profiles }),
     };
     return { results, timelines: Object.fromEntries(runs.map((run) => [run.spec.mode, timelineOf(run)])) };

@@ -19,7 +19,8 @@ export const wholeNumbers =
 
 export const fraction = (value: string): number => {
   const parsed = Number(value);
-  if (value.trim() === '' || !(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  if (value.trim() === '' || !(parsed >= 0 && parsed <= 1))
+    throw new InvalidArgumentError('must be a number from 0 to 1');
   return parsed;
 };
 
@@ -37,10 +38,18 @@ export const modeList = (value: string): ConsumerModeName[] => {
 export const stackOptions = (): Option[] => [
   new Option('--entries <n>', 'results in the backlog').argParser(wholeNumber(1)).default(10_000),
   new Option('--gm-delay <ms>', 'Game Master stub answer delay').argParser(wholeNumber(0)).default(5),
-  new Option('--gm-failure-rate <fraction>', 'share of games whose registration fails (500)').argParser(fraction).default(0.1),
-  new Option('--dynamodb-latency <ms>', 'emulated round trip added to every DynamoDB request').argParser(wholeNumber(0)).default(0),
-  new Option('--upstash-latency <ms>', 'emulated round trip added to every Upstash request').argParser(wholeNumber(0)).default(0),
-  new Option('--warm-up <n>', 'entries of an untimed drain first (warms DynamoDB Local up)').argParser(wholeNumber(0)).default(500),
+  new Option('--gm-failure-rate <fraction>', 'share of games whose registration fails (500)')
+    .argParser(fraction)
+    .default(0.1),
+  new Option('--dynamodb-latency <ms>', 'emulated round trip added to every DynamoDB request')
+    .argParser(wholeNumber(0))
+    .default(0),
+  new Option('--upstash-latency <ms>', 'emulated round trip added to every Upstash request')
+    .argParser(wholeNumber(0))
+    .default(0),
+  new Option('--warm-up <n>', 'entries of an untimed drain first (warms DynamoDB Local up)')
+    .argParser(wholeNumber(0))
+    .default(500),
 ];
 
 /** What {@link stackOptions} parse to. */

@@ -52,9 +52,10 @@ process.on('message', (message: GoMessage) => {
     // The SDK's and Upstash client's keep-alive sockets would hold the process open.
     () => process.exit(0),
     async (error: unknown) => {
-      await send({ type: 'error', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }).catch(
-        () => undefined,
-      );
+      await send({
+        type: 'error',
+        message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }).catch(() => undefined);
       process.exit(1);
     },
   );

@@ -11,7 +11,8 @@ import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drai
 const DRAIN_CHILD_ENTRY = fileURLToPath(new URL('./drain-child.ts', import.meta.url));
 
 /** Bundles the drain child into `outDir`; returns the bundle's path. */
-export const bundleDrainChild = async (outDir: string): Promise<string> => (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child')).path;
+export const bundleDrainChild = async (outDir: string): Promise<string> =>
+  (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child')).path;
 
 export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
 
@@ -73,7 +74,11 @@ export const startDrainChild = (
       else failure = message.message;
     });
     child.on('exit', (code, signal) => {
-      reject(new Error(`drain child ended (${signal ?? `exit ${String(code)}`}) without a report: ${failure ?? stderr.trim()}`));
+      reject(
+        new Error(
+          `drain child ended (${signal ?? `exit ${String(code)}`}) without a report: ${failure ?? stderr.trim()}`,
+        ),
+      );
     });
   });
   // A child that dies before `ready` must not leave the caller waiting on it.

@@ -32,7 +32,12 @@ export interface ModeFigures {
   /** Consumer CPU ms per entry. */
   readonly consumerCpuMsPerEntry: number;
   /** Summed over the invocations. */
-  readonly summary: { readonly applied: number; readonly ignored: number; readonly invalid: number; readonly deadLettered: number };
+  readonly summary: {
+    readonly applied: number;
+    readonly ignored: number;
+    readonly invalid: number;
+    readonly deadLettered: number;
+  };
 }
 
 /** Entries done over time since the drain started: `[seconds, entries]`, for the chart. */

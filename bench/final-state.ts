@@ -92,7 +92,9 @@ export const readFinalState = async (sources: FinalStateSources): Promise<FinalS
   return {
     statuses,
     pendingIntents: games.filter((game) => game.pendingIntent !== undefined).length,
-    stopJobs: [...new Set((stopJobs ?? []).map((job) => `${job.get('game_id')}@${position(job.get('source_entry_id'))}`))].sort(),
+    stopJobs: [
+      ...new Set((stopJobs ?? []).map((job) => `${job.get('game_id')}@${position(job.get('source_entry_id'))}`)),
+    ].sort(),
     intents: intentsByKey,
     deadLetters: Object.fromEntries(
       Object.entries(deadByReason).map(([reason, indices]) => [reason, [...indices].sort((a, b) => a - b)]),
@@ -104,7 +106,11 @@ export const readFinalState = async (sources: FinalStateSources): Promise<FinalS
 /** How many differences are listed before the rest is summed up. */
 const MAX_LISTED = 20;
 
-const compareRecords = (section: string, a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): string[] => {
+const compareRecords = (
+  section: string,
+  a: Readonly<Record<string, unknown>>,
+  b: Readonly<Record<string, unknown>>,
+): string[] => {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   return keys.flatMap((key) => {
     const left = JSON.stringify(a[key]);

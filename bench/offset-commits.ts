@@ -63,7 +63,10 @@ export const passedAt = (entryIds: readonly string[], commits: readonly OffsetCo
   const times: (number | undefined)[] = [];
   let commitIndex = 0;
   for (const id of entryIds) {
-    while (commitIndex < ordered.length && compareEntryIds((ordered[commitIndex] as OffsetCommit).lastEntryId, id) < 0) {
+    while (
+      commitIndex < ordered.length &&
+      compareEntryIds((ordered[commitIndex] as OffsetCommit).lastEntryId, id) < 0
+    ) {
       commitIndex += 1;
     }
     times.push(ordered[commitIndex]?.atMs);

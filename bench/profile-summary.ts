@@ -46,7 +46,8 @@ const originOf = (source: string | undefined, functionName: string): string => {
   const packageMatch = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
   if (packageMatch) {
     const name = packageMatch[1] as string;
-    if (name.startsWith('@smithy/') || name.startsWith('@aws-sdk/') || name.startsWith('@aws-crypto/')) return 'AWS SDK (@aws-sdk, @smithy)';
+    if (name.startsWith('@smithy/') || name.startsWith('@aws-sdk/') || name.startsWith('@aws-crypto/'))
+      return 'AWS SDK (@aws-sdk, @smithy)';
     return name;
   }
   const own = /(functions\/runtime-job-results\/[^/]+)/.exec(source);

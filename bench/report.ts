@@ -6,8 +6,10 @@ import type { BenchResults } from './bench.js';
 import type { ModeFigures } from './figures.js';
 import { MODE_LABELS } from './outputs.js';
 
-const number = (value: number): string => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : '–');
-const times = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? '' : `${number(value)}×`);
+const number = (value: number): string =>
+  Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : '–';
+const times = (value: number | undefined): string =>
+  value === undefined || !Number.isFinite(value) ? '' : `${number(value)}×`;
 
 /** Lays out rows as columns: the first left-aligned, the rest right-aligned. */
 export const formatTable = (rows: readonly (readonly string[])[]): string => {
@@ -18,7 +20,11 @@ export const formatTable = (rows: readonly (readonly string[])[]): string => {
     });
   }
   return rows
-    .map((row) => row.map((cell, index) => (index === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[index] ?? 0))).join('   '))
+    .map((row) =>
+      row
+        .map((cell, index) => (index === 0 ? cell.padEnd(widths[0] ?? 0) : cell.padStart(widths[index] ?? 0)))
+        .join('   '),
+    )
     .join('\n');
 };
 
@@ -41,8 +47,16 @@ export const formatReport = (results: BenchResults): string => {
     { label: 'entries', value: (f) => number(f.entries) },
     { label: 'drain time (s)', value: (f) => number(f.drainSeconds) },
     { label: 'entries / second', value: (f) => number(f.entriesPerSecond), ratio: ratios?.entriesPerSecond },
-    { label: 'Upstash requests / 1,000 entries', value: (f) => number(f.upstashRequestsPer1000), ratio: ratios?.upstashRequestsPer1000 },
-    { label: 'DynamoDB requests / 1,000 entries', value: (f) => number(f.dynamodbRequestsPer1000), ratio: ratios?.dynamodbRequestsPer1000 },
+    {
+      label: 'Upstash requests / 1,000 entries',
+      value: (f) => number(f.upstashRequestsPer1000),
+      ratio: ratios?.upstashRequestsPer1000,
+    },
+    {
+      label: 'DynamoDB requests / 1,000 entries',
+      value: (f) => number(f.dynamodbRequestsPer1000),
+      ratio: ratios?.dynamodbRequestsPer1000,
+    },
     { label: 'Game Master calls', value: (f) => number(f.gameMasterCalls) },
     { label: 'latency p50 (ms, entry id → offset)', value: (f) => number(f.latencyMs.p50), ratio: ratios?.latencyP50 },
     { label: 'latency p99 (ms)', value: (f) => number(f.latencyMs.p99), ratio: ratios?.latencyP99 },
@@ -57,7 +71,10 @@ export const formatReport = (results: BenchResults): string => {
     { label: 'CPU s: whole machine (all cores, everyone)', value: (f) => number(f.cpuSeconds.machine) },
   ];
   const header = ['', ...modes.map((f) => MODE_LABELS[f.mode] ?? f.mode), ...(ratios ? ['default / seed'] : [])];
-  const table = formatTable([header, ...rows.map((row) => [row.label, ...modes.map(row.value), ...(ratios ? [times(row.ratio)] : [])])]);
+  const table = formatTable([
+    header,
+    ...rows.map((row) => [row.label, ...modes.map(row.value), ...(ratios ? [times(row.ratio)] : [])]),
+  ]);
 
   const { bundle, moduleLoad, finalState, source } = results;
   const uncommitted = source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`;

@@ -91,7 +91,8 @@ interface CpuSnapshot {
 
 const cpuSnapshot = (stack: BenchStack): CpuSnapshot => ({
   bench: ownCpuMs(),
-  dynamodbLocal: stack.processGroups.dynamodbLocal === undefined ? Number.NaN : processGroupCpuMs(stack.processGroups.dynamodbLocal),
+  dynamodbLocal:
+    stack.processGroups.dynamodbLocal === undefined ? Number.NaN : processGroupCpuMs(stack.processGroups.dynamodbLocal),
   redis: stack.processGroups.redis === undefined ? Number.NaN : processGroupCpuMs(stack.processGroups.redis),
   machine: machineBusyCpuMs(),
 });
@@ -111,7 +112,9 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
   const documents = DynamoDBDocumentClient.from(dynamodb);
   let redis: Redis | undefined;
   const positions = new Map<string, number>();
-  const recorder = recordOffsetCommits(offsetsTable, (commit) => progress.update((positions.get(commit.lastEntryId) ?? -1) + 1));
+  const recorder = recordOffsetCommits(offsetsTable, (commit) =>
+    progress.update((positions.get(commit.lastEntryId) ?? -1) + 1),
+  );
   const dynamodbDelayMs = context.addedLatencyMs?.dynamodb ?? 0;
   const proxy = await startDynamoDbProxy(stack.dynamodbEndpoint, async (call) => {
     const action = await recorder.hook(call);
@@ -119,7 +122,9 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
   });
   const upstashDelayMs = context.addedLatencyMs?.upstash ?? 0;
   const upstashProxy =
-    upstashDelayMs > 0 ? await startUpstashProxy(stack.upstashUrl, () => ({ kind: 'forward', delayMs: upstashDelayMs })) : undefined;
+    upstashDelayMs > 0
+      ? await startUpstashProxy(stack.upstashUrl, () => ({ kind: 'forward', delayMs: upstashDelayMs }))
+      : undefined;
   let child: DrainChild | undefined;
   try {
     await Promise.all([createGamesTable(dynamodb, gamesTable), createOffsetsTable(dynamodb, offsetsTable)]);
@@ -212,5 +217,8 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
 export const warmUp = async (context: Omit<ModeContext, 'backlog' | 'progress'>, entries: number): Promise<void> => {
   if (entries <= 0) return;
   const backlog = buildBacklog({ entries, gmFailureRate: 0.1, seed: 'warm-up' });
-  await runMode({ ...context, backlog, progress: silentProgress, profileDir: undefined }, { mode: ConsumerMode.batched, entries });
+  await runMode(
+    { ...context, backlog, progress: silentProgress, profileDir: undefined },
+    { mode: ConsumerMode.batched, entries },
+  );
 };

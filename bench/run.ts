@@ -36,10 +36,22 @@ const program = new Command('bench').description(
 );
 for (const option of stackOptions()) program.addOption(option);
 program
-  .addOption(new Option('--modes <list>', 'modes to run, in order').argParser(modeList).default(['seed', 'batched'], 'seed,batched'))
-  .addOption(new Option('--batch-size <n>', 'BATCH_SIZE of the default mode (handler default: 100)').argParser(wholeNumber(1)))
-  .addOption(new Option('--max-concurrency <n>', 'MAX_CONCURRENCY of the default mode (handler default: 16)').argParser(wholeNumber(1)))
-  .addOption(new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10))
+  .addOption(
+    new Option('--modes <list>', 'modes to run, in order')
+      .argParser(modeList)
+      .default(['seed', 'batched'], 'seed,batched'),
+  )
+  .addOption(
+    new Option('--batch-size <n>', 'BATCH_SIZE of the default mode (handler default: 100)').argParser(wholeNumber(1)),
+  )
+  .addOption(
+    new Option('--max-concurrency <n>', 'MAX_CONCURRENCY of the default mode (handler default: 16)').argParser(
+      wholeNumber(1),
+    ),
+  )
+  .addOption(
+    new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10),
+  )
   .addOption(new Option('--profile <dir>', 'write a CPU profile of each drain child here and summarise it'))
   .addOption(new Option('--out <dir>', 'where results.json and throughput.svg go').default(BENCH_DIR, 'bench/'));
 

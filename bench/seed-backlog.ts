@@ -45,9 +45,12 @@ export const putGames = async (
       next += 1;
       let requests = chunk.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt > MAX_UNPROCESSED_RETRIES) throw new Error(`seeding games: ${requests.length} items left unprocessed`);
+        if (attempt > MAX_UNPROCESSED_RETRIES)
+          throw new Error(`seeding games: ${requests.length} items left unprocessed`);
         if (attempt > 0) await sleep(20 * attempt);
-        const { UnprocessedItems } = await documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
+        const { UnprocessedItems } = await documents.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+        );
         requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
       }
       written += chunk.length;
@@ -70,12 +73,19 @@ export const configureGameMaster = (gameMaster: GameMasterStub, backlog: Backlog
 };
 
 /** Appends the first `count` results to `stream` in order; returns their entry ids. */
-export const addResults = async (redis: Redis, stream: string, backlog: Backlog, count = backlog.entries.length): Promise<string[]> => {
+export const addResults = async (
+  redis: Redis,
+  stream: string,
+  backlog: Backlog,
+  count = backlog.entries.length,
+): Promise<string[]> => {
   const pipeline = redis.pipeline();
-  for (const entry of backlog.entries.slice(0, count)) pipeline.xadd(stream, '*', ...Object.entries(entry.fields).flat());
+  for (const entry of backlog.entries.slice(0, count))
+    pipeline.xadd(stream, '*', ...Object.entries(entry.fields).flat());
   const replies = (await pipeline.exec()) ?? [];
   return replies.map(([error, id], index) => {
-    if (error !== null || typeof id !== 'string') throw new Error(`XADD of backlog entry ${index} failed: ${String(error)}`);
+    if (error !== null || typeof id !== 'string')
+      throw new Error(`XADD of backlog entry ${index} failed: ${String(error)}`);
     return id;
   });
 };

@@ -18,5 +18,7 @@ const git = (args: readonly string[]): string | undefined => {
 
 export const sourceVersion = (): SourceVersion => ({
   commit: git(['rev-parse', 'HEAD']),
-  uncommitted: (git(['status', '--porcelain', '--', 'functions', 'lib']) ?? '').split('\n').filter((line) => line !== ''),
+  uncommitted: (git(['status', '--porcelain', '--', 'functions', 'lib']) ?? '')
+    .split('\n')
+    .filter((line) => line !== ''),
 });

@@ -40,14 +40,26 @@ interface CliOptions extends StackCliOptions {
   json?: string;
 }
 
-const program = new Command('sweep').description('The default mode under several MAX_CONCURRENCY and BATCH_SIZE values.');
+const program = new Command('sweep').description(
+  'The default mode under several MAX_CONCURRENCY and BATCH_SIZE values.',
+);
 for (const option of stackOptions()) program.addOption(option);
 program
-  .addOption(new Option('--concurrency <list>', 'MAX_CONCURRENCY values').argParser(wholeNumbers(1)).default([1, 4, 8, 16, 32], '1,4,8,16,32'))
-  .addOption(new Option('--batch-sizes <list>', 'BATCH_SIZE values').argParser(wholeNumbers(1)).default([25, 50, 100, 200, 500], '25,50,100,200,500'))
+  .addOption(
+    new Option('--concurrency <list>', 'MAX_CONCURRENCY values')
+      .argParser(wholeNumbers(1))
+      .default([1, 4, 8, 16, 32], '1,4,8,16,32'),
+  )
+  .addOption(
+    new Option('--batch-sizes <list>', 'BATCH_SIZE values')
+      .argParser(wholeNumbers(1))
+      .default([25, 50, 100, 200, 500], '25,50,100,200,500'),
+  )
   .addOption(new Option('--grid', 'every concurrency with every batch size'))
   .addOption(new Option('--with-seed', 'add a seed-compatible run for reference'))
-  .addOption(new Option('--repeat <n>', 'runs per configuration; the table shows medians').argParser(wholeNumber(1)).default(1))
+  .addOption(
+    new Option('--repeat <n>', 'runs per configuration; the table shows medians').argParser(wholeNumber(1)).default(1),
+  )
   .addOption(new Option('--json <file>', 'also write every run’s figures here'));
 program.parse();
 const cli = program.opts<CliOptions>();
@@ -74,7 +86,8 @@ const configurations = (): ModeSpec[] => {
 const markdownRow = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
 
 const tableRow = (spec: ModeSpec, runs: readonly ModeFigures[]): string => {
-  const mid = (pick: (figures: ModeFigures) => number): string => median(runs.map(pick)).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  const mid = (pick: (figures: ModeFigures) => number): string =>
+    median(runs.map(pick)).toLocaleString('en-US', { maximumFractionDigits: 1 });
   return markdownRow([
     spec.mode === 'seed' ? 'seed-compatible' : (spec.env?.MAX_CONCURRENCY ?? ''),
     spec.mode === 'seed' ? '1' : (spec.env?.BATCH_SIZE ?? ''),
@@ -114,7 +127,9 @@ try {
       const differences = compareFinalStates(expected, run.finalState);
       if (differences.length > 0) {
         failed = true;
-        console.error(`${spec.label ?? spec.mode}: final state NOT as the backlog requires:\n  ${differences.join('\n  ')}`);
+        console.error(
+          `${spec.label ?? spec.mode}: final state NOT as the backlog requires:\n  ${differences.join('\n  ')}`,
+        );
       }
       runs.push(modeFigures(run));
     }
@@ -125,7 +140,20 @@ try {
     `\n${cli.entries.toLocaleString('en-US')} entries, Game Master ${cli.gmDelay} ms, ` +
       `added latency DynamoDB ${cli.dynamodbLatency} ms / Upstash ${cli.upstashLatency} ms, ${cli.repeat} run(s) each (medians)\n`,
   );
-  console.log(markdownRow(['MAX_CONCURRENCY', 'BATCH_SIZE', 'entries/s', 'runs (entries/s)', 'Upstash / 1k', 'DynamoDB / 1k', 'p50 ms', 'p99 ms', 'peak RSS MB', 'CPU ms / entry']));
+  console.log(
+    markdownRow([
+      'MAX_CONCURRENCY',
+      'BATCH_SIZE',
+      'entries/s',
+      'runs (entries/s)',
+      'Upstash / 1k',
+      'DynamoDB / 1k',
+      'p50 ms',
+      'p99 ms',
+      'peak RSS MB',
+      'CPU ms / entry',
+    ]),
+  );
   console.log(markdownRow(Array.from({ length: 10 }, (_, index) => (index < 2 ? '---' : '---:'))));
   for (const row of rows) console.log(row);
   if (cli.json !== undefined) writeFileSync(cli.json, `${JSON.stringify(all, null, 2)}\n`);

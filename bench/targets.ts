@@ -43,7 +43,9 @@ export const checkTargets = (inputs: TargetInputs): TargetCheck[] => {
   if (batched === undefined) {
     checks.push(notRun('Upstash requests / 1,000 entries (default mode)', '≤ 25', 'default mode not run'));
     checks.push(notRun('DynamoDB requests / 1,000 entries (default mode)', '≤ 2,500', 'default mode not run'));
-    checks.push(notRun('peak RSS of the handler process (default mode)', '< 200 MB at 10,000 entries', 'default mode not run'));
+    checks.push(
+      notRun('peak RSS of the handler process (default mode)', '< 200 MB at 10,000 entries', 'default mode not run'),
+    );
   } else {
     checks.push({
       name: 'Upstash requests / 1,000 entries (default mode)',

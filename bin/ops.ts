@@ -111,7 +111,9 @@ deadLetters
   .description('delete the dead letters older than an id (asks first)')
   .requiredOption('--before <id>', 'dead letters with a smaller id are deleted')
   .option('-y, --yes', 'do not ask for confirmation')
-  .action(action((options: { before: string; yes?: boolean }) => (ctx) => deadLettersPurge(ctx, options.before, options)));
+  .action(
+    action((options: { before: string; yes?: boolean }) => (ctx) => deadLettersPurge(ctx, options.before, options)),
+  );
 
 program
   .command('replay')

@@ -229,7 +229,8 @@ export function readConfig(
     throw new ConfigError('logRetentionDays', `${logRetentionDays} is not a retention CloudWatch Logs accepts`);
   }
 
-  const upstashRedisRestUrl = read.url('upstashRedisRestUrl', ['https:']) ?? placeholderUrl('upstash', warnings, 'upstashRedisRestUrl');
+  const upstashRedisRestUrl =
+    read.url('upstashRedisRestUrl', ['https:']) ?? placeholderUrl('upstash', warnings, 'upstashRedisRestUrl');
   const gameMasterBaseUrl =
     read.url('gameMasterBaseUrl', ['https:', 'http:']) ?? placeholderUrl('game-master', warnings, 'gameMasterBaseUrl');
 

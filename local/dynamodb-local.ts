@@ -86,9 +86,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       args: [
         ...(options.jvmFlags ?? FAST_START_JVM_FLAGS),
         `-Djava.library.path=${libraryPath}`,
-        '-jar', jar,
-        '-inMemory', '-sharedDb', '-disableTelemetry',
-        '-port', String(port),
+        '-jar',
+        jar,
+        '-inMemory',
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(port),
       ],
       // DynamoDB Local resolves its native sqlite library relative to the jar, not the cwd,
       // but run it from there anyway so nothing it might write lands in the project tree.

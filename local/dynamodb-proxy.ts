@@ -107,7 +107,11 @@ export const startDynamoDbProxy = async (target: string, hook?: ProxyHook): Prom
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    const upstream = await fetch(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers, body: raw });
+    const upstream = await fetch(`${target}${request.url ?? '/'}`, {
+      method: request.method ?? 'POST',
+      headers,
+      body: raw,
+    });
     const answer = Buffer.from(await upstream.arrayBuffer());
     await action.after?.();
     const outHeaders: Record<string, string> = {};

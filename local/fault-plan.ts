@@ -116,7 +116,8 @@ const pick = <K extends string>(draw: number, bands: readonly (readonly [K, numb
 const checkRates = (rates: object, name: string): void => {
   const values = Object.values(rates) as (number | undefined)[];
   for (const value of values) {
-    if (value !== undefined && !(value >= 0 && value <= 1)) throw new RangeError(`${name} rates must be between 0 and 1`);
+    if (value !== undefined && !(value >= 0 && value <= 1))
+      throw new RangeError(`${name} rates must be between 0 and 1`);
   }
   const total = values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
   if (total > 1) throw new RangeError(`${name} rates add up to ${total}, more than 1`);
@@ -152,7 +153,12 @@ export const createFaultPlan = (options: FaultPlanOptions): FaultPlan => {
       ]);
       if (kind === undefined) return { kind: 'forward' };
       const gameId = gameIdOf(call);
-      record({ kind, operation: call.operation, targets: call.tableName ? [call.tableName] : [], ...(gameId ? { gameId } : {}) });
+      record({
+        kind,
+        operation: call.operation,
+        targets: call.tableName ? [call.tableName] : [],
+        ...(gameId ? { gameId } : {}),
+      });
       switch (kind) {
         case FaultKind.dynamodbThrottling:
           return random() < 0.5 ? throttled : provisionedThroughputExceeded;

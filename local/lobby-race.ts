@@ -43,12 +43,14 @@ export const setGameStatus = async (
 };
 
 /** A proxy hook: Lobby cancels `gameId` just before each consumer request that `matches`. */
-export const cancelBefore = (
-  documents: DynamoDBDocumentClient,
-  gamesTable: string,
-  gameId: string,
-  matches: (call: DynamoDbCall) => boolean,
-): ProxyHook => (call) =>
-  gameIdOf(call) === gameId && matches(call)
-    ? { kind: 'forward', before: () => setGameStatus(documents, gamesTable, gameId, 'cancelled') }
-    : forward;
+export const cancelBefore =
+  (
+    documents: DynamoDBDocumentClient,
+    gamesTable: string,
+    gameId: string,
+    matches: (call: DynamoDbCall) => boolean,
+  ): ProxyHook =>
+  (call) =>
+    gameIdOf(call) === gameId && matches(call)
+      ? { kind: 'forward', before: () => setGameStatus(documents, gamesTable, gameId, 'cancelled') }
+      : forward;

@@ -62,15 +62,22 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       name: 'redis-server',
       command: binary,
       args: [
-        '--port', String(port),
-        '--bind', LOOPBACK,
+        '--port',
+        String(port),
+        '--bind',
+        LOOPBACK,
         // Nothing is ever written to disk: no RDB snapshots, no AOF, so no cwd litter either.
-        '--save', '',
-        '--appendonly', 'no',
-        '--protected-mode', 'no',
-        '--daemonize', 'no',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        '--daemonize',
+        'no',
         // No unix socket, no replication chatter: keep the logs down to real problems.
-        '--loglevel', 'warning',
+        '--loglevel',
+        'warning',
       ],
     });
     await waitForStartup(managed, {

@@ -64,7 +64,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   const redisAndUpstash = (async () => {
-    const redis = await start('redis-server', async () => startRedisServer(), async (r: RedisServerProcess) => r.stop());
+    const redis = await start(
+      'redis-server',
+      async () => startRedisServer(),
+      async (r: RedisServerProcess) => r.stop(),
+    );
     const upstash = await start(
       'Upstash REST server',
       async () => startUpstashServer({ redisPort: redis.port, redisHost: redis.host, token }),
@@ -74,8 +78,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   })();
   const results = await Promise.allSettled([
     redisAndUpstash,
-    start('DynamoDB Local', async () => startDynamoDbLocal(), async (d: DynamoDbLocalProcess) => d.stop()),
-    start('Game Master stub', async () => startGameMasterStub(options.gameMaster), async (gm: GameMasterStub) => gm.close()),
+    start(
+      'DynamoDB Local',
+      async () => startDynamoDbLocal(),
+      async (d: DynamoDbLocalProcess) => d.stop(),
+    ),
+    start(
+      'Game Master stub',
+      async () => startGameMasterStub(options.gameMaster),
+      async (gm: GameMasterStub) => gm.close(),
+    ),
   ]);
   const [first, dynamoResult, gmResult] = results;
   if (first.status === 'rejected' || dynamoResult.status === 'rejected' || gmResult.status === 'rejected') {

@@ -77,11 +77,30 @@ export function parseCommandList(value: unknown, endpoint: 'pipeline' | 'multi-e
  * (or, like SUBSCRIBE and MONITOR, take the connection over).
  */
 const CONNECTION_STATE_COMMANDS = new Set([
-  'WATCH', 'UNWATCH', 'MULTI', 'EXEC', 'DISCARD',
-  'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE',
-  'MONITOR', 'SELECT', 'QUIT', 'RESET', 'AUTH', 'HELLO', 'CLIENT',
+  'WATCH',
+  'UNWATCH',
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'MONITOR',
+  'SELECT',
+  'QUIT',
+  'RESET',
+  'AUTH',
+  'HELLO',
+  'CLIENT',
   // These turn the connection into a replication stream or end the server every test shares.
-  'SYNC', 'PSYNC', 'REPLICAOF', 'SLAVEOF', 'SHUTDOWN',
+  'SYNC',
+  'PSYNC',
+  'REPLICAOF',
+  'SLAVEOF',
+  'SHUTDOWN',
 ]);
 
 /**
@@ -89,7 +108,16 @@ const CONNECTION_STATE_COMMANDS = new Set([
  * stall every other one behind it, so we answer with an error at once instead of hanging.
  */
 const BLOCKING_COMMANDS = new Set([
-  'BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAIT', 'WAITAOF',
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BLMPOP',
+  'BZMPOP',
+  'WAIT',
+  'WAITAOF',
 ]);
 
 /** XREAD / XREADGROUP block only with the BLOCK option, which may appear before STREAMS. */

@@ -53,7 +53,9 @@ function isReplyError(error: unknown): error is Error {
 function unavailable(redis: Redis, error: unknown): RedisUnavailableError {
   const { host, port } = redis.options;
   const reason = error instanceof Error ? error.message : String(error);
-  return new RedisUnavailableError(`redis at ${String(host)}:${String(port)} is unavailable (${redis.status}): ${reason}`);
+  return new RedisUnavailableError(
+    `redis at ${String(host)}:${String(port)} is unavailable (${redis.status}): ${reason}`,
+  );
 }
 
 /**
@@ -134,7 +136,11 @@ export async function runPipeline(redis: Redis, commands: readonly RedisCommand[
  * as in redis); 400 with a single error when redis aborts the transaction (EXECABORT, e.g. a
  * syntax error while queueing) or when a command may not run over REST — then nothing runs.
  */
-export async function runTransaction(redis: Redis, commands: readonly RedisCommand[], base64: boolean): Promise<Answer> {
+export async function runTransaction(
+  redis: Redis,
+  commands: readonly RedisCommand[],
+  base64: boolean,
+): Promise<Answer> {
   const refused = commands.map((command) => unsupportedReason(command)).find((reason) => reason !== undefined);
   if (refused !== undefined) {
     return { status: 400, body: { error: refused } };
@@ -143,7 +149,9 @@ export async function runTransaction(redis: Redis, commands: readonly RedisComma
   const [execError, execReply] = results[results.length - 1] ?? [null, null];
   if (execError !== null) {
     // Name the command that made redis discard the transaction, not just "previous errors".
-    const queueErrors = results.slice(1, -1).flatMap(([error], index) => (error ? [`command ${index}: ${error.message}`] : []));
+    const queueErrors = results
+      .slice(1, -1)
+      .flatMap(([error], index) => (error ? [`command ${index}: ${error.message}`] : []));
     const detail = queueErrors.length > 0 ? ` (${queueErrors.join('; ')})` : '';
     return { status: 400, body: { error: `${execError.message}${detail}` } };
   }

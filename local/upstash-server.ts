@@ -124,12 +124,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, context:
   }
 }
 
-async function execute(
-  redis: Redis,
-  endpoint: Endpoint,
-  body: unknown,
-  base64: boolean,
-): Promise<Answer> {
+async function execute(redis: Redis, endpoint: Endpoint, body: unknown, base64: boolean): Promise<Answer> {
   if (endpoint === 'command') {
     const command = parseCommand(body);
     if (!command.ok) {

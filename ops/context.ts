@@ -35,10 +35,7 @@ export interface ConnectOptions {
 export const operatorName = (user: string, host: string): string => `ops:${user}@${host}`;
 
 /** Builds the runtime from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
-export const connect = async (
-  env: Env,
-  options: ConnectOptions,
-): Promise<OpsContext & { close(): void }> => {
+export const connect = async (env: Env, options: ConnectOptions): Promise<OpsContext & { close(): void }> => {
   const runtime = await buildRuntime(env);
   const { documents } = runtime;
   return {

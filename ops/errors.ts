@@ -103,7 +103,8 @@ export const failureOf = (error: unknown): Failure => {
     return {
       exitCode: ExitCode.operational,
       code: 'lease_lost',
-      message: 'the offset lease ran out before the write and an invocation took it; nothing was written. Run the command again.',
+      message:
+        'the offset lease ran out before the write and an invocation took it; nothing was written. Run the command again.',
     };
   }
   const text = errorText(error);

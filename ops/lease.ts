@@ -12,10 +12,7 @@ import { LeaseHeldError } from './errors.js';
 export const OPERATOR_LEASE_MS = 30_000;
 
 /** Runs `write` with the offset lease held by this operator; throws {@link LeaseHeldError} if taken. */
-export const withOperatorLease = async <T>(
-  ctx: OpsContext,
-  write: (state: OffsetState) => Promise<T>,
-): Promise<T> => {
+export const withOperatorLease = async <T>(ctx: OpsContext, write: (state: OffsetState) => Promise<T>): Promise<T> => {
   const { offsets } = ctx.runtime;
   const now = Date.now();
   const lease = await offsets.acquireLease(ctx.operator, now + OPERATOR_LEASE_MS, now);

@@ -89,10 +89,17 @@ export const tableText = <R extends object>(
 ): string => {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((row) => columns.map(([key]) => String(row[key] ?? '')));
-  const widths = columns.map(([, header], i) => Math.max(header.length, ...cells.map((line) => (line[i] ?? '').length)));
+  const widths = columns.map(([, header], i) =>
+    Math.max(header.length, ...cells.map((line) => (line[i] ?? '').length)),
+  );
   const line = (values: readonly string[]): string =>
-    values.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(columns.map(([, header]) => header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+    values
+      .map((value, i) => value.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map(([, header]) => header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join(
+    '\n',
+  );
 };
 
 /** A titled block of a text report. */
@@ -103,7 +110,11 @@ export const durationText = (ms: number): string => {
   if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
   let seconds = Math.floor(ms / 1_000);
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
     if (seconds >= size) {
       parts.push(`${Math.floor(seconds / size)}${unit}`);
       seconds %= size;

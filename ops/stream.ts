@@ -3,7 +3,10 @@
  * uses (raw replies: `automaticDeserialization` is off).
  */
 import type { Redis } from '@upstash/redis';
-import { parseRangeReply, UpstashResultStream } from '../functions/runtime-job-results/adapters/upstash-result-stream.js';
+import {
+  parseRangeReply,
+  UpstashResultStream,
+} from '../functions/runtime-job-results/adapters/upstash-result-stream.js';
 import { parseEntryId, STREAM_START } from '../functions/runtime-job-results/domain/entry-id.js';
 import type { RawEntry } from '../functions/runtime-job-results/domain/job-result.js';
 import { UsageError } from './errors.js';
@@ -14,7 +17,10 @@ export const COUNT_CAP = 10_000_000;
 /** Parses an entry id given on the command line, in Redis's canonical form. */
 export const entryIdArg = (text: string, what: string): string => {
   const id = parseEntryId(text.trim());
-  if (id === undefined) throw new UsageError(`${what} must be a stream entry id <ms>-<seq> (e.g. 1718000000000-0), got ${JSON.stringify(text)}`);
+  if (id === undefined)
+    throw new UsageError(
+      `${what} must be a stream entry id <ms>-<seq> (e.g. 1718000000000-0), got ${JSON.stringify(text)}`,
+    );
   return id.text;
 };
 

@@ -122,15 +122,29 @@ try {
   await publish(secondWave);
   await drain('wave 2');
 
-  await printReport({ documents, redis, gamesTable: GAMES_TABLE, offsetsTable: OFFSETS_TABLE, streams, summaries, gameMaster: stack.gameMaster });
+  await printReport({
+    documents,
+    redis,
+    gamesTable: GAMES_TABLE,
+    offsetsTable: OFFSETS_TABLE,
+    streams,
+    summaries,
+    gameMaster: stack.gameMaster,
+  });
 
   if (args.watch) {
-    console.log(`\nWatching: invoking every ${periodSeconds}s as the schedule would. XADD to ${streams.results} through`);
+    console.log(
+      `\nWatching: invoking every ${periodSeconds}s as the schedule would. XADD to ${streams.results} through`,
+    );
     console.log(`${stack.upstash.url} (token ${stack.upstash.token}) to feed it; Ctrl-C stops everything.`);
     // Straight to DynamoDB Local, not through the demo's fault proxy.
     const shellEnv = { ...env, DYNAMODB_ENDPOINT: stack.dynamodb.endpoint };
     console.log('\nTo run `npm run ops -- status` (or `npm run invoke`) against this stack from another shell:');
-    console.log(`export ${Object.entries(shellEnv).map(([name, value]) => `${name}='${value}'`).join(' ')}`);
+    console.log(
+      `export ${Object.entries(shellEnv)
+        .map(([name, value]) => `${name}='${value}'`)
+        .join(' ')}`,
+    );
     for (;;) {
       await sleep(periodSeconds * 1_000);
       const summary = await handler(scheduledEvent(), lambdaContext(LAMBDA_TIMEOUT_MS)).catch((error: unknown) => {

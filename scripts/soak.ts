@@ -65,7 +65,9 @@ const options = {
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-console.log(`Starting a local stack for the soak (${options.results} results, ${options.kills} kills, seed ${options.seed})…`);
+console.log(
+  `Starting a local stack for the soak (${options.results} results, ${options.kills} kills, seed ${options.seed})…`,
+);
 const stack = await startLocalStack();
 let exitCode = 1;
 try {
@@ -96,7 +98,10 @@ try {
   console.log(formatReport(report));
   if (args.json !== undefined) {
     const { onProgress: _progress, ...plainOptions } = report.options;
-    writeFileSync(args.json, `${JSON.stringify({ ...report, options: plainOptions, crash: { ...report.crash, injected: report.crash.injected.length } }, null, 2)}\n`);
+    writeFileSync(
+      args.json,
+      `${JSON.stringify({ ...report, options: plainOptions, crash: { ...report.crash, injected: report.crash.injected.length } }, null, 2)}\n`,
+    );
   }
   exitCode = report.mismatches.length === 0 ? 0 : 1;
   dynamodb.destroy();

@@ -12,7 +12,10 @@ export interface Mismatch {
   readonly gameId?: string;
 }
 
-const byGame = (messages: readonly StreamMessage[], gameOf: (message: StreamMessage) => string | undefined): Map<string, StreamMessage[]> => {
+const byGame = (
+  messages: readonly StreamMessage[],
+  gameOf: (message: StreamMessage) => string | undefined,
+): Map<string, StreamMessage[]> => {
   const map = new Map<string, StreamMessage[]>();
   for (const message of messages) {
     const gameId = gameOf(message);
@@ -61,15 +64,24 @@ export const compareRuns = (scenario: Scenario, quiet: RunState, crashed: RunSta
     const quietGame = quiet.games.get(gameId);
     const crashGame = crashed.games.get(gameId);
     if (quietGame?.status !== game.expectedStatus) {
-      add({ check: 'scenario', gameId, detail: `quiet run ended ${String(quietGame?.status)}, scenario says ${String(game.expectedStatus)}` });
+      add({
+        check: 'scenario',
+        gameId,
+        detail: `quiet run ended ${String(quietGame?.status)}, scenario says ${String(game.expectedStatus)}`,
+      });
     }
     if (crashGame?.status !== quietGame?.status) {
-      add({ check: 'final status', gameId, detail: `crash run ${String(crashGame?.status)}, quiet run ${String(quietGame?.status)}` });
+      add({
+        check: 'final status',
+        gameId,
+        detail: `crash run ${String(crashGame?.status)}, quiet run ${String(quietGame?.status)}`,
+      });
     }
 
     const quietCount = quiet.transitions.get(gameId) ?? 0;
     const crashCount = crashed.transitions.get(gameId) ?? 0;
-    if (crashCount > 1) add({ check: 'transition applied twice', gameId, detail: `${crashCount} status changes applied` });
+    if (crashCount > 1)
+      add({ check: 'transition applied twice', gameId, detail: `${crashCount} status changes applied` });
     else if (crashCount !== quietCount) {
       add({ check: 'transitions', gameId, detail: `crash run applied ${crashCount}, quiet run ${quietCount}` });
     }
@@ -78,48 +90,82 @@ export const compareRuns = (scenario: Scenario, quiet: RunState, crashed: RunSta
     const expectedKeys = [...new Set((quietIntents.get(gameId) ?? []).map((m) => m.fields.idempotency_key ?? ''))];
     const crashKeys = [...new Set((crashIntents.get(gameId) ?? []).map((m) => m.fields.idempotency_key ?? ''))];
     if (game.case === GameCase.paused && expectedKeys.length !== 1) {
-      add({ check: 'scenario', gameId, detail: `quiet run published ${expectedKeys.length} intent keys for a paused game` });
+      add({
+        check: 'scenario',
+        gameId,
+        detail: `quiet run published ${expectedKeys.length} intent keys for a paused game`,
+      });
     }
     if (!same(expectedKeys, crashKeys)) {
       const stuck = crashGame?.pendingIntent !== undefined ? '; an intent is still in the game outbox' : '';
-      add({ check: 'paused intent', gameId, detail: `crash run keys [${crashKeys.join(', ')}], quiet run [${expectedKeys.join(', ')}]${stuck}` });
+      add({
+        check: 'paused intent',
+        gameId,
+        detail: `crash run keys [${crashKeys.join(', ')}], quiet run [${expectedKeys.join(', ')}]${stuck}`,
+      });
     }
 
     // Orphans: the stop job out at least once, from the same entry.
     const expectedSources = [...new Set((quietStops.get(gameId) ?? []).map((m) => m.fields.source_entry_id ?? ''))];
     const crashSources = [...new Set((crashStops.get(gameId) ?? []).map((m) => m.fields.source_entry_id ?? ''))];
     if (game.case === GameCase.orphan && expectedSources.length !== 1) {
-      add({ check: 'scenario', gameId, detail: `quiet run published ${expectedSources.length} stop jobs for an orphan` });
+      add({
+        check: 'scenario',
+        gameId,
+        detail: `quiet run published ${expectedSources.length} stop jobs for an orphan`,
+      });
     }
     if (!same(expectedSources, crashSources)) {
-      add({ check: 'orphan stop job', gameId, detail: `crash run sources [${crashSources.join(', ')}], quiet run [${expectedSources.join(', ')}]` });
+      add({
+        check: 'orphan stop job',
+        gameId,
+        detail: `crash run sources [${crashSources.join(', ')}], quiet run [${expectedSources.join(', ')}]`,
+      });
     }
 
     // Game Master may be called again after a crash, but only ever for the same entry.
     const expectedGmKeys = [...new Set(quiet.gameMasterKeys.get(gameId) ?? [])];
     const crashGmKeys = [...new Set(crashed.gameMasterKeys.get(gameId) ?? [])];
     if (!same(expectedGmKeys, crashGmKeys)) {
-      add({ check: 'game master idempotency key', gameId, detail: `crash run [${crashGmKeys.join(', ')}], quiet run [${expectedGmKeys.join(', ')}]` });
+      add({
+        check: 'game master idempotency key',
+        gameId,
+        detail: `crash run [${crashGmKeys.join(', ')}], quiet run [${expectedGmKeys.join(', ')}]`,
+      });
     }
   }
 
   // Dead letters: exactly the invalid entries and unknown games, each with its reason.
-  const expectedDead = new Map(scenario.entries.flatMap((entry) => (entry.deadLetterReason ? [[entry.id, entry.deadLetterReason] as const] : [])));
-  for (const [label, state] of [['quiet', quiet], ['crash', crashed]] as const) {
+  const expectedDead = new Map(
+    scenario.entries.flatMap((entry) => (entry.deadLetterReason ? [[entry.id, entry.deadLetterReason] as const] : [])),
+  );
+  for (const [label, state] of [
+    ['quiet', quiet],
+    ['crash', crashed],
+  ] as const) {
     const reasons = deadLetterReasons(state);
     for (const [entryId, reason] of expectedDead) {
       const found = [...(reasons.get(entryId) ?? [])];
       if (found.length !== 1 || found[0] !== reason) {
-        add({ check: 'dead letter', detail: `${label} run: entry ${entryId} dead-lettered as [${found.join(', ')}], expected ${reason}` });
+        add({
+          check: 'dead letter',
+          detail: `${label} run: entry ${entryId} dead-lettered as [${found.join(', ')}], expected ${reason}`,
+        });
       }
     }
     for (const [entryId, found] of reasons) {
       if (!expectedDead.has(entryId)) {
-        add({ check: 'dead letter', detail: `${label} run: entry ${entryId} dead-lettered as [${[...found].join(', ')}], expected none` });
+        add({
+          check: 'dead letter',
+          detail: `${label} run: entry ${entryId} dead-lettered as [${[...found].join(', ')}], expected none`,
+        });
       }
     }
     if (state.offset?.lastEntryId !== scenario.lastEntryId) {
-      add({ check: 'offset', detail: `${label} run offset ${String(state.offset?.lastEntryId)}, stream ends at ${scenario.lastEntryId}` });
+      add({
+        check: 'offset',
+        detail: `${label} run offset ${String(state.offset?.lastEntryId)}, stream ends at ${scenario.lastEntryId}`,
+      });
     }
   }
   return mismatches;

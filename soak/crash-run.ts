@@ -80,7 +80,11 @@ interface LiveChild {
 
 /** Error texts grouped by shape: ids, numbers and quoted values vary from child to child. */
 const failureShape = (stderr: string): string =>
-  (stderr.split('\n').find((line) => line.startsWith('invocation failed:')) ?? stderr.trim().split('\n')[0] ?? 'no output')
+  (
+    stderr.split('\n').find((line) => line.startsWith('invocation failed:')) ??
+    stderr.trim().split('\n')[0] ??
+    'no output'
+  )
     .replace(/"[^"]*"/g, '"…"')
     .replace(/\d+(-\d+)?/g, 'N')
     .slice(0, 160);
@@ -100,7 +104,9 @@ export const runCrashes = async (
   // Kill points: request numbers spread over the traffic a quiet run would make (about
   // three requests per entry), so the kills fall all through the backlog.
   const span = Math.max(options.kills * 10, Math.floor(scenario.entries.length * 3 * 0.85));
-  const killPoints = Array.from({ length: options.kills }, () => 20 + Math.floor(random() * span)).sort((a, b) => a - b);
+  const killPoints = Array.from({ length: options.kills }, () => 20 + Math.floor(random() * span)).sort(
+    (a, b) => a - b,
+  );
   const kills: Record<KillMode, number> = { before_request: 0, in_flight: 0, before_answer: 0 };
   const endings: Record<string, number> = {};
   const failures: Record<string, number> = {};
@@ -128,7 +134,11 @@ export const runCrashes = async (
     return mode;
   };
 
-  const killAction = <A>(mode: KillMode, drop: A, forwardWith: (hooks: { before?: () => Promise<void>; after?: () => Promise<void> }) => A): A | Promise<A> => {
+  const killAction = <A>(
+    mode: KillMode,
+    drop: A,
+    forwardWith: (hooks: { before?: () => Promise<void>; after?: () => Promise<void> }) => A,
+  ): A | Promise<A> => {
     if (mode === KillMode.beforeRequest) return killOldest().then(() => drop);
     return forwardWith(mode === KillMode.inFlight ? { before: killOldest } : { after: killOldest });
   };
@@ -136,7 +146,9 @@ export const runCrashes = async (
   resources.dynamodbProxy.setHook((call) => {
     const mode = killHere();
     if (mode === undefined) return tap.decorate(call, plan.dynamodb(call));
-    return killAction<ProxyAction>(mode, { kind: 'drop' }, (hooks) => tap.decorate(call, { kind: 'forward', ...hooks }));
+    return killAction<ProxyAction>(mode, { kind: 'drop' }, (hooks) =>
+      tap.decorate(call, { kind: 'forward', ...hooks }),
+    );
   });
   upstashProxy.setHook((call) => {
     const mode = killHere();
@@ -189,7 +201,8 @@ export const runCrashes = async (
           else if (entry.killedBy === 'deadline') count(endings, 'killed_at_deadline');
           else if (code === 0) {
             const line = stdout.split('\n').find((text) => text.startsWith('{"summary"'));
-            const summary = line === undefined ? undefined : (JSON.parse(line) as { summary: { stoppedBy: string } }).summary;
+            const summary =
+              line === undefined ? undefined : (JSON.parse(line) as { summary: { stoppedBy: string } }).summary;
             count(endings, summary?.stoppedBy ?? 'no_summary');
           } else {
             count(endings, 'failed');
@@ -207,7 +220,11 @@ export const runCrashes = async (
     while (Date.now() - started < options.maxWallMs) {
       if (live.length === 0) {
         const offset = await readOffsetItem(resources);
-        options.onProgress?.({ invocations, kills: options.kills - killPoints.length, offset: offset?.lastEntryId as string | undefined });
+        options.onProgress?.({
+          invocations,
+          kills: options.kills - killPoints.length,
+          offset: offset?.lastEntryId as string | undefined,
+        });
         if (offset?.lastEntryId === scenario.lastEntryId && offset.leaseOwner === undefined) {
           drained = true;
           break;

@@ -35,7 +35,7 @@ const valuesOf = (call: DynamoDbCall): Record<string, unknown> => {
 };
 
 const chain =
-  (...steps: (((() => Promise<void>) | undefined))[]): (() => Promise<void>) =>
+  (...steps: ((() => Promise<void>) | undefined)[]): (() => Promise<void>) =>
   async () => {
     for (const step of steps) await step?.();
   };

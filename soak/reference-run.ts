@@ -18,7 +18,11 @@ export interface ReferenceFigures {
 /** Guards against a consumer that never drains (it would be a finding of its own). */
 const MAX_INVOCATIONS = 500;
 
-export const runReference = async (resources: RunResources, tap: GamesTap, scenario: Scenario): Promise<ReferenceFigures> => {
+export const runReference = async (
+  resources: RunResources,
+  tap: GamesTap,
+  scenario: Scenario,
+): Promise<ReferenceFigures> => {
   const started = Date.now();
   resources.dynamodbProxy.setHook((call) => tap.decorate(call, forward));
   const handler = createHandler(resources.env);

@@ -64,7 +64,12 @@ export const prepareRun = async (stack: SoakStack, scenario: Scenario, label: st
   const tables = await stack.createTables();
   const dynamodb = localDynamoDbClient(stack.dynamodbEndpoint);
   const documents = DynamoDBDocumentClient.from(dynamodb);
-  const redis = new Redis({ url: stack.upstashUrl, token: stack.upstashToken, automaticDeserialization: false, enableTelemetry: false });
+  const redis = new Redis({
+    url: stack.upstashUrl,
+    token: stack.upstashToken,
+    automaticDeserialization: false,
+    enableTelemetry: false,
+  });
   const gameMaster = await startGameMasterStub();
   const dynamodbProxy = await startDynamoDbProxy(stack.dynamodbEndpoint);
   const prefix = `soak-${label}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -86,7 +91,9 @@ export const prepareRun = async (stack: SoakStack, scenario: Scenario, label: st
     }));
     let unprocessed: Record<string, unknown>[] | undefined = items;
     while (unprocessed !== undefined && unprocessed.length > 0) {
-      const answer = await documents.send(new BatchWriteCommand({ RequestItems: { [tables.gamesTable]: unprocessed } }));
+      const answer = await documents.send(
+        new BatchWriteCommand({ RequestItems: { [tables.gamesTable]: unprocessed } }),
+      );
       unprocessed = answer.UnprocessedItems?.[tables.gamesTable] as Record<string, unknown>[] | undefined;
     }
   }

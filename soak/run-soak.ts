@@ -66,17 +66,30 @@ export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<S
   const quietRun = await prepareRun(stack, scenario, 'quiet');
   const crashRun = await prepareRun(stack, scenario, 'crash');
   try {
-    const quietTap = createGamesTap({ documents: quietRun.documents, gamesTable: quietRun.gamesTable, orphanGameIds: orphans });
+    const quietTap = createGamesTap({
+      documents: quietRun.documents,
+      gamesTable: quietRun.gamesTable,
+      orphanGameIds: orphans,
+    });
     const reference = await runReference(quietRun, quietTap, scenario);
     const quiet = await collectRunState(quietRun, quietTap);
 
-    const crashTap = createGamesTap({ documents: crashRun.documents, gamesTable: crashRun.gamesTable, orphanGameIds: orphans });
+    const crashTap = createGamesTap({
+      documents: crashRun.documents,
+      gamesTable: crashRun.gamesTable,
+      orphanGameIds: orphans,
+    });
     const crash = await runCrashes(crashRun, crashTap, scenario, stack.upstashUrl, options);
     const crashed = await collectRunState(crashRun, crashTap);
 
     const mismatches = compareRuns(scenario, quiet, crashed);
-    if (!crash.drained) mismatches.push({ check: 'drain', detail: `the crash run did not drain the stream within ${options.maxWallMs} ms` });
-    const calls = (state: typeof quiet): number => [...state.gameMasterKeys.values()].reduce((sum, keys) => sum + keys.length, 0);
+    if (!crash.drained)
+      mismatches.push({
+        check: 'drain',
+        detail: `the crash run did not drain the stream within ${options.maxWallMs} ms`,
+      });
+    const calls = (state: typeof quiet): number =>
+      [...state.gameMasterKeys.values()].reduce((sum, keys) => sum + keys.length, 0);
     const games: Record<string, number> = {};
     for (const game of scenario.games) games[game.case] = (games[game.case] ?? 0) + 1;
     return {

@@ -55,16 +55,86 @@ const STALE_STATUSES = ['running', 'finished', 'cancelled', 'paused', 'start_fai
 /** Entries that break a rule of spec 2.1/2.2, with the reason their dead letter must carry. */
 const INVALID_ENTRIES: readonly (readonly [readonly (readonly [string, string])[], string])[] = [
   [[['outcome', 'failure']], 'missing_game_id'],
-  [[['game_id', '   '], ['outcome', 'success']], 'missing_game_id'],
-  [[['game_id', 'bad id!'], ['outcome', 'failure']], 'invalid_game_id'],
-  [[['game_id', '__proto__'], ['outcome', 'failure']], 'invalid_game_id'],
-  [[['constructor', '{}'], ['game_id', 'ünïcødé'], ['outcome', 'success']], 'invalid_game_id'],
-  [[['game_id', 'ghost-outcome'], ['outcome', 'SUCCESS']], 'unsupported_outcome'],
-  [[['game_id', 'ghost-container'], ['outcome', 'success'], ['engine_endpoint', 'http://e/']], 'missing_container_id'],
-  [[['game_id', 'ghost-long'], ['outcome', 'success'], ['container_id', 'c'.repeat(300)], ['engine_endpoint', 'http://e/']], 'container_id_too_long'],
-  [[['game_id', 'ghost-url'], ['outcome', 'success'], ['container_id', 'c'], ['engine_endpoint', 'not-a-url']], 'invalid_engine_endpoint'],
-  [[['game_id', 'ghost-url2'], ['outcome', 'success'], ['container_id', 'c'], ['engine_endpoint', `http://e/${'x'.repeat(2_100)}`]], 'engine_endpoint_too_long'],
-  [[['game_id', '123'], ['outcome', 'success'], ['container_id', '\u0000\u001b[31m'], ['engine_endpoint', '']], 'missing_engine_endpoint'],
+  [
+    [
+      ['game_id', '   '],
+      ['outcome', 'success'],
+    ],
+    'missing_game_id',
+  ],
+  [
+    [
+      ['game_id', 'bad id!'],
+      ['outcome', 'failure'],
+    ],
+    'invalid_game_id',
+  ],
+  [
+    [
+      ['game_id', '__proto__'],
+      ['outcome', 'failure'],
+    ],
+    'invalid_game_id',
+  ],
+  [
+    [
+      ['constructor', '{}'],
+      ['game_id', 'ünïcødé'],
+      ['outcome', 'success'],
+    ],
+    'invalid_game_id',
+  ],
+  [
+    [
+      ['game_id', 'ghost-outcome'],
+      ['outcome', 'SUCCESS'],
+    ],
+    'unsupported_outcome',
+  ],
+  [
+    [
+      ['game_id', 'ghost-container'],
+      ['outcome', 'success'],
+      ['engine_endpoint', 'http://e/'],
+    ],
+    'missing_container_id',
+  ],
+  [
+    [
+      ['game_id', 'ghost-long'],
+      ['outcome', 'success'],
+      ['container_id', 'c'.repeat(300)],
+      ['engine_endpoint', 'http://e/'],
+    ],
+    'container_id_too_long',
+  ],
+  [
+    [
+      ['game_id', 'ghost-url'],
+      ['outcome', 'success'],
+      ['container_id', 'c'],
+      ['engine_endpoint', 'not-a-url'],
+    ],
+    'invalid_engine_endpoint',
+  ],
+  [
+    [
+      ['game_id', 'ghost-url2'],
+      ['outcome', 'success'],
+      ['container_id', 'c'],
+      ['engine_endpoint', `http://e/${'x'.repeat(2_100)}`],
+    ],
+    'engine_endpoint_too_long',
+  ],
+  [
+    [
+      ['game_id', '123'],
+      ['outcome', 'success'],
+      ['container_id', '\u0000\u001b[31m'],
+      ['engine_endpoint', ''],
+    ],
+    'missing_engine_endpoint',
+  ],
 ];
 
 const success = (gameId: string, n: number): [string, string][] => [
@@ -89,7 +159,11 @@ const failure = (gameId: string): [string, string][] => [
 export const buildScenario = (results: number, seed: number, firstMs: number = Date.now()): Scenario => {
   const random = seededRandom(seed);
   const games: SoakGame[] = [];
-  const entries: { fields: [string, string][] | readonly (readonly [string, string])[]; gameId?: string; reason?: string }[] = [];
+  const entries: {
+    fields: [string, string][] | readonly (readonly [string, string])[];
+    gameId?: string;
+    reason?: string;
+  }[] = [];
   /** Follow-ups waiting to be placed a few entries later. */
   let later: { due: number; fields: [string, string][]; gameId: string; reason: string | undefined }[] = [];
 
@@ -105,21 +179,45 @@ export const buildScenario = (results: number, seed: number, firstMs: number = D
       game = { gameId, case: GameCase.running, initialStatus: 'starting', expectedStatus: 'running', gameMaster };
       fields = success(gameId, n);
     } else if (draw < 0.56) {
-      game = { gameId, case: GameCase.startFailed, initialStatus: 'starting', expectedStatus: 'start_failed', gameMaster: { kind: 'ok' } };
+      game = {
+        gameId,
+        case: GameCase.startFailed,
+        initialStatus: 'starting',
+        expectedStatus: 'start_failed',
+        gameMaster: { kind: 'ok' },
+      };
       fields = failure(gameId);
     } else if (draw < 0.68) {
       const gameMaster = drawGameMasterBehaviour(random, { fail: 0.7, hang: 0.3 });
       game = { gameId, case: GameCase.paused, initialStatus: 'starting', expectedStatus: 'paused', gameMaster };
       fields = success(gameId, n);
     } else if (draw < 0.77) {
-      game = { gameId, case: GameCase.orphan, initialStatus: 'starting', expectedStatus: 'cancelled', gameMaster: { kind: 'ok' } };
+      game = {
+        gameId,
+        case: GameCase.orphan,
+        initialStatus: 'starting',
+        expectedStatus: 'cancelled',
+        gameMaster: { kind: 'ok' },
+      };
       fields = success(gameId, n);
     } else if (draw < 0.9) {
       const status = STALE_STATUSES[Math.floor(random() * STALE_STATUSES.length)] ?? 'running';
-      game = { gameId, case: GameCase.stale, initialStatus: status, expectedStatus: status, gameMaster: { kind: 'ok' } };
+      game = {
+        gameId,
+        case: GameCase.stale,
+        initialStatus: status,
+        expectedStatus: status,
+        gameMaster: { kind: 'ok' },
+      };
       fields = random() < 0.5 ? success(gameId, n) : failure(gameId);
     } else {
-      game = { gameId, case: GameCase.missing, initialStatus: undefined, expectedStatus: undefined, gameMaster: { kind: 'ok' } };
+      game = {
+        gameId,
+        case: GameCase.missing,
+        initialStatus: undefined,
+        expectedStatus: undefined,
+        gameMaster: { kind: 'ok' },
+      };
       fields = random() < 0.5 ? success(gameId, n) : failure(gameId);
       reason = 'game_not_found';
     }
@@ -140,11 +238,14 @@ export const buildScenario = (results: number, seed: number, firstMs: number = D
     const due = later.filter((item) => item.due <= entries.length);
     later = later.filter((item) => item.due > entries.length);
     for (const item of due) {
-      if (entries.length < results) entries.push({ fields: item.fields, gameId: item.gameId, ...(item.reason ? { reason: item.reason } : {}) });
+      if (entries.length < results)
+        entries.push({ fields: item.fields, gameId: item.gameId, ...(item.reason ? { reason: item.reason } : {}) });
     }
     if (entries.length >= results) break;
     if (random() < 0.08) {
-      const [fields, reason] = INVALID_ENTRIES[Math.floor(random() * INVALID_ENTRIES.length)] as (typeof INVALID_ENTRIES)[number];
+      const [fields, reason] = INVALID_ENTRIES[
+        Math.floor(random() * INVALID_ENTRIES.length)
+      ] as (typeof INVALID_ENTRIES)[number];
       entries.push({ fields, reason });
     } else {
       addGame(n);

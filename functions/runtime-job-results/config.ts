@@ -147,7 +147,8 @@ export const loadConfig = (env: Env): Config => {
   }
   const seedMode = mode === ConsumerMode.seed;
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
-  const region = present(env, 'AWS_REGION') ?? present(env, 'AWS_DEFAULT_REGION') ?? (dynamodbEndpoint ? 'us-east-1' : undefined);
+  const region =
+    present(env, 'AWS_REGION') ?? present(env, 'AWS_DEFAULT_REGION') ?? (dynamodbEndpoint ? 'us-east-1' : undefined);
   if (region === undefined) throw new ConfigError('AWS_REGION', 'is required but not set');
 
   return {

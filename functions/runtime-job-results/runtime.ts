@@ -38,7 +38,10 @@ const resolveToken = async (source: TokenSource, variable: string, forceFetch: b
   try {
     secret = await getSecret(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
   } catch (error) {
-    throw new Error(`${variable}: could not read secret ${source.arn}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `${variable}: could not read secret ${source.arn}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (typeof secret !== 'string' || secret.trim() === '') {
     throw new Error(`${variable}: secret ${source.arn} is empty or not a string`);
@@ -75,7 +78,11 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
   const documents = dynamoDbClient(config);
-  const redis = createUpstashClient({ url: config.upstash.url, token: upstashToken, timeoutMs: config.upstash.timeoutMs });
+  const redis = createUpstashClient({
+    url: config.upstash.url,
+    token: upstashToken,
+    timeoutMs: config.upstash.timeoutMs,
+  });
   return {
     config,
     documents,

@@ -235,9 +235,7 @@ export class ConsumerFunction extends Construct {
       OFFSETS_TABLE: props.offsetsTable.tableName,
       GM_BASE_URL: props.gameMasterBaseUrl,
       GM_TIMEOUT_MS: String(props.tuning.gmTimeoutMs),
-      ...(props.gameMasterToken === undefined
-        ? {}
-        : { GM_API_TOKEN_SECRET_ARN: props.gameMasterToken.environmentArn }),
+      ...(props.gameMasterToken === undefined ? {} : { GM_API_TOKEN_SECRET_ARN: props.gameMasterToken.environmentArn }),
       BATCH_SIZE: String(props.tuning.batchSize),
       MAX_CONCURRENCY: String(props.tuning.maxConcurrency),
       MAX_ATTEMPTS: String(props.tuning.maxAttempts),

@@ -181,7 +181,11 @@ export class ConsumerMonitoring extends Construct {
     });
 
     const outcomes = OUTCOMES.map((outcome) =>
-      lobbyMetric(MetricName.startFlowOutcomes, { dimensions: { outcome }, label: outcome, period: Duration.minutes(5) }),
+      lobbyMetric(MetricName.startFlowOutcomes, {
+        dimensions: { outcome },
+        label: outcome,
+        period: Duration.minutes(5),
+      }),
     );
     const entries = ENTRY_RESULTS.map((result) =>
       lobbyMetric(MetricName.entries, { dimensions: { result }, label: result, period: Duration.minutes(5) }),
@@ -211,7 +215,9 @@ export class ConsumerMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Consumer lag',
-        left: [lobbyMetric(MetricName.consumerLagAge, { statistic: 'Maximum', label: 'oldest unfinished entry age (ms)' })],
+        left: [
+          lobbyMetric(MetricName.consumerLagAge, { statistic: 'Maximum', label: 'oldest unfinished entry age (ms)' }),
+        ],
         right: [lobbyMetric(MetricName.consumerLagEntries, { statistic: 'Maximum', label: 'unfinished entries' })],
         leftAnnotations: [{ value: lagThreshold.toMilliseconds(), label: 'lag alarm threshold' }],
         width: 12,
@@ -226,8 +232,14 @@ export class ConsumerMonitoring extends Construct {
           lobbyMetric(MetricName.transientErrors, { label: 'transient errors', period: Duration.minutes(5) }),
         ],
         right: [
-          props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'undelivered ticks', statistic: 'Maximum' }),
-          props.invocationFailureQueue.metricApproximateNumberOfMessagesVisible({ label: 'failed invocations', statistic: 'Maximum' }),
+          props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            label: 'undelivered ticks',
+            statistic: 'Maximum',
+          }),
+          props.invocationFailureQueue.metricApproximateNumberOfMessagesVisible({
+            label: 'failed invocations',
+            statistic: 'Maximum',
+          }),
         ],
         width: 12,
       }),

@@ -97,7 +97,8 @@ export class ConsumerSecrets extends Construct {
 
     const secret = new secretsmanager.Secret(this, id, {
       secretName: `galaxy/${this.stage}/start-flow/${token.slug}`,
-      description: `${token.what} of the start-flow consumer (plain string). ` +
+      description:
+        `${token.what} of the start-flow consumer (plain string). ` +
         'Created with a random placeholder: replace it with the real token.',
       // A random placeholder rather than an empty or literal string: Secrets Manager makes it at
       // deploy time, so no value (not even a dummy one) ever appears in the template.
@@ -106,7 +107,8 @@ export class ConsumerSecrets extends Construct {
     });
     Validations.of(secret.node.defaultChild as secretsmanager.CfnSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: `The secret holds a token issued by ${token.issuer}, which only ${token.issuer} can ` +
+      reason:
+        `The secret holds a token issued by ${token.issuer}, which only ${token.issuer} can ` +
         'rotate; a rotation Lambda could not mint a new one. It is replaced by the operator when ' +
         'the issuer rotates it (docs/deployment.md).',
     });

@@ -13,7 +13,6 @@ import { entryIdArg, StreamView } from '../stream.js';
 /** Field that records which dead letter a requeued entry came from. */
 export const REQUEUED_FROM = 'requeued_from';
 
-
 const PAGE_SIZE = 100;
 
 export interface DeadLetterRow {
@@ -53,13 +52,21 @@ export interface DeadLetterList {
 /** The oldest `limit` dead letters and how many there are in all. */
 export const deadLettersList = async (ctx: OpsContext, options: { limit?: number } = {}): Promise<DeadLetterList> => {
   const limit = options.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number above 0, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a whole number above 0, got ${limit}`);
   const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters);
   const [total, entries] = await Promise.all([dead.length(), dead.range('-', '+', limit)]);
   const list: DeadLetterList = { key: dead.key, total, deadLetters: entries.map(rowOf) };
   ctx.output.result(list, () => {
     const table = tableText(
-      [['id', 'dead letter'], ['sourceId', 'source entry'], ['gameId', 'game'], ['reason', 'reason'], ['attempts', 'attempts'], ['at', 'at']],
+      [
+        ['id', 'dead letter'],
+        ['sourceId', 'source entry'],
+        ['gameId', 'game'],
+        ['reason', 'reason'],
+        ['attempts', 'attempts'],
+        ['at', 'at'],
+      ],
       list.deadLetters,
     );
     return `${table}\n\n${list.deadLetters.length} of ${total} dead letters in ${dead.key}`;
@@ -75,9 +82,7 @@ export interface Requeued {
 
 /** The original entry's fields, and where it comes back from. */
 const requeuedFields = (entry: RawEntry): Record<string, string> => ({
-  ...Object.fromEntries(
-    entry.fields.filter(([field]) => !DEAD_LETTER_FIELDS.has(field) && field !== REQUEUED_FROM),
-  ),
+  ...Object.fromEntries(entry.fields.filter(([field]) => !DEAD_LETTER_FIELDS.has(field) && field !== REQUEUED_FROM)),
   [REQUEUED_FROM]: entry.id,
 });
 
@@ -93,7 +98,7 @@ export const deadLettersRequeue = async (
   options: { all?: boolean } = {},
 ): Promise<{ requeued: readonly Requeued[] }> => {
   const all = options.all === true;
-  if (all === (ids.length > 0)) throw new UsageError('give either dead-letter ids or --all');
+  if (all === ids.length > 0) throw new UsageError('give either dead-letter ids or --all');
   const { redis, config } = ctx.runtime;
   const dead = new StreamView(redis, config.streams.deadLetters);
   const requeued: Requeued[] = [];
@@ -103,7 +108,8 @@ export const deadLettersRequeue = async (
     // Throws if any copy failed; then nothing of the page is deleted.
     const newIds: unknown[] = await copies.exec();
     await redis.exec(['XDEL', dead.key, ...page.map((entry) => entry.id)]);
-    for (const [index, entry] of page.entries()) requeued.push({ deadLetterId: entry.id, entryId: String(newIds[index]) });
+    for (const [index, entry] of page.entries())
+      requeued.push({ deadLetterId: entry.id, entryId: String(newIds[index]) });
   };
 
   if (all) {
@@ -138,8 +144,13 @@ export const deadLettersRequeue = async (
   ctx.output.result(result, () =>
     requeued.length === 0
       ? 'no dead letters to requeue'
-      : `${tableText([['deadLetterId', 'dead letter'], ['entryId', `new entry in ${config.streams.results}`]], requeued)}\n\n` +
-        `${requeued.length} requeued; the next invocation processes them.`,
+      : `${tableText(
+          [
+            ['deadLetterId', 'dead letter'],
+            ['entryId', `new entry in ${config.streams.results}`],
+          ],
+          requeued,
+        )}\n\n` + `${requeued.length} requeued; the next invocation processes them.`,
   );
   return result;
 };
@@ -159,7 +170,9 @@ export const deadLettersPurge = async (
     ctx.output.result(result, () => `no dead letters older than ${before} in ${dead.key}`);
     return result;
   }
-  ctx.output.notice(`${countText(older, 'dead letter', 'dead letters')} older than ${before} will be deleted from ${dead.key} for good.`);
+  ctx.output.notice(
+    `${countText(older, 'dead letter', 'dead letters')} older than ${before} will be deleted from ${dead.key} for good.`,
+  );
   if (options.yes !== true && !(await ctx.confirm('Delete them?'))) {
     throw new RefusedError('not confirmed; nothing was deleted (pass --yes to skip the question)', 'not_confirmed');
   }

@@ -35,7 +35,6 @@ const mapText = (value: unknown, order: readonly string[]): string => {
   );
 };
 
-
 export const gameShow = async (ctx: OpsContext, gameId: string): Promise<GameView> => {
   if (gameId.trim() === '') throw new UsageError('give a game id');
   const table = ctx.runtime.config.dynamodb.gamesTable;
@@ -65,11 +64,20 @@ export const gameShow = async (ctx: OpsContext, gameId: string): Promise<GameVie
           ['updated at', scalar(view.updatedAt)],
         ]),
       ),
-      sectionText('Runtime binding', mapText(view.runtimeBinding, ['containerId', 'engineEndpoint', 'runtimeJobId', 'boundAt'])),
+      sectionText(
+        'Runtime binding',
+        mapText(view.runtimeBinding, ['containerId', 'engineEndpoint', 'runtimeJobId', 'boundAt']),
+      ),
       sectionText('Last transition', mapText(view.lastTransition, ['from', 'to', 'trigger', 'at', 'sourceEntryId'])),
       sectionText(
         'Pending intent (unpublished)',
-        mapText(view.pendingIntent, ['idempotencyKey', 'sourceEntryId', 'notificationType', 'occurredAtMs', 'payloadJson']),
+        mapText(view.pendingIntent, [
+          'idempotencyKey',
+          'sourceEntryId',
+          'notificationType',
+          'occurredAtMs',
+          'payloadJson',
+        ]),
       ),
     ].join('\n\n'),
   );

@@ -43,7 +43,10 @@ export const offsetShow = async (ctx: OpsContext): Promise<OffsetView> => {
   ctx.output.result(view, () =>
     fieldsText([
       ['last entry id', view.lastEntryId],
-      ['in stream', offset === STREAM_START ? 'n/a (start of stream)' : view.inStream ? 'yes' : 'NO (trimmed or deleted)'],
+      [
+        'in stream',
+        offset === STREAM_START ? 'n/a (start of stream)' : view.inStream ? 'yes' : 'NO (trimmed or deleted)',
+      ],
       ['entries behind', view.entriesBehind],
       ['pending retries', view.pendingRetries],
       ['updated at', view.updatedAt ?? '(never written)'],
@@ -71,7 +74,11 @@ export interface OffsetMove {
 }
 
 /** Moves the offset to `idText` (an entry of the stream, or `0-0`). */
-export const offsetSet = async (ctx: OpsContext, idText: string, options: OffsetMoveOptions = {}): Promise<OffsetMove> => {
+export const offsetSet = async (
+  ctx: OpsContext,
+  idText: string,
+  options: OffsetMoveOptions = {},
+): Promise<OffsetMove> => {
   const target = entryIdArg(idText, 'the new offset');
   const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results);
   if (target !== STREAM_START && options.force !== true && (await results.get(target)) === undefined) {
@@ -117,7 +124,11 @@ export const offsetSet = async (ctx: OpsContext, idText: string, options: Offset
     await ctx.runtime.offsets.commit(ctx.operator, withOffset(state, target));
   });
   const move: OffsetMove = { previous, lastEntryId: target, changed: true, direction, entries };
-  ctx.output.result(move, () => `offset moved from ${previous} to ${target} (${countText(entries, 'entry', 'entries')} ${direction === 'back' ? 'to process again' : 'skipped'})`);
+  ctx.output.result(
+    move,
+    () =>
+      `offset moved from ${previous} to ${target} (${countText(entries, 'entry', 'entries')} ${direction === 'back' ? 'to process again' : 'skipped'})`,
+  );
   return move;
 };
 

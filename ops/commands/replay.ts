@@ -51,9 +51,11 @@ export const replayExitCode = (report: ReplayReport): ExitCode =>
 
 /** The start flow's log lines, on stderr with `--verbose`, dropped otherwise. */
 const opsLog = (ctx: OpsContext): Log => {
-  const write = (level: string) => (message: string, attributes: LogAttributes): void => {
-    if (ctx.verbose) ctx.output.notice(JSON.stringify({ level, message, ...attributes }));
-  };
+  const write =
+    (level: string) =>
+    (message: string, attributes: LogAttributes): void => {
+      if (ctx.verbose) ctx.output.notice(JSON.stringify({ level, message, ...attributes }));
+    };
   return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
 };
 
@@ -68,7 +70,15 @@ export const replay = async (ctx: OpsContext, options: { from: string; to: strin
   const counts = { applied: 0, ignored: 0, invalid: 0, dead_lettered: 0, failed: 0, skipped: 0 };
   const outcomes = { running: 0, paused: 0, start_failed: 0 };
   const telemetry: StartFlowTelemetry = { transition: () => undefined, outcome: (name) => (outcomes[name] += 1) };
-  const flow = new StartFlow({ games, gameMaster, publisher, streams: config.streams, log: opsLog(ctx), telemetry, nowMs: ctx.nowMs });
+  const flow = new StartFlow({
+    games,
+    gameMaster,
+    publisher,
+    streams: config.streams,
+    log: opsLog(ctx),
+    telemetry,
+    nowMs: ctx.nowMs,
+  });
   const failures: ReplayFailure[] = [];
   // Like the consumer: once an entry of a game fails, its later entries wait (order per game).
   const blockedGames = new Set<string>();
@@ -123,7 +133,11 @@ const processOne = async (
 };
 
 /** Publishes a page's intents and dead letters in one request, then clears the outboxes (as the consumer does). */
-const publishPage = async (ctx: OpsContext, page: readonly RawEntry[], done: readonly EntryOutcome[]): Promise<number> => {
+const publishPage = async (
+  ctx: OpsContext,
+  page: readonly RawEntry[],
+  done: readonly EntryOutcome[],
+): Promise<number> => {
   const messages = done.flatMap((outcome) => outcome.messages);
   if (messages.length === 0) return 0;
   try {
@@ -139,7 +153,9 @@ const publishPage = async (ctx: OpsContext, page: readonly RawEntry[], done: rea
   }
   for (const { gameId, marker, sourceEntryId } of done.flatMap((outcome) => outcome.markersToClear)) {
     await ctx.runtime.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
-      ctx.output.notice(`warning: could not clear ${marker} of entry ${sourceEntryId} from ${gameId}: ${errorText(error)}`);
+      ctx.output.notice(
+        `warning: could not clear ${marker} of entry ${sourceEntryId} from ${gameId}: ${errorText(error)}`,
+      );
     });
   }
   return messages.length;
@@ -158,7 +174,14 @@ const replayText = (report: ReplayReport): string => {
     blocks.push(
       sectionText(
         'Failed (transient; replay again later from the first one)',
-        tableText([['entryId', 'entry'], ['gameId', 'game'], ['error', 'error']], report.failures),
+        tableText(
+          [
+            ['entryId', 'entry'],
+            ['gameId', 'game'],
+            ['error', 'error'],
+          ],
+          report.failures,
+        ),
       ),
     );
   }

@@ -114,25 +114,33 @@ const statusText = (report: StatusReport, now: number): string => {
         ['length', stream.length],
         ['last id', stream.lastGeneratedId ?? '(no stream)'],
         ['entries behind', `${stream.entriesBehind}${stream.entriesBehindCapped ? '+' : ''}`],
-        ['oldest behind', stream.oldestBehindId === undefined
-          ? undefined
-          : `${stream.oldestBehindId} (${durationText(stream.oldestBehindAgeMs ?? 0)} old)`],
+        [
+          'oldest behind',
+          stream.oldestBehindId === undefined
+            ? undefined
+            : `${stream.oldestBehindId} (${durationText(stream.oldestBehindAgeMs ?? 0)} old)`,
+        ],
         ['offset ahead of stream', stream.offsetAheadOfStream ? 'YES' : 'no'],
       ]),
     ),
     sectionText(`Dead letters ${deadLetters.key}`, fieldsText([['count', deadLetters.count]])),
     sectionText(
       'Last invocation',
-      lastInvocation === undefined
-        ? '(none recorded)'
-        : fieldsText(summaryRows(lastInvocation)),
+      lastInvocation === undefined ? '(none recorded)' : fieldsText(summaryRows(lastInvocation)),
     ),
   ];
   if (offset.pendingRetries.length > 0) {
     blocks.push(
       sectionText(
         'Pending retries',
-        tableText([['entryId', 'entry'], ['attempts', 'attempts'], ['lastError', 'last error']], offset.pendingRetries),
+        tableText(
+          [
+            ['entryId', 'entry'],
+            ['attempts', 'attempts'],
+            ['lastError', 'last error'],
+          ],
+          offset.pendingRetries,
+        ),
       ),
     );
   }
@@ -140,7 +148,16 @@ const statusText = (report: StatusReport, now: number): string => {
 };
 
 // DynamoDB keeps no order inside a map: show the summary in the handler's order.
-const SUMMARY_ORDER = ['at', 'stoppedBy', 'entriesRead', 'applied', 'ignored', 'invalid', 'deadLettered', 'lastEntryId'];
+const SUMMARY_ORDER = [
+  'at',
+  'stoppedBy',
+  'entriesRead',
+  'applied',
+  'ignored',
+  'invalid',
+  'deadLettered',
+  'lastEntryId',
+];
 
 const summaryRows = (summary: Readonly<Record<string, string | number>>): [string, string | number][] => {
   const rank = (key: string): number => {

@@ -29,7 +29,9 @@ const readStream = async (redis: Redis, key: string): Promise<{ id: string; fiel
 };
 
 export const printReport = async (input: ReportInput): Promise<void> => {
-  const { Items = [] } = await input.documents.send(new ScanCommand({ TableName: input.gamesTable, ConsistentRead: true }));
+  const { Items = [] } = await input.documents.send(
+    new ScanCommand({ TableName: input.gamesTable, ConsistentRead: true }),
+  );
   heading('Games');
   console.table(
     Items.map((item) => ({
@@ -48,22 +50,38 @@ export const printReport = async (input: ReportInput): Promise<void> => {
   heading(`Admin notifications (${input.streams.intents})`);
   const intents = await readStream(input.redis, input.streams.intents);
   console.table(
-    intents.map((m) => ({ id: m.id, type: m.fields.notification_type, key: m.fields.idempotency_key, payload: m.fields.payload_json })),
+    intents.map((m) => ({
+      id: m.id,
+      type: m.fields.notification_type,
+      key: m.fields.idempotency_key,
+      payload: m.fields.payload_json,
+    })),
   );
 
   heading(`Dead letters (${input.streams.dead})`);
   const dead = await readStream(input.redis, input.streams.dead);
   console.table(
-    dead.map((m) => ({ source: m.fields.dead_letter_source_id, reason: m.fields.dead_letter_reason, game_id: m.fields.game_id ?? '' })),
+    dead.map((m) => ({
+      source: m.fields.dead_letter_source_id,
+      reason: m.fields.dead_letter_reason,
+      game_id: m.fields.game_id ?? '',
+    })),
   );
 
   heading('Offset');
   const { Item: offset } = await input.documents.send(
     new GetCommand({ TableName: input.offsetsTable, Key: { consumer: CONSUMER_LABEL }, ConsistentRead: true }),
   );
-  const last = (await input.redis.exec(['XREVRANGE', input.streams.results, '+', '-', 'COUNT', '1'])) as [string, unknown][];
-  console.log(`consumer ${CONSUMER_LABEL}: lastEntryId ${String(offset?.lastEntryId)} (stream ends at ${last[0]?.[0] ?? 'nothing'})`);
-  console.log(`lease: ${offset?.leaseOwner ? `held by ${String(offset.leaseOwner)}` : 'free'}; pending retries: ${JSON.stringify(offset?.attempts ?? {})}`);
+  const last = (await input.redis.exec(['XREVRANGE', input.streams.results, '+', '-', 'COUNT', '1'])) as [
+    string,
+    unknown,
+  ][];
+  console.log(
+    `consumer ${CONSUMER_LABEL}: lastEntryId ${String(offset?.lastEntryId)} (stream ends at ${last[0]?.[0] ?? 'nothing'})`,
+  );
+  console.log(
+    `lease: ${offset?.leaseOwner ? `held by ${String(offset.leaseOwner)}` : 'free'}; pending retries: ${JSON.stringify(offset?.attempts ?? {})}`,
+  );
 
   heading('Invocations');
   console.table(input.summaries.map(({ label, summary }) => ({ invocation: label, ...summary })));

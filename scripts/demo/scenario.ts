@@ -19,7 +19,12 @@ export interface DemoGame {
 
 export const demoGames: readonly DemoGame[] = [
   { gameId: 'andromeda', gameName: 'Andromeda Rising', status: 'starting', expect: 'running' },
-  { gameId: 'betelgeuse', gameName: 'Betelgeuse Wars', status: 'starting', expect: 'start_failed (runtime reported failure)' },
+  {
+    gameId: 'betelgeuse',
+    gameName: 'Betelgeuse Wars',
+    status: 'starting',
+    expect: 'start_failed (runtime reported failure)',
+  },
   {
     gameId: 'cassiopeia',
     gameName: 'Cassiopeia Cup',
@@ -36,7 +41,12 @@ export const demoGames: readonly DemoGame[] = [
   },
   { gameId: 'eridanus', gameName: 'Eridanus Open', status: 'running', expect: 'running (stale failure ignored)' },
   { gameId: 'fornax', gameName: 'Fornax Derby', status: 'starting', expect: 'running once (result delivered twice)' },
-  { gameId: '0042', gameName: 'Numeric Forty-Two', status: 'starting', expect: 'running; ids and values kept as strings' },
+  {
+    gameId: '0042',
+    gameName: 'Numeric Forty-Two',
+    status: 'starting',
+    expect: 'running; ids and values kept as strings',
+  },
   { gameId: 'gemini', gameName: 'Gemini Finals', status: 'finished', expect: 'finished (late success ignored)' },
   {
     gameId: 'hydra',

@@ -62,7 +62,12 @@ const NUMERIC_FIELDS = [
 ];
 
 const at = (value: unknown, path: string): unknown =>
-  path.split('.').reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), value);
+  path
+    .split('.')
+    .reduce<unknown>(
+      (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 
 describe('benchmark: both modes on a tiny backlog', () => {
   let upstash: UpstashServer;
@@ -106,7 +111,9 @@ describe('benchmark: both modes on a tiny backlog', () => {
       const figures = run.results.modes[mode];
       expect(figures?.entries).toBe(ENTRIES);
       const summary = figures?.summary;
-      expect((summary?.applied ?? 0) + (summary?.ignored ?? 0) + (summary?.invalid ?? 0) + (summary?.deadLettered ?? 0)).toBe(ENTRIES);
+      expect(
+        (summary?.applied ?? 0) + (summary?.ignored ?? 0) + (summary?.invalid ?? 0) + (summary?.deadLettered ?? 0),
+      ).toBe(ENTRIES);
     }
   });
 

@@ -89,7 +89,11 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
     };
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(1);
-    expect(functions[0]?.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    expect(functions[0]?.Properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+    });
     // The bundling path must not add variables of its own to the documented environment.
     const environment = functions[0]?.Properties.Environment as { readonly Variables: Record<string, unknown> };
     expect(Object.keys(environment.Variables).sort()).toEqual(

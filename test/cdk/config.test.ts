@@ -5,7 +5,10 @@ import { ConfigError, DEFAULTS, readConfig } from '../../lib/config.js';
 /** A context source over a plain object, like `app.node` over cdk.json plus `-c` values. */
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
 
-const urls = { upstashRedisRestUrl: 'https://eu1-example.upstash.io', gameMasterBaseUrl: 'https://gm.example.com/api/' };
+const urls = {
+  upstashRedisRestUrl: 'https://eu1-example.upstash.io',
+  gameMasterBaseUrl: 'https://gm.example.com/api/',
+};
 
 describe('readConfig', () => {
   it('applies the documented defaults', () => {
@@ -95,7 +98,11 @@ describe('readConfig', () => {
     ['timeBudgetMarginMs', { timeBudgetMarginMs: 50_000 }, /leaves no time/],
     ['scheduleRateMinutes', { scheduleRateMinutes: '1.5' }, /integer/],
     ['scheduleRateMinutes', { scheduleRateMinutes: 90 }, /from 1 to 60/],
-    ['lagAlarmThresholdSeconds', { scheduleRateMinutes: 10, lagAlarmThresholdSeconds: 300 }, /not longer than the schedule period/],
+    [
+      'lagAlarmThresholdSeconds',
+      { scheduleRateMinutes: 10, lagAlarmThresholdSeconds: 300 },
+      /not longer than the schedule period/,
+    ],
     ['batchSize', { batchSize: 0 }, /from 1 to 1000/],
     ['logRetentionDays', { logRetentionDays: 31 }, /retention CloudWatch Logs accepts/],
     ['throwaway', { throwaway: 'yes' }, /true or false/],
@@ -104,7 +111,11 @@ describe('readConfig', () => {
     ['upstashRedisRestUrl', { upstashRedisRestUrl: 'http://example.upstash.io' }, /https: URL/],
     ['upstashRedisRestUrl', { upstashRedisRestUrl: 'https://default:token@example.upstash.io' }, /credentials/],
     ['gameMasterBaseUrl', { gameMasterBaseUrl: 'not a url' }, /absolute URL/],
-    ['upstashTokenSecretName', { upstashTokenSecretName: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' }, /secret name/],
+    [
+      'upstashTokenSecretName',
+      { upstashTokenSecretName: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' },
+      /secret name/,
+    ],
     ['gamesTableName', { gamesTableName: 'a' }, /table name/],
   ])('rejects a bad %s', (_key, values, message) => {
     expect(() => readConfig(context({ ...urls, ...values }), {})).toThrow(ConfigError);

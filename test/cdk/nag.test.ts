@@ -48,7 +48,10 @@ describe.each(Object.entries(VARIANTS))('cdk-nag on %s', (_name, context) => {
     const { app, packs } = buildApp(context);
     for (const pack of packs) {
       const report = pack.validateScope(app);
-      expect(report.violations.map((violation) => `${violation.severity} ${violation.ruleName}`), pack.name).toEqual([]);
+      expect(
+        report.violations.map((violation) => `${violation.severity} ${violation.ruleName}`),
+        pack.name,
+      ).toEqual([]);
       expect(report.success).toBe(true);
     }
   });
@@ -61,7 +64,9 @@ describe.each(Object.entries(VARIANTS))('cdk-nag on %s', (_name, context) => {
     const report = JSON.parse(readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as {
       readonly pluginReports: readonly { readonly pluginName: string; readonly violations: readonly unknown[] }[];
     };
-    const nagReports = report.pluginReports.filter((plugin) => ['AwsSolutions', 'Serverless'].includes(plugin.pluginName));
+    const nagReports = report.pluginReports.filter((plugin) =>
+      ['AwsSolutions', 'Serverless'].includes(plugin.pluginName),
+    );
     for (const plugin of nagReports) expect(plugin.violations, plugin.pluginName).toEqual([]);
   });
 });
@@ -77,7 +82,9 @@ describe('cdk-nag wiring', () => {
 
   it('is registered by bin/app.ts with both packs through the Validations API', () => {
     const source = readFileSync(new URL('../../bin/app.ts', import.meta.url), 'utf8');
-    expect(source).toMatch(/Validations\.of\(app\)\.addPlugins\(new AwsSolutionsChecks\(app\), new ServerlessChecks\(app\)\)/);
+    expect(source).toMatch(
+      /Validations\.of\(app\)\.addPlugins\(new AwsSolutionsChecks\(app\), new ServerlessChecks\(app\)\)/,
+    );
   });
 });
 

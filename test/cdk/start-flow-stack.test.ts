@@ -72,7 +72,10 @@ describe('data tables', () => {
   });
 
   it('imports the games table by name when Lobby already owns it', () => {
-    const { stack, template } = synth({ gamesTableName: 'lobby-prod-games', offsetsTableName: 'start-flow-prod-offsets' });
+    const { stack, template } = synth({
+      gamesTableName: 'lobby-prod-games',
+      offsetsTableName: 'start-flow-prod-offsets',
+    });
 
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -93,7 +96,15 @@ describe('data tables', () => {
             Resource: {
               'Fn::Join': [
                 '',
-                ['arn:', ref('AWS::Partition'), ':dynamodb:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':table/lobby-prod-games'],
+                [
+                  'arn:',
+                  ref('AWS::Partition'),
+                  ':dynamodb:',
+                  ref('AWS::Region'),
+                  ':',
+                  ref('AWS::AccountId'),
+                  ':table/lobby-prod-games',
+                ],
               ],
             },
           },
@@ -106,7 +117,12 @@ describe('data tables', () => {
   it('lets a throwaway stage delete its stateful resources', () => {
     const { template } = synth({ stage: 'scratch', throwaway: 'true' });
 
-    for (const type of ['AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::KMS::Key']) {
+    for (const type of [
+      'AWS::DynamoDB::Table',
+      'AWS::SecretsManager::Secret',
+      'AWS::Logs::LogGroup',
+      'AWS::KMS::Key',
+    ]) {
       const resources = Object.values(template.findResources(type));
       expect(resources.length, type).toBeGreaterThan(0);
       for (const resource of resources) expect(resource, type).toMatchObject({ DeletionPolicy: 'Delete' });
@@ -171,7 +187,13 @@ describe('consumer function', () => {
   });
 
   it('passes tuning values from context', () => {
-    const { template } = synth({ batchSize: 25, maxConcurrency: '4', consumerMode: 'seed', logLevel: 'DEBUG', gmTimeoutMs: 1500 });
+    const { template } = synth({
+      batchSize: 25,
+      maxConcurrency: '4',
+      consumerMode: 'seed',
+      logLevel: 'DEBUG',
+      gmTimeoutMs: 1500,
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -276,9 +298,9 @@ describe('IAM', () => {
         },
       ],
     });
-    const readTokens = ((policies[0]?.Properties?.PolicyDocument?.Statement ?? []) as { Sid: string; Resource: unknown }[]).find(
-      (statement) => statement.Sid === 'ReadTokens',
-    );
+    const readTokens = (
+      (policies[0]?.Properties?.PolicyDocument?.Statement ?? []) as { Sid: string; Resource: unknown }[]
+    ).find((statement) => statement.Sid === 'ReadTokens');
     expect(readTokens?.Resource).toHaveLength(2);
   });
 
@@ -312,7 +334,15 @@ describe('IAM', () => {
     expect(environment.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toEqual({
       'Fn::Join': [
         '',
-        ['arn:', ref('AWS::Partition'), ':secretsmanager:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':secret:galaxy/prod/upstash-token'],
+        [
+          'arn:',
+          ref('AWS::Partition'),
+          ':secretsmanager:',
+          ref('AWS::Region'),
+          ':',
+          ref('AWS::AccountId'),
+          ':secret:galaxy/prod/upstash-token',
+        ],
       ],
     });
   });
@@ -328,7 +358,9 @@ describe('IAM', () => {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
             Principal: { Service: 'scheduler.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId'), 'aws:SourceArn': expect.anything() } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId'), 'aws:SourceArn': expect.anything() },
+            },
           },
         ],
       },
@@ -396,7 +428,10 @@ describe('dead-letter queues', () => {
   it('are encrypted, TLS-only and keep messages for 14 days', () => {
     const { stack, template } = defaults;
     template.resourceCountIs('AWS::SQS::Queue', 2);
-    template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    template.allResourcesProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.offset_ahead_of_stream',
@@ -448,7 +483,10 @@ describe('secrets', () => {
     const saved = Object.fromEntries(Object.keys(sentinels).map((key) => [key, process.env[key]]));
     Object.assign(process.env, sentinels);
     try {
-      for (const variant of [{}, { upstashTokenSecretName: 'galaxy/prod/upstash', gameMasterTokenSecretName: 'galaxy/prod/gm' }]) {
+      for (const variant of [
+        {},
+        { upstashTokenSecretName: 'galaxy/prod/upstash', gameMasterTokenSecretName: 'galaxy/prod/gm' },
+      ]) {
         const { template } = synth(variant);
         const json = JSON.stringify(template.toJSON());
         for (const value of Object.values(sentinels)) expect(json).not.toContain(value);
@@ -546,10 +584,20 @@ describe('monitoring', () => {
   });
 
   it('takes alarm thresholds from context', () => {
-    const { template } = synth({ lagAlarmThresholdSeconds: '120', errorAlarmThreshold: 3, deadLetterAlarmThreshold: 5 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'lobby.start_flow.consumer_lag_age', Threshold: 120_000 });
+    const { template } = synth({
+      lagAlarmThresholdSeconds: '120',
+      errorAlarmThreshold: 3,
+      deadLetterAlarmThreshold: 5,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'lobby.start_flow.consumer_lag_age',
+      Threshold: 120_000,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 3 });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'lobby.start_flow.dead_letters', Threshold: 5 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'lobby.start_flow.dead_letters',
+      Threshold: 5,
+    });
   });
 
   it('has a dashboard with outcomes, transitions, lag, dead letters, duration and errors', () => {
@@ -584,10 +632,18 @@ describe('monitoring', () => {
     expect(metricsOf('Game status transitions')).toContain(
       'SEARCH(\'{Galaxy/Lobby,service,from_status,to_status,trigger} MetricName=\\"lobby.game.transitions\\" service=\\"lobby\\"\'',
     );
-    expect(metricsOf('Consumer lag')).toContain('["Galaxy/Lobby","lobby.start_flow.consumer_lag_age","service","lobby"');
-    expect(metricsOf('Consumer lag')).toContain('["Galaxy/Lobby","lobby.start_flow.consumer_lag_entries","service","lobby"');
-    expect(metricsOf('Dead letters and transient errors')).toContain('"lobby.start_flow.dead_letters","service","lobby"');
-    expect(metricsOf('Dead letters and transient errors')).toContain('"lobby.start_flow.transient_errors","service","lobby"');
+    expect(metricsOf('Consumer lag')).toContain(
+      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_age","service","lobby"',
+    );
+    expect(metricsOf('Consumer lag')).toContain(
+      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_entries","service","lobby"',
+    );
+    expect(metricsOf('Dead letters and transient errors')).toContain(
+      '"lobby.start_flow.dead_letters","service","lobby"',
+    );
+    expect(metricsOf('Dead letters and transient errors')).toContain(
+      '"lobby.start_flow.transient_errors","service","lobby"',
+    );
     expect(metricsOf('Duration')).toContain('"AWS/Lambda","Duration"');
     expect(metricsOf('Invocations and errors')).toContain('"AWS/Lambda","Errors"');
   });
@@ -596,7 +652,10 @@ describe('monitoring', () => {
 describe('configuration surface', () => {
   it('warns when the endpoint URLs are missing instead of failing the synth', () => {
     const app = new App({ context: cdkJson.context });
-    const { stack } = addStartFlowStack(app, { functionCode: lambda.Code.fromInline('export const handler = 1;'), env: {} });
+    const { stack } = addStartFlowStack(app, {
+      functionCode: lambda.Code.fromInline('export const handler = 1;'),
+      env: {},
+    });
     const annotations = Annotations.fromStack(stack);
     annotations.hasWarning(`/${stack.stackName}`, Match.stringLikeRegexp('"upstashRedisRestUrl" is not set'));
     annotations.hasWarning(`/${stack.stackName}`, Match.stringLikeRegexp('"gameMasterBaseUrl" is not set'));

@@ -45,7 +45,11 @@ describe('bad configuration gets a clear answer and moves nothing', () => {
 
   it('the same stack with the right settings then applies the entry', async () => {
     expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained' });
-    expect((await h.offsetItem())?.lastInvocation).toMatchObject({ applied: 1, stoppedBy: 'drained', at: expect.any(String) });
+    expect((await h.offsetItem())?.lastInvocation).toMatchObject({
+      applied: 1,
+      stoppedBy: 'drained',
+      at: expect.any(String),
+    });
   });
 
   it('an offset past the end of a recreated stream is reported, not moved', async () => {

@@ -77,7 +77,9 @@ describe('crash between the paused write and the intent publish', () => {
       env: { ...process.env, ...h.env, INVOKE_TIMEOUT_MS: '4000', TIME_BUDGET_MARGIN_MS: '0' },
       stdio: 'ignore',
     });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
     // The paused write reaches DynamoDB; the process dies before it hears back.
     h.proxy.setHook((call) =>
       call.operation === 'UpdateItem' &&
@@ -96,7 +98,10 @@ describe('crash between the paused write and the intent publish', () => {
     h.proxy.setHook(undefined);
 
     const game = await h.getGame('crash');
-    expect(game).toMatchObject({ status: 'paused', pendingIntent: { idempotencyKey: `lobby.runtime_paused_after_start:${entryId}` } });
+    expect(game).toMatchObject({
+      status: 'paused',
+      pendingIntent: { idempotencyKey: `lobby.runtime_paused_after_start:${entryId}` },
+    });
     expect(await h.read(h.streams.intents)).toEqual([]);
 
     // The dead invocation's lease holds until its deadline, then frees itself.

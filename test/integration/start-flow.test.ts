@@ -107,7 +107,9 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.putGame({ gameId: id, status: 'starting' });
     h.gameMaster.setBehaviour(id, { kind: 'fail', status: 401 });
     const entryId = await h.addResult(success(id));
-    await expect(h.invoke({ env: { GM_API_TOKEN: 'stale-token' } })).rejects.toThrow('Game Master refused the API token (HTTP 401)');
+    await expect(h.invoke({ env: { GM_API_TOKEN: 'stale-token' } })).rejects.toThrow(
+      'Game Master refused the API token (HTTP 401)',
+    );
     expect(await h.getGame(id)).toMatchObject({ status: 'starting' });
     expect((await h.offsetItem())?.attempts ?? {}).not.toHaveProperty(entryId);
     h.gameMaster.setBehaviour(id, { kind: 'ok' });
@@ -134,7 +136,12 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
   it('success: keeps values that look like numbers or JSON exactly', async () => {
     const ids = ['123', '0123', 'true'];
     for (const id of ids) await h.putGame({ gameId: id, status: 'starting' });
-    await h.addResult({ game_id: '123', outcome: 'success', container_id: '{}', engine_endpoint: 'http://10.0.0.1:1/' });
+    await h.addResult({
+      game_id: '123',
+      outcome: 'success',
+      container_id: '{}',
+      engine_endpoint: 'http://10.0.0.1:1/',
+    });
     await h.addResult({ game_id: '0123', outcome: 'success', container_id: '007', engine_endpoint: 'http://e/' });
     await h.addResult({ game_id: 'true', outcome: 'success', container_id: 'null', engine_endpoint: 'http://e/' });
     expect(await h.invoke()).toMatchObject({ applied: 3 });
@@ -153,7 +160,12 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     expect(await h.invoke()).toMatchObject({ applied: 1 });
     const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id);
     expect(stops.map((m) => m.fields)).toEqual([
-      { game_id: id, reason: 'orphan_container', source_entry_id: entryId, requested_at_ms: expect.stringMatching(/^\d+$/) },
+      {
+        game_id: id,
+        reason: 'orphan_container',
+        source_entry_id: entryId,
+        requested_at_ms: expect.stringMatching(/^\d+$/),
+      },
     ]);
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
     expect(h.gameMaster.callsFor(id)).toEqual([]);
@@ -200,7 +212,10 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     await h.addResult(success(id));
     cancelBefore(id, (call) => isStatusWrite(call, id, 'running'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
-    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled', runtimeBinding: { containerId: `container-${id}` } });
+    expect(await h.getGame(id)).toMatchObject({
+      status: 'cancelled',
+      runtimeBinding: { containerId: `container-${id}` },
+    });
     expect(h.gameMaster.callsFor(id)).toHaveLength(1);
   });
 
@@ -242,7 +257,10 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     [{ game_id: 'has space', outcome: 'failure' }, 'invalid_game_id'],
     [{ game_id: 'g-x', outcome: 'exploded' }, 'unsupported_outcome'],
     [{ game_id: 'g-x', outcome: 'success', container_id: 'c' }, 'missing_engine_endpoint'],
-    [{ game_id: 'g-x', outcome: 'success', container_id: 'c', engine_endpoint: 'gopher://x' }, 'invalid_engine_endpoint'],
+    [
+      { game_id: 'g-x', outcome: 'success', container_id: 'c', engine_endpoint: 'gopher://x' },
+      'invalid_engine_endpoint',
+    ],
   ])('invalid: %o is dead-lettered as %s with every original field', async (fields, rule) => {
     const entryId = await h.addResult(fields as Record<string, string>);
     expect(await h.invoke()).toMatchObject({ invalid: 1 });

@@ -74,10 +74,18 @@ describe('logs and metrics', () => {
         ['paused', 1],
       ]),
     );
-    expect(metric('lobby.game.transitions')[0]).toMatchObject({ from_status: 'starting', trigger: 'runtime_event', service: 'lobby' });
+    expect(metric('lobby.game.transitions')[0]).toMatchObject({
+      from_status: 'starting',
+      trigger: 'runtime_event',
+      service: 'lobby',
+    });
     expect(metric('lobby.start_flow.entries').map((l) => l.result)).toContain('applied');
-    expect(metric('lobby.start_flow.consumer_lag_age')[0]).toMatchObject({ 'lobby.start_flow.consumer_lag_entries': 0 });
-    const namespaces = emf.map((line) => (line._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace);
+    expect(metric('lobby.start_flow.consumer_lag_age')[0]).toMatchObject({
+      'lobby.start_flow.consumer_lag_entries': 0,
+    });
+    const namespaces = emf.map(
+      (line) => (line._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace,
+    );
     expect(new Set(namespaces)).toEqual(new Set(['Galaxy/Lobby']));
   });
 

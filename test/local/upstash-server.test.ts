@@ -87,7 +87,12 @@ describe('Upstash-compatible REST server, driven by @upstash/redis', () => {
   });
 
   it('rejects a wrong token with WRONGPASS', async () => {
-    const intruder = new Redis({ url: stack.upstashUrl, token: 'wrong', automaticDeserialization: false, retry: false });
+    const intruder = new Redis({
+      url: stack.upstashUrl,
+      token: 'wrong',
+      automaticDeserialization: false,
+      retry: false,
+    });
     await expect(intruder.get('anything')).rejects.toThrow(/WRONGPASS/);
     expect(await rest('/', '["PING"]', {})).toEqual({
       status: 401,
@@ -163,7 +168,14 @@ describe('Upstash-compatible REST server, raw HTTP', () => {
 
   it('refuses a blocking command inside a pipeline but runs the others', async () => {
     const k = key('mixed');
-    const answer = await rest('/pipeline', JSON.stringify([['SET', k, 'v'], ['BRPOP', k, 0], ['GET', k]]));
+    const answer = await rest(
+      '/pipeline',
+      JSON.stringify([
+        ['SET', k, 'v'],
+        ['BRPOP', k, 0],
+        ['GET', k],
+      ]),
+    );
     expect(answer).toEqual({
       status: 200,
       json: [{ result: 'OK' }, { error: 'ERR command BRPOP is not supported over REST' }, { result: 'v' }],
@@ -172,7 +184,13 @@ describe('Upstash-compatible REST server, raw HTTP', () => {
 
   it('answers an aborted transaction with one 400 error and runs none of it', async () => {
     const k = key('aborted');
-    const answer = await rest('/multi-exec', JSON.stringify([['SET', k, 'v'], ['SET', k]]));
+    const answer = await rest(
+      '/multi-exec',
+      JSON.stringify([
+        ['SET', k, 'v'],
+        ['SET', k],
+      ]),
+    );
     expect(answer.status).toBe(400);
     expect((answer.json as { error: string }).error).toMatch(/^EXECABORT/);
     expect(await client.exists(k)).toBe(0);
@@ -183,7 +201,9 @@ describe('Upstash-compatible REST server, raw HTTP', () => {
     const id = await client.xadd(stream, '1-1', { field: 'välue' });
     const b64 = (text: string): string => Buffer.from(text).toString('base64');
     const auth = { Authorization: `Bearer ${stack.upstashToken}` };
-    expect(await rest('/', JSON.stringify(['XRANGE', stream, '-', '+']), { ...auth, 'Upstash-Encoding': 'base64' })).toEqual({
+    expect(
+      await rest('/', JSON.stringify(['XRANGE', stream, '-', '+']), { ...auth, 'Upstash-Encoding': 'base64' }),
+    ).toEqual({
       status: 200,
       json: { result: [[b64(id), [b64('field'), b64('välue')]]] },
     });

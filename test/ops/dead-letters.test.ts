@@ -93,7 +93,9 @@ describe('ops dead-letters', () => {
     const broken = `${h.streams.results}:not-a-stream`;
     await h.redis.exec(['SET', broken, 'a string']);
     try {
-      const run = await runOps({ ...h, env: { ...h.env, RESULTS_STREAM: broken } }, (ctx) => deadLettersRequeue(ctx, [id]));
+      const run = await runOps({ ...h, env: { ...h.env, RESULTS_STREAM: broken } }, (ctx) =>
+        deadLettersRequeue(ctx, [id]),
+      );
       expect(run.code).toBe(ExitCode.operational);
       expect(run.stderr).toContain('WRONGTYPE');
       expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual([id]);
@@ -126,7 +128,8 @@ describe('ops dead-letters', () => {
 
   it('purge --before: deletes the older ones after a yes', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 4; i += 1) ids.push(await deadLetter({ game_id: `dl-purge-${i}`, outcome: 'failure' }, `${200 + i}-0`));
+    for (let i = 0; i < 4; i += 1)
+      ids.push(await deadLetter({ game_id: `dl-purge-${i}`, outcome: 'failure' }, `${200 + i}-0`));
     const cut = ids[2] as string;
 
     const declined = await runOps(h, (ctx) => deadLettersPurge(ctx, cut), { answer: false });

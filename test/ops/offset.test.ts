@@ -35,7 +35,13 @@ describe('ops offset set / reset', () => {
     expect(run.questions).toEqual(['Move the offset?']);
     expect(run.stderr).toContain('process 2 entries again');
     expect(run.stderr).toContain('cost requests');
-    expect(run.result).toMatchObject({ previous: ids[2], lastEntryId: ids[0], direction: 'back', entries: 2, changed: true });
+    expect(run.result).toMatchObject({
+      previous: ids[2],
+      lastEntryId: ids[0],
+      direction: 'back',
+      entries: 2,
+      changed: true,
+    });
     const item = await h.offsetItem();
     expect(item).toMatchObject({ lastEntryId: ids[0] });
     // The operator's lease is released and the consumer's last summary is untouched.
@@ -47,13 +53,22 @@ describe('ops offset set / reset', () => {
   });
 
   it('moving forward says how many entries are skipped for good', async () => {
-    await putOffset(h, { lastEntryId: ids[0], attempts: { [ids[1] as string]: { attempts: 2, lastError: 'x' }, [ids[2] as string]: { attempts: 1, lastError: 'y' } } });
+    await putOffset(h, {
+      lastEntryId: ids[0],
+      attempts: {
+        [ids[1] as string]: { attempts: 2, lastError: 'x' },
+        [ids[2] as string]: { attempts: 1, lastError: 'y' },
+      },
+    });
     const run = await runOps(h, (ctx) => offsetSet(ctx, ids[1] as string, { yes: true }));
     expect(run.code).toBe(ExitCode.ok);
     expect(run.questions).toEqual([]);
     expect(run.stderr).toContain('1 entry is SKIPPED');
     // Retry counts of entries at or below the new offset are dropped; the others kept.
-    expect(await h.offsetItem()).toMatchObject({ lastEntryId: ids[1], attempts: { [ids[2] as string]: { attempts: 1 } } });
+    expect(await h.offsetItem()).toMatchObject({
+      lastEntryId: ids[1],
+      attempts: { [ids[2] as string]: { attempts: 1 } },
+    });
     expect(Object.keys((await h.offsetItem())?.attempts as object)).toEqual([ids[2]]);
   });
 
@@ -135,7 +150,12 @@ describe('ops offset set / reset', () => {
   it('reset goes back to 0-0 and the next invocation replays the whole stream', async () => {
     const run = await runOps(h, (ctx) => offsetReset(ctx, { yes: true }), { json: true });
     expect(run.code).toBe(ExitCode.ok);
-    expect(JSON.parse(run.stdout)).toMatchObject({ previous: ids[2], lastEntryId: '0-0', direction: 'back', entries: 3 });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      previous: ids[2],
+      lastEntryId: '0-0',
+      direction: 'back',
+      entries: 3,
+    });
     expect(run.stderr).toContain('process 3 entries again');
     expect(await offset()).toBe('0-0');
     expect(await h.invoke()).toMatchObject({ entriesRead: 3, ignored: 3, applied: 0 });

@@ -82,12 +82,16 @@ describe('ops replay', () => {
     const first = await h.addResult({ game_id: 'rp-flaky', outcome: 'failure' });
     await h.addResult(success('rp-flaky'));
     const last = await h.addResult({ game_id: 'rp-fine', outcome: 'failure' });
-    h.proxy.setHook((call) => (call.tableName === h.gamesTable && gameIdOf(call) === 'rp-flaky' ? internalError : forward));
+    h.proxy.setHook((call) =>
+      call.tableName === h.gamesTable && gameIdOf(call) === 'rp-flaky' ? internalError : forward,
+    );
 
     const run = await replayRun(first, last, { verbose: true });
     expect(run.code).toBe(ExitCode.operational);
     expect(run.result).toMatchObject({ results: { applied: 1, failed: 1, skipped: 1 } });
-    expect(run.result?.failures).toEqual([{ entryId: first, gameId: 'rp-flaky', error: expect.stringContaining('InternalServerError') }]);
+    expect(run.result?.failures).toEqual([
+      { entryId: first, gameId: 'rp-flaky', error: expect.stringContaining('InternalServerError') },
+    ]);
     expect(run.stdout).toContain('Failed (transient');
     // --verbose shows the start flow's own log lines.
     expect(run.stderr).toContain('"message":"game start failed"');

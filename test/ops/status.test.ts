@@ -50,7 +50,13 @@ describe('ops status, offset show and game show', () => {
     expect(report.stream).toMatchObject({ length: 3, entriesBehind: 0, lastGeneratedId: invalid });
     // The invalid entry, and the first test's result for a game that does not exist.
     expect(report.deadLetters).toMatchObject({ key: h.streams.dead, count: 2 });
-    expect(report.lastInvocation).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, entriesRead: 3, invalid: 1, deadLettered: 1 });
+    expect(report.lastInvocation).toMatchObject({
+      stoppedBy: 'drained',
+      lastEntryId: invalid,
+      entriesRead: 3,
+      invalid: 1,
+      deadLettered: 1,
+    });
     expect(typeof report.lastInvocation?.at).toBe('string');
   });
 
@@ -86,7 +92,12 @@ describe('ops status, offset show and game show', () => {
     const run = await runOps(h, offsetShow, { json: true });
     expect(run.code).toBe(ExitCode.ok);
     const offset = String((await h.offsetItem())?.lastEntryId);
-    expect(JSON.parse(run.stdout)).toMatchObject({ lastEntryId: offset, inStream: true, entriesBehind: 1, pendingRetries: 0 });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      lastEntryId: offset,
+      inStream: true,
+      entriesBehind: 1,
+      pendingRetries: 0,
+    });
   });
 
   it('game show: the record, binding, last transition and pending intent', async () => {

@@ -53,9 +53,13 @@ interface Drawn {
 }
 
 const endState = async (s: Drawn, order: readonly number[], faults: number) => {
-  const world = new FakeWorld(Object.fromEntries(GAMES.map((gameId, i) => [gameId, s.statuses[i] as string])), s.gameMasterDown);
+  const world = new FakeWorld(
+    Object.fromEntries(GAMES.map((gameId, i) => [gameId, s.statuses[i] as string])),
+    s.gameMasterDown,
+  );
   const resultOf = new Map<string, number>();
-  for (const index of order) resultOf.set(world.add(fieldsOf(s.results[index] as Drawn['results'][number], index)), index);
+  for (const index of order)
+    resultOf.set(world.add(fieldsOf(s.results[index] as Drawn['results'][number], index)), index);
   world.games.faults.updateStatus = { error: new Error('ThrottlingException'), times: faults };
   world.games.faults.claimForStart = { error: new Error('socket hang up'), times: faults };
   world.publisher.failNext = Math.min(faults, 1);
@@ -75,7 +79,11 @@ describe('property: duplicate deliveries (in-memory ports)', () => {
   it('end in the same state as delivering each result once', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        const once = await endState(s, s.results.map((_, index) => index), 0);
+        const once = await endState(
+          s,
+          s.results.map((_, index) => index),
+          0,
+        );
         const replayed = await endState(s, s.order, s.faults);
         expect(replayed).toEqual(once);
         expect(once.outboxes).toEqual([]);

@@ -7,7 +7,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeWorld } from './support/fake-world.js';
-import { anyFields, isCutInDeadLetter, isFaithfulCopy, KNOWN_GAMES, statusAfter, verdictOf } from './support/entries.js';
+import {
+  anyFields,
+  isCutInDeadLetter,
+  isFaithfulCopy,
+  KNOWN_GAMES,
+  statusAfter,
+  verdictOf,
+} from './support/entries.js';
 
 describe('property: any entry fields (in-memory ports)', () => {
   it('never crash the consumer, write only what the spec allows, and dead-letter invalid entries with their rule', async () => {
@@ -46,7 +53,9 @@ describe('property: any entry fields (in-memory ports)', () => {
         }
         expect(games.writes.every((write) => write.startsWith(`${verdict.gameId}:`))).toBe(true);
         const known = verdict.gameId in KNOWN_GAMES && Object.hasOwn(KNOWN_GAMES, verdict.gameId);
-        expect(dead.map((message) => new Map(message.fields).get('dead_letter_reason'))).toEqual(known ? [] : ['game_not_found']);
+        expect(dead.map((message) => new Map(message.fields).get('dead_letter_reason'))).toEqual(
+          known ? [] : ['game_not_found'],
+        );
       }),
       { numRuns: 400 },
     );

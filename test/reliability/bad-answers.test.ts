@@ -41,8 +41,14 @@ const ENTRY_WARNINGS = new Set(['decode runtime job result', 'invalid runtime jo
 
 const invoke = async (env: Record<string, string> = {}) => {
   const snapshots: Record<string, number>[] = [];
-  const run = await captureLogs(() => h.invoke({ env, handler: { onMetrics: (snapshot) => snapshots.push(snapshot) } }));
-  return { ...run, warnings: problems(run.logs).filter((line) => !ENTRY_WARNINGS.has(String(line.message))), metrics: snapshots[0] };
+  const run = await captureLogs(() =>
+    h.invoke({ env, handler: { onMetrics: (snapshot) => snapshots.push(snapshot) } }),
+  );
+  return {
+    ...run,
+    warnings: problems(run.logs).filter((line) => !ENTRY_WARNINGS.has(String(line.message))),
+    metrics: snapshots[0],
+  };
 };
 
 /** After the bad invocation: the offset and the game are as they were, and a good run finishes. */
@@ -73,7 +79,9 @@ describe('a malformed variable', () => {
     const before = (await h.offsetItem())?.lastEntryId;
     const run = await invoke({ [variable]: value });
     expect(String(run.error)).toContain(`${variable} ${problem}`);
-    expect(run.warnings).toEqual([expect.objectContaining({ level: 'ERROR', message: 'cold start failed', err: expect.stringContaining(variable) })]);
+    expect(run.warnings).toEqual([
+      expect.objectContaining({ level: 'ERROR', message: 'cold start failed', err: expect.stringContaining(variable) }),
+    ]);
     // No invocation ran, so no custom metric: Lambda's own Errors metric (and alarm) counts it.
     expect(run.metrics).toBeUndefined();
     await nothingLost(before, pending);
@@ -90,7 +98,9 @@ describe('bad answers from Upstash', () => {
     try {
       const run = await invoke();
       expect(String(run.error)).toMatch(/reading the results stream failed: .*WRONGTYPE/);
-      expect(run.warnings).toEqual([expect.objectContaining({ level: 'ERROR', message: 'invocation failed; offset left at last committed entry' })]);
+      expect(run.warnings).toEqual([
+        expect.objectContaining({ level: 'ERROR', message: 'invocation failed; offset left at last committed entry' }),
+      ]);
       expect(run.metrics).toEqual({});
     } finally {
       await h.redis.exec(['DEL', h.streams.results]);
@@ -101,9 +111,21 @@ describe('bad answers from Upstash', () => {
   });
 
   it.each([
-    ['a 500 with an error envelope', { kind: 'respond', status: 500, body: '{"error":"ERR internal"}' }, /ERR internal/],
-    ['a 200 whose body is not JSON', { kind: 'respond', status: 200, body: '<html>502 Bad Gateway</html>' }, /Unable to parse response body/],
-    ['a 200 whose result is not a list of entries', { kind: 'respond', status: 200, body: `{"result":"${Buffer.from('OK').toString('base64')}"}` }, /malformed stream reply/],
+    [
+      'a 500 with an error envelope',
+      { kind: 'respond', status: 500, body: '{"error":"ERR internal"}' },
+      /ERR internal/,
+    ],
+    [
+      'a 200 whose body is not JSON',
+      { kind: 'respond', status: 200, body: '<html>502 Bad Gateway</html>' },
+      /Unable to parse response body/,
+    ],
+    [
+      'a 200 whose result is not a list of entries',
+      { kind: 'respond', status: 200, body: `{"result":"${Buffer.from('OK').toString('base64')}"}` },
+      /malformed stream reply/,
+    ],
     ['no answer at all (connection cut, three times)', { kind: 'drop' }, /fetch failed|other side closed|socket/i],
   ] as const)('%s to the read fails the invocation with that error', async (_label, action, message) => {
     const pending = await pendingEntry();
@@ -129,14 +151,22 @@ describe('bad answers from Upstash', () => {
   it('a 500 to every publish holds back only the entry with a message', async () => {
     const pending = await pendingEntry();
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
-    upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' } : { kind: 'forward' }));
+    upstash.setHook((call) =>
+      call.names.includes('XADD')
+        ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' }
+        : { kind: 'forward' },
+    );
     const run = await invoke();
     // The batch request fails, then the entry's own: the entry before it, with no message, is done.
     expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: pending.entryId });
-    expect(run.warnings).toEqual([expect.objectContaining({ level: 'WARN', message: 'publishing the batch failed; publishing entry by entry' })]);
+    expect(run.warnings).toEqual([
+      expect.objectContaining({ level: 'WARN', message: 'publishing the batch failed; publishing entry by entry' }),
+    ]);
     expect(run.metrics).toMatchObject({ 'lobby.start_flow.transient_errors|': 1 });
     // Nothing could be published at all: an outage, so no attempt is counted.
-    expect((await h.offsetItem())?.attempts).toEqual({ [invalid]: { attempts: 0, lastError: expect.stringContaining('ERR busy') } });
+    expect((await h.offsetItem())?.attempts).toEqual({
+      [invalid]: { attempts: 0, lastError: expect.stringContaining('ERR busy') },
+    });
     expect(await h.getGame(pending.gameId)).toMatchObject({ status: 'start_failed' });
     upstash.setHook(undefined);
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, invalid: 1 });
@@ -167,13 +197,18 @@ describe('bad answers from Upstash', () => {
         const run = await invoke();
         expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: before });
         expect(run.warnings).toEqual([
-          expect.objectContaining({ message: 'publishing the batch failed; publishing entry by entry', err: expect.stringContaining('WRONGTYPE') }),
+          expect.objectContaining({
+            message: 'publishing the batch failed; publishing entry by entry',
+            err: expect.stringContaining('WRONGTYPE'),
+          }),
         ]);
         expect(run.metrics).toMatchObject({ 'lobby.start_flow.transient_errors|': 1 });
       }
       // Only the entry with the dead letter waits; the result behind it was applied.
       expect(await h.getGame(behind.gameId)).toMatchObject({ status: 'start_failed' });
-      expect((await h.offsetItem())?.attempts).toMatchObject({ [first]: { attempts: 0, lastError: expect.stringContaining('WRONGTYPE') } });
+      expect((await h.offsetItem())?.attempts).toMatchObject({
+        [first]: { attempts: 0, lastError: expect.stringContaining('WRONGTYPE') },
+      });
     } finally {
       await h.redis.exec(['DEL', h.streams.dead]);
     }
@@ -190,8 +225,17 @@ describe('bad answers from Upstash', () => {
     const gameId = `bad-${n}`;
     await h.putGame({ gameId, status: 'starting' });
     h.gameMaster.setBehaviour(gameId, { kind: 'fail', status: 503 });
-    const entryId = await h.addResult({ game_id: gameId, outcome: 'success', container_id: 'c', engine_endpoint: 'http://e/' });
-    upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR max data size exceeded"}' } : { kind: 'forward' }));
+    const entryId = await h.addResult({
+      game_id: gameId,
+      outcome: 'success',
+      container_id: 'c',
+      engine_endpoint: 'http://e/',
+    });
+    upstash.setHook((call) =>
+      call.names.includes('XADD')
+        ? { kind: 'respond', status: 500, body: '{"error":"ERR max data size exceeded"}' }
+        : { kind: 'forward' },
+    );
     for (let i = 0; i < 3; i += 1) {
       const run = await invoke({ MAX_ATTEMPTS: '2' });
       expect(run.result).toMatchObject({ stoppedBy: 'transient_error' });
@@ -201,7 +245,9 @@ describe('bad answers from Upstash', () => {
     upstash.setHook(undefined);
 
     expect((await invoke({ MAX_ATTEMPTS: '2' })).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
-    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toHaveLength(1);
+    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toHaveLength(
+      1,
+    );
     expect(await h.getGame(gameId)).not.toHaveProperty('pendingIntent');
   });
 });

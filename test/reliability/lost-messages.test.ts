@@ -67,7 +67,9 @@ describe('a paused write applied but answered with an error still gets its inten
     await h.putGame({ gameId: 'paused', status: 'starting' });
     h.gameMaster.setBehaviour('paused', { kind: 'fail', status: 503 });
     const entryId = await h.addResult(successFields('paused'));
-    h.proxy.setHook(once<DynamoDbCall, ProxyAction>((call) => isStatusWrite(call, 'paused', 'paused'), appliedButAnswerLost, forward));
+    h.proxy.setHook(
+      once<DynamoDbCall, ProxyAction>((call) => isStatusWrite(call, 'paused', 'paused'), appliedButAnswerLost, forward),
+    );
 
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
     expect(await h.getGame('paused')).toMatchObject({ status: 'paused' });
@@ -86,7 +88,10 @@ describe('a lease taken but answered with an error does not lock the consumer ou
     const entryId = await h.addResult({ game_id: 'locked', outcome: 'failure' });
     h.proxy.setHook(once<DynamoDbCall, ProxyAction>(isLeaseAcquire, appliedButAnswerLost, forward));
 
-    expect(await h.invoke({ timeoutMs: 2_000, env: { TIME_BUDGET_MARGIN_MS: '500' } })).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+    expect(await h.invoke({ timeoutMs: 2_000, env: { TIME_BUDGET_MARGIN_MS: '500' } })).toMatchObject({
+      stoppedBy: 'drained',
+      lastEntryId: entryId,
+    });
   });
 });
 
@@ -101,7 +106,16 @@ describe('a message that can never be published does not stall the consumer', ()
     const direct = new IoRedis({ host: stack.redisHost, port: stack.redisPort, lazyConnect: true });
     await direct.connect();
     // Runtime Manager writes over TCP: the REST server's request limit does not apply there.
-    await direct.xadd(h.streams.results, '*', 'game_id', 'ghost', 'outcome', 'failure', 'error_message', 'x'.repeat(11_000_000));
+    await direct.xadd(
+      h.streams.results,
+      '*',
+      'game_id',
+      'ghost',
+      'outcome',
+      'failure',
+      'error_message',
+      'x'.repeat(11_000_000),
+    );
     direct.disconnect();
     await h.putGame({ gameId: 'behind', status: 'starting' });
     const last = await h.addResult({ game_id: 'behind', outcome: 'failure' });
@@ -126,4 +140,3 @@ describe('the orphan path clears its start claim once the stop job is out', () =
     expect(await h.getGame('claimed')).not.toHaveProperty('startFlowClaim');
   });
 });
-

@@ -60,7 +60,8 @@ describe('overlapping invocations in separate processes', () => {
     const holder = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 5_000);
     let running = 0;
     h.proxy.setHook((call) =>
-      call.operation === 'UpdateItem' && JSON.stringify(call.body.ExpressionAttributeValues ?? {}).includes('{"S":"running"}')
+      call.operation === 'UpdateItem' &&
+      JSON.stringify(call.body.ExpressionAttributeValues ?? {}).includes('{"S":"running"}')
         ? {
             kind: 'forward',
             after: async () => {

@@ -27,7 +27,11 @@ let echoBody: (authorization: string) => string = () => '';
 
 beforeAll(async () => {
   upstash = await startUpstashProxy(testStack().upstashUrl);
-  h = await createHarness({ UPSTASH_REDIS_REST_URL: upstash.url, POWERTOOLS_LOG_LEVEL: 'DEBUG', GM_API_TOKEN: GM_TOKEN });
+  h = await createHarness({
+    UPSTASH_REDIS_REST_URL: upstash.url,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    GM_API_TOKEN: GM_TOKEN,
+  });
   echoGameMaster = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
@@ -64,11 +68,17 @@ describe('secrets and upstream error texts in logs', () => {
     h.gameMaster.setDefaultBehaviour({ kind: 'fail', status: 503 });
     let throttles = 0;
     h.proxy.setHook((call) => (call.tableName === h.gamesTable && throttles++ < 4 ? throttled : { kind: 'forward' }));
-    upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR boom"}' } : { kind: 'forward' }));
+    upstash.setHook((call) =>
+      call.names.includes('XADD')
+        ? { kind: 'respond', status: 500, body: '{"error":"ERR boom"}' }
+        : { kind: 'forward' },
+    );
     const first = await captureLogs(() => h.invoke({ env: {} }));
     upstash.setHook(undefined);
     const second = await captureLogs(() => h.invoke({ env: {} }));
-    const wrongToken = await captureLogs(() => h.invoke({ env: { UPSTASH_REDIS_REST_TOKEN: 'another-databases-token-77' } }));
+    const wrongToken = await captureLogs(() =>
+      h.invoke({ env: { UPSTASH_REDIS_REST_TOKEN: 'another-databases-token-77' } }),
+    );
     h.gameMaster.setDefaultBehaviour({ kind: 'ok' });
 
     const text = first.raw + second.raw + wrongToken.raw;
@@ -107,7 +117,11 @@ describe('secrets and upstream error texts in logs', () => {
   // message of the batch in one line of any size. Every error text is now cut to 1 KiB.
   it('a failed publish logs at most about 1 KiB of the upstream error', async () => {
     await h.addResult({ game_id: 'bad id', outcome: 'failure', error_message: 'p'.repeat(50_000) });
-    upstash.setHook((call) => (call.names.includes('XADD') ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' } : { kind: 'forward' }));
+    upstash.setHook((call) =>
+      call.names.includes('XADD')
+        ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' }
+        : { kind: 'forward' },
+    );
     const run = await captureLogs(() => h.invoke({ env: {} }));
     upstash.setHook(undefined);
     await h.invoke({ env: {} });

@@ -34,7 +34,11 @@ export interface Harness {
   addResult(fields: Record<string, string>, id?: string): Promise<string>;
   read(stream: string): Promise<StreamMessage[]>;
   offsetItem(): Promise<Record<string, unknown> | undefined>;
-  invoke(options?: { timeoutMs?: number; env?: Record<string, string>; handler?: HandlerOptions }): Promise<InvocationSummary>;
+  invoke(options?: {
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    handler?: HandlerOptions;
+  }): Promise<InvocationSummary>;
   cleanup(): Promise<void>;
 }
 
@@ -88,14 +92,19 @@ export const createHarness = async (overrides: Record<string, string> = {}): Pro
       );
     },
     getGame: async (gameId) =>
-      (await documents.send(new GetCommand({ TableName: tables.gamesTable, Key: { gameId }, ConsistentRead: true }))).Item,
+      (await documents.send(new GetCommand({ TableName: tables.gamesTable, Key: { gameId }, ConsistentRead: true })))
+        .Item,
     addResult: async (fields, id = '*') =>
       String(await redis.exec(['XADD', streams.results, id, ...Object.entries(fields).flat()])),
     read: async (stream) => messagesOf(await redis.exec(['XRANGE', stream, '-', '+'])),
     offsetItem: async () =>
       (
         await documents.send(
-          new GetCommand({ TableName: tables.offsetsTable, Key: { consumer: 'runtime_results' }, ConsistentRead: true }),
+          new GetCommand({
+            TableName: tables.offsetsTable,
+            Key: { consumer: 'runtime_results' },
+            ConsistentRead: true,
+          }),
         )
       ).Item,
     invoke: async (options = {}) => {

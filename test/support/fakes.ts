@@ -4,7 +4,12 @@
  * `test/integration/`.
  */
 import { ConflictError, NotFoundError } from '../../functions/runtime-job-results/domain/errors.js';
-import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../../functions/runtime-job-results/domain/game.js';
+import type {
+  Game,
+  PendingIntent,
+  RuntimeBinding,
+  StartFlowClaim,
+} from '../../functions/runtime-job-results/domain/game.js';
 import { assertTransitionAllowed } from '../../functions/runtime-job-results/domain/transitions.js';
 import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
@@ -169,7 +174,8 @@ export class FakeOffsetStore implements OffsetStore {
   readonly commits: OffsetState[] = [];
 
   async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
-    if (this.lease && this.lease.expiresAtMs >= nowMs) return { acquired: false, heldBy: this.lease, state: this.state };
+    if (this.lease && this.lease.expiresAtMs >= nowMs)
+      return { acquired: false, heldBy: this.lease, state: this.state };
     this.lease = { owner, expiresAtMs };
     return { acquired: true, state: this.state };
   }

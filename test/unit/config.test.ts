@@ -63,7 +63,11 @@ describe('configuration', () => {
 
   it('prefers the Secrets Manager ARN over a plain token', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:upstash-AbCdEf';
-    const config = loadConfig({ ...base, UPSTASH_REDIS_REST_TOKEN: undefined, UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: arn });
+    const config = loadConfig({
+      ...base,
+      UPSTASH_REDIS_REST_TOKEN: undefined,
+      UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: arn,
+    });
     expect(config.upstash.token).toEqual({ kind: 'secret', arn });
   });
 

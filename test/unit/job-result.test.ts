@@ -3,7 +3,8 @@ import { decodeJobResult, truncateText } from '../../functions/runtime-job-resul
 
 const decode = (fields: [string, string][]) => decodeJobResult({ id: '1-0', fields });
 const ok = { outcome: 'success', container_id: 'c1', engine_endpoint: 'https://engine.example:8443/x' };
-const withFields = (extra: Record<string, string>): [string, string][] => Object.entries({ game_id: 'g1', ...ok, ...extra });
+const withFields = (extra: Record<string, string>): [string, string][] =>
+  Object.entries({ game_id: 'g1', ...ok, ...extra });
 
 describe('decoding a result entry', () => {
   it('reads a success entry as strings', () => {
@@ -39,7 +40,7 @@ describe('decoding a result entry', () => {
     expect(decode(withFields({ game_id: gameId }))).toMatchObject({ ok: false, invalid: { rule } });
   });
 
-  it.each(['a', 'A.b_c:d-e', 'a'.repeat(128), '0']) ('accepts game_id %j', (gameId) => {
+  it.each(['a', 'A.b_c:d-e', 'a'.repeat(128), '0'])('accepts game_id %j', (gameId) => {
     expect(decode(withFields({ game_id: gameId })).ok).toBe(true);
   });
 
@@ -63,7 +64,12 @@ describe('decoding a result entry', () => {
   });
 
   it('does not require success fields on a failure', () => {
-    expect(decode([['game_id', 'g1'], ['outcome', 'failure']])).toEqual({
+    expect(
+      decode([
+        ['game_id', 'g1'],
+        ['outcome', 'failure'],
+      ]),
+    ).toEqual({
       ok: true,
       result: { outcome: 'failure', gameId: 'g1', errorCode: '', errorMessage: '' },
     });

@@ -257,7 +257,10 @@ describe('invocation: transient errors', () => {
     const first = await runInvocation(deps());
     expect(first.stoppedBy).toBe('transient_error');
     // Nothing could be published at all: an outage, waited out without counting attempts.
-    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', attempts: { '1-0': { attempts: 0, lastError: 'Error: publish failed' } } });
+    expect(offsets.state).toMatchObject({
+      lastEntryId: '0-0',
+      attempts: { '1-0': { attempts: 0, lastError: 'Error: publish failed' } },
+    });
     const second = await runInvocation(deps());
     expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
   });
@@ -280,18 +283,27 @@ describe('invocation: transient errors', () => {
     stream.add('3-0', { outcome: 'bogus' });
     const publish = publisher.publish.bind(publisher);
     publisher.publish = async (messages) => {
-      if (messages.some((m) => m.fields.some(([, value]) => value === 'poison'))) throw new Error('ERR request too large');
+      if (messages.some((m) => m.fields.some(([, value]) => value === 'poison')))
+        throw new Error('ERR request too large');
       return publish(messages);
     };
     const summaries = [];
     for (let i = 0; i < settings.maxAttempts; i += 1) summaries.push(await runInvocation(deps()));
-    expect(summaries.map((s) => s.stoppedBy)).toEqual([...Array(settings.maxAttempts - 1).fill('transient_error'), 'drained']);
+    expect(summaries.map((s) => s.stoppedBy)).toEqual([
+      ...Array(settings.maxAttempts - 1).fill('transient_error'),
+      'drained',
+    ]);
     expect(summaries[0]?.lastEntryId).toBe('1-0');
     // After MAX_ATTEMPTS the poison's dead letter goes to the error log and the entry is let go.
     expect(offsets.state).toEqual({ lastEntryId: '3-0', attempts: {} });
     expect(telemetry.publishAbandonedCount).toBe(1);
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ level: 'ERROR', stream_entry_id: '2-0', attempts: settings.maxAttempts, messages: expect.any(Array) }),
+      expect.objectContaining({
+        level: 'ERROR',
+        stream_entry_id: '2-0',
+        attempts: settings.maxAttempts,
+        messages: expect.any(Array),
+      }),
     );
   });
 

@@ -9,7 +9,12 @@ const NOW = 1_700_000_000_000;
 
 const entry = (id: string, fields: Record<string, string>): RawEntry => ({ id, fields: Object.entries(fields) });
 const success = (id: string, gameId: string): RawEntry =>
-  entry(id, { game_id: gameId, outcome: 'success', container_id: `c-${gameId}`, engine_endpoint: `http://engine-${gameId}:8080` });
+  entry(id, {
+    game_id: gameId,
+    outcome: 'success',
+    container_id: `c-${gameId}`,
+    engine_endpoint: `http://engine-${gameId}:8080`,
+  });
 const failure = (id: string, gameId: string): RawEntry =>
   entry(id, { game_id: gameId, outcome: 'failure', error_code: 'image_pull', error_message: 'no such image' });
 
@@ -120,7 +125,10 @@ describe('start flow: success path', () => {
     expect(gameMaster.calls).toEqual([]);
     expect(publisher.published).toEqual([]);
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ message: 'ignored runtime success for game not in starting', current_status: 'running' }),
+      expect.objectContaining({
+        message: 'ignored runtime success for game not in starting',
+        current_status: 'running',
+      }),
     );
   });
 
@@ -236,7 +244,13 @@ describe('start flow: success path', () => {
 
   it.each([
     ['another entry claimed it', { startFlowClaim: { sourceEntryId: '4-0', claimedAt: 'then' } }],
-    ['this entry bound it', { startFlowClaim: { sourceEntryId: '5-1', claimedAt: 'then' }, runtimeBinding: { containerId: 'c', engineEndpoint: 'http://e', runtimeJobId: '5-1', boundAt: 'then' } }],
+    [
+      'this entry bound it',
+      {
+        startFlowClaim: { sourceEntryId: '5-1', claimedAt: 'then' },
+        runtimeBinding: { containerId: 'c', engineEndpoint: 'http://e', runtimeJobId: '5-1', boundAt: 'then' },
+      },
+    ],
   ])('ignores a game that moved on when %s', async (_case, extra) => {
     games.put({ gameId: 'g1', status: 'cancelled', ...extra });
     const result = await flow.process(success('5-1', 'g1'));
@@ -258,15 +272,28 @@ describe('start flow: invalid entries', () => {
     [{ outcome: 'failure' }, 'missing_game_id', 'decode runtime job result'],
     [{ game_id: 'bad id!', outcome: 'failure' }, 'invalid_game_id', 'decode runtime job result'],
     [{ game_id: 'g1', outcome: 'maybe' }, 'unsupported_outcome', 'decode runtime job result'],
-    [{ game_id: 'g1', outcome: 'success', engine_endpoint: 'http://e' }, 'missing_container_id', 'invalid runtime job success event'],
-    [{ game_id: 'g1', outcome: 'success', container_id: 'c' }, 'missing_engine_endpoint', 'invalid runtime job success event'],
+    [
+      { game_id: 'g1', outcome: 'success', engine_endpoint: 'http://e' },
+      'missing_container_id',
+      'invalid runtime job success event',
+    ],
+    [
+      { game_id: 'g1', outcome: 'success', container_id: 'c' },
+      'missing_engine_endpoint',
+      'invalid runtime job success event',
+    ],
   ])('dead-letters %o as %s without touching the game', async (fields, rule, message) => {
     games.put({ gameId: 'g1', status: 'starting' });
     const result = await flow.process(entry('9-0', fields));
     expect(result.result).toBe('invalid');
     expect(games.writes).toEqual([]);
     const dead = Object.fromEntries(result.messages[0]?.fields ?? []);
-    expect(dead).toMatchObject({ ...fields, dead_letter_reason: rule, dead_letter_source_id: '9-0', dead_letter_attempts: '1' });
+    expect(dead).toMatchObject({
+      ...fields,
+      dead_letter_reason: rule,
+      dead_letter_source_id: '9-0',
+      dead_letter_attempts: '1',
+    });
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'WARN', message, stream_entry_id: '9-0' }));
   });
 });

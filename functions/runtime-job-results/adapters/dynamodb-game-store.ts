@@ -85,19 +85,21 @@ export class DynamoDbGameStore implements GameStore {
 
   async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
     try {
-      const { Attributes } = await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { gameId },
-          UpdateExpression: 'SET startFlowClaim = :claim',
-          ConditionExpression: allOf(itemExists, statusIs),
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':claim': { sourceEntryId, claimedAt: at }, ':expected': GameStatus.starting },
-          // Both images are read strongly consistently: this is the flow's read.
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ));
+      const { Attributes } = await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { gameId },
+            UpdateExpression: 'SET startFlowClaim = :claim',
+            ConditionExpression: allOf(itemExists, statusIs),
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':claim': { sourceEntryId, claimedAt: at }, ':expected': GameStatus.starting },
+            // Both images are read strongly consistently: this is the flow's read.
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
       return { claimed: true, game: gameFromItem(Attributes ?? {}) };
     } catch (error) {
       const found = conditionFailure(error);
@@ -111,12 +113,7 @@ export class DynamoDbGameStore implements GameStore {
     const { gameId, transition, at, pendingIntent, sourceEntryId } = input;
     assertTransitionAllowed(transition);
     const writeId = randomUUID();
-    const set = [
-      '#status = :to',
-      'statusChangedAt = :at',
-      'updatedAt = :at',
-      'lastTransition = :transition',
-    ];
+    const set = ['#status = :to', 'statusChangedAt = :at', 'updatedAt = :at', 'lastTransition = :transition'];
     if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
     await this.#conditionalUpdate(gameId, transition.from, {
       UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
@@ -147,16 +144,18 @@ export class DynamoDbGameStore implements GameStore {
 
   async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {
     try {
-      await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { gameId },
-          UpdateExpression: 'REMOVE #marker',
-          ConditionExpression: '#marker.sourceEntryId = :entry',
-          ExpressionAttributeNames: { '#marker': marker },
-          ExpressionAttributeValues: { ':entry': sourceEntryId },
-        }),
-      ));
+      await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { gameId },
+            UpdateExpression: 'REMOVE #marker',
+            ConditionExpression: '#marker.sourceEntryId = :entry',
+            ExpressionAttributeNames: { '#marker': marker },
+            ExpressionAttributeValues: { ':entry': sourceEntryId },
+          }),
+        ),
+      );
     } catch (error) {
       // Already cleared, or replaced by a newer entry's: nothing of ours left to remove.
       if (conditionFailure(error) === undefined) throw error;
@@ -173,17 +172,19 @@ export class DynamoDbGameStore implements GameStore {
     },
   ): Promise<void> {
     try {
-      await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { gameId },
-          UpdateExpression: update.UpdateExpression,
-          ConditionExpression: allOf(itemExists, statusIs),
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': expectedStatus },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ));
+      await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { gameId },
+            UpdateExpression: update.UpdateExpression,
+            ConditionExpression: allOf(itemExists, statusIs),
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': expectedStatus },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
     } catch (error) {
       const found = conditionFailure(error);
       if (found === undefined) throw error;

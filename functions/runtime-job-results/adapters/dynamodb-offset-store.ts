@@ -49,17 +49,19 @@ export class DynamoDbOffsetStore implements OffsetStore {
   async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
     try {
       // One request takes the lease and reads the offset: the item is created on first use.
-      const { Attributes } = await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { consumer: this.#consumer },
-          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
-          ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
-          ExpressionAttributeValues: { ':owner': owner, ':expires': expiresAtMs, ':now': nowMs },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ));
+      const { Attributes } = await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { consumer: this.#consumer },
+            UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
+            ExpressionAttributeValues: { ':owner': owner, ':expires': expiresAtMs, ':now': nowMs },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
       return { acquired: true, state: offsetStateOf(Attributes) };
     } catch (error) {
       const found = conditionFailure(error);
@@ -79,20 +81,22 @@ export class DynamoDbOffsetStore implements OffsetStore {
 
   async commit(owner: string, state: OffsetState): Promise<void> {
     try {
-      await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { consumer: this.#consumer },
-          UpdateExpression: 'SET lastEntryId = :id, attempts = :attempts, updatedAt = :at',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: {
-            ':id': state.lastEntryId,
-            ':attempts': state.attempts,
-            ':at': new Date().toISOString(),
-            ':owner': owner,
-          },
-        }),
-      ));
+      await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { consumer: this.#consumer },
+            UpdateExpression: 'SET lastEntryId = :id, attempts = :attempts, updatedAt = :at',
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeValues: {
+              ':id': state.lastEntryId,
+              ':attempts': state.attempts,
+              ':at': new Date().toISOString(),
+              ':owner': owner,
+            },
+          }),
+        ),
+      );
     } catch (error) {
       if (conditionFailure(error) === undefined) throw error;
       throw new LeaseLostError(owner, { cause: error });
@@ -101,22 +105,23 @@ export class DynamoDbOffsetStore implements OffsetStore {
 
   async releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void> {
     try {
-      await onTable(this.#tableName, () => this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { consumer: this.#consumer },
-          UpdateExpression: `REMOVE leaseOwner, leaseExpiresAt${lastInvocation ? ' SET lastInvocation = :summary' : ''}`,
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: {
-            ':owner': owner,
-            ...(lastInvocation ? { ':summary': { ...lastInvocation, at: new Date().toISOString() } } : {}),
-          },
-        }),
-      ));
+      await onTable(this.#tableName, () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: { consumer: this.#consumer },
+            UpdateExpression: `REMOVE leaseOwner, leaseExpiresAt${lastInvocation ? ' SET lastInvocation = :summary' : ''}`,
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ...(lastInvocation ? { ':summary': { ...lastInvocation, at: new Date().toISOString() } } : {}),
+            },
+          }),
+        ),
+      );
     } catch (error) {
       // Someone took over after our lease ran out; theirs is not ours to release.
       if (conditionFailure(error) === undefined) throw error;
     }
   }
-
 }

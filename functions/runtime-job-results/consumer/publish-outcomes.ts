@@ -107,4 +107,3 @@ const publishAll = async (
     });
   }
 };
-

@@ -144,7 +144,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
-  if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0) await checkOffsetInStream(deps, state.lastEntryId);
+  if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0)
+    await checkOffsetInStream(deps, state.lastEntryId);
   await releaseLease(deps, summary);
   await recordLag(deps, summary.stoppedBy === StoppedBy.drained, state.lastEntryId);
 
@@ -218,4 +219,3 @@ const countResults = (
     for (let i = 0; i < deadLetters; i += 1) deps.telemetry.deadLetter();
   });
 };
-

@@ -40,9 +40,7 @@ export class InvalidTransitionError extends GameStoreDecision {
   readonly transition: Transition;
 
   constructor(transition: Transition) {
-    super(
-      `transition ${transition.from} -> ${transition.to} by ${transition.trigger} is not allowed`,
-    );
+    super(`transition ${transition.from} -> ${transition.to} by ${transition.trigger} is not allowed`);
     this.name = 'InvalidTransitionError';
     this.transition = transition;
   }

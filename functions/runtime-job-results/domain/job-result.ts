@@ -107,12 +107,21 @@ export const decodeJobResult = (entry: RawEntry): Decoded => {
   const containerId = fields.get('container_id') ?? '';
   const engineEndpoint = fields.get('engine_endpoint') ?? '';
   if (isBlank(containerId)) return invalidSuccess('missing_container_id', 'success event missing container_id', id);
-  if (isBlank(engineEndpoint)) return invalidSuccess('missing_engine_endpoint', 'success event missing engine_endpoint', id);
+  if (isBlank(engineEndpoint))
+    return invalidSuccess('missing_engine_endpoint', 'success event missing engine_endpoint', id);
   if (containerId.length > limits.containerIdChars) {
-    return invalidSuccess('container_id_too_long', `container_id longer than ${limits.containerIdChars} characters`, id);
+    return invalidSuccess(
+      'container_id_too_long',
+      `container_id longer than ${limits.containerIdChars} characters`,
+      id,
+    );
   }
   if (engineEndpoint.length > limits.engineEndpointChars) {
-    return invalidSuccess('engine_endpoint_too_long', `engine_endpoint longer than ${limits.engineEndpointChars} characters`, id);
+    return invalidSuccess(
+      'engine_endpoint_too_long',
+      `engine_endpoint longer than ${limits.engineEndpointChars} characters`,
+      id,
+    );
   }
   if (!isHttpUrl(engineEndpoint)) {
     return invalidSuccess('invalid_engine_endpoint', 'engine_endpoint is not an absolute http(s) URL', id);

@@ -21,8 +21,7 @@ export const allowedTransitions: readonly Transition[] = [
 /** Throws {@link InvalidTransitionError} unless the table allows `from → to` for `trigger`. */
 export const assertTransitionAllowed = (transition: Transition): void => {
   const allowed = allowedTransitions.some(
-    (row) =>
-      row.from === transition.from && row.to === transition.to && row.trigger === transition.trigger,
+    (row) => row.from === transition.from && row.to === transition.to && row.trigger === transition.trigger,
   );
   if (!allowed) throw new InvalidTransitionError(transition);
 };

@@ -18,12 +18,7 @@ import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
 import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
 import type { StartFlowTelemetry } from '../telemetry/metrics-recorder.js';
-import {
-  deadLetterMessage,
-  intentMessage,
-  pausedAfterStartIntent,
-  stopJobMessage,
-} from './messages.js';
+import { deadLetterMessage, intentMessage, pausedAfterStartIntent, stopJobMessage } from './messages.js';
 import { outcome } from './outcome.js';
 import type { EntryOutcome } from './outcome.js';
 
@@ -102,9 +97,7 @@ export class StartFlow {
       return this.#deadLetter(EntryResult.invalid, entry, rule);
     }
     const { result } = decoded;
-    return result.outcome === Outcome.failure
-      ? this.#handleFailure(entry, result)
-      : this.#handleSuccess(entry, result);
+    return result.outcome === Outcome.failure ? this.#handleFailure(entry, result) : this.#handleSuccess(entry, result);
   }
 
   async #handleFailure(entry: RawEntry, result: FailureResult): Promise<EntryOutcome> {
@@ -184,7 +177,13 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toRunning);
     } catch (error) {
-      return this.#decided(error, entry, game.gameId, 'ignored running transition for game not in starting', 'transition game to running');
+      return this.#decided(
+        error,
+        entry,
+        game.gameId,
+        'ignored running transition for game not in starting',
+        'transition game to running',
+      );
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.running);
     this.#deps.log.info('game running after runtime registration', { ...attrs, ...transitionAttrs(toRunning) });
@@ -266,7 +265,13 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toPaused, intent);
     } catch (error) {
-      return this.#decided(error, entry, game.gameId, 'ignored paused transition for game not in starting', 'transition game to paused');
+      return this.#decided(
+        error,
+        entry,
+        game.gameId,
+        'ignored paused transition for game not in starting',
+        'transition game to paused',
+      );
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.paused);
     return outcome(
@@ -277,7 +282,13 @@ export class StartFlow {
   }
 
   /** A status write that lost: moved on → ignored; vanished → dead letter; else retry. */
-  #decided(error: unknown, entry: RawEntry, gameId: string, ignoredMessage: string, failedMessage: string): EntryOutcome {
+  #decided(
+    error: unknown,
+    entry: RawEntry,
+    gameId: string,
+    ignoredMessage: string,
+    failedMessage: string,
+  ): EntryOutcome {
     const attrs = this.#attrs(entry, gameId);
     if (isMovedOn(error)) {
       this.#deps.log.info(ignoredMessage, { ...attrs, ...currentStatus(error) });

@@ -77,9 +77,7 @@ export class MetricsRecorder implements ConsumerTelemetry {
 
   /** The counts so far, keyed `name|dim=value,…`; for tests and the local report. */
   snapshot(): Record<string, number> {
-    return Object.fromEntries(
-      [...this.#counters.entries()].map(([key, counter]) => [key, counter.value]),
-    );
+    return Object.fromEntries([...this.#counters.entries()].map(([key, counter]) => [key, counter.value]));
   }
 
   /** Writes everything recorded and starts over. */

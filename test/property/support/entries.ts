@@ -20,12 +20,51 @@ const FIELD_NAMES = ['game_id', 'outcome', 'container_id', 'engine_endpoint', 'e
 /** Values that tend to break parsers and maps. */
 const nastyValue = fc.oneof(
   fc.constantFrom(
-    '', ' ', '\t\n', '0', '0123', '1e5', '-1', 'NaN', 'null', 'true', '{}', '[]', '{"game_id":"g1"}',
-    '__proto__', 'constructor', 'toString', 'success', 'failure', 'SUCCESS', ' success',
-    'http://e/', 'https://engine.galaxy.internal:8080/x?y=1', 'http://', 'gopher://x', '/relative', 'http://e/\u0000',
-    'g1', 'g2', ' g1', 'g1\n', 'constructor', '0123', 'done', 'ghost', 'a'.repeat(128), 'a'.repeat(129),
-    'c'.repeat(256), 'c'.repeat(257), `http://e/${'p'.repeat(2_040)}`, `http://e/${'p'.repeat(2_041)}`,
-    '\u0000\u0001\u001b[31m', 'ünïcødé', '🚀', '\u202e', 'x'.repeat(20_000),
+    '',
+    ' ',
+    '\t\n',
+    '0',
+    '0123',
+    '1e5',
+    '-1',
+    'NaN',
+    'null',
+    'true',
+    '{}',
+    '[]',
+    '{"game_id":"g1"}',
+    '__proto__',
+    'constructor',
+    'toString',
+    'success',
+    'failure',
+    'SUCCESS',
+    ' success',
+    'http://e/',
+    'https://engine.galaxy.internal:8080/x?y=1',
+    'http://',
+    'gopher://x',
+    '/relative',
+    'http://e/\u0000',
+    'g1',
+    'g2',
+    ' g1',
+    'g1\n',
+    'constructor',
+    '0123',
+    'done',
+    'ghost',
+    'a'.repeat(128),
+    'a'.repeat(129),
+    'c'.repeat(256),
+    'c'.repeat(257),
+    `http://e/${'p'.repeat(2_040)}`,
+    `http://e/${'p'.repeat(2_041)}`,
+    '\u0000\u0001\u001b[31m',
+    'ünïcødé',
+    '🚀',
+    '\u202e',
+    'x'.repeat(20_000),
   ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
@@ -34,7 +73,10 @@ const nastyValue = fc.oneof(
 
 const fieldName = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...FIELD_NAMES) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', '', 'dead_letter_reason', 'Game_Id', '🎮') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty', '', 'dead_letter_reason', 'Game_Id', '🎮'),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
 );
 
@@ -93,7 +135,11 @@ export const verdictOf = (fields: readonly (readonly [string, string])[]): Verdi
 };
 
 /** The status a game ends in after one entry with this verdict, from `initial`. */
-export const statusAfter = (verdict: Verdict, initial: string | undefined, gameMasterFails: boolean): string | undefined => {
+export const statusAfter = (
+  verdict: Verdict,
+  initial: string | undefined,
+  gameMasterFails: boolean,
+): string | undefined => {
   if (!verdict.valid || initial !== 'starting') return initial;
   if (verdict.outcome === 'failure') return 'start_failed';
   return gameMasterFails ? 'paused' : 'running';

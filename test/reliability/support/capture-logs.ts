@@ -6,13 +6,18 @@ import { vi } from 'vitest';
 
 export type LogRecord = Record<string, unknown>;
 
-export const captureLogs = async <T>(work: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; logs: LogRecord[]; raw: string }> => {
+export const captureLogs = async <T>(
+  work: () => Promise<T>,
+): Promise<{ result: T | undefined; error: unknown; logs: LogRecord[]; raw: string }> => {
   const chunks: string[] = [];
   const keep = (chunk: string | Uint8Array): boolean => {
     chunks.push(String(chunk));
     return true;
   };
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(keep), vi.spyOn(process.stderr, 'write').mockImplementation(keep)];
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(keep),
+    vi.spyOn(process.stderr, 'write').mockImplementation(keep),
+  ];
   let result: T | undefined;
   let error: unknown;
   try {

@@ -9,7 +9,12 @@ import type { InvocationSummary } from '../../../functions/runtime-job-results/c
 export interface ChildInvocation {
   readonly process: ChildProcess;
   /** How it ended, with the summary it printed (when it finished on its own). */
-  readonly ended: Promise<{ signal: NodeJS.Signals | null; code: number | null; summary?: InvocationSummary; stderr: string }>;
+  readonly ended: Promise<{
+    signal: NodeJS.Signals | null;
+    code: number | null;
+    summary?: InvocationSummary;
+    stderr: string;
+  }>;
 }
 
 export const spawnInvocation = (env: Record<string, string>, timeoutMs: number): ChildInvocation => {
