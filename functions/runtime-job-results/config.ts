@@ -61,6 +61,11 @@ export interface Config {
     readonly attemptsPerInvocation: number;
     /** First in-invocation backoff; doubles per retry. */
     readonly retryBackoffMs: number;
+    /**
+     * 0: return once the stream is drained (a scheduled drain). Above 0: follow the stream,
+     * reading again this long after a read that found nothing, until the time budget ends.
+     */
+    readonly pollIntervalMs: number;
   };
   readonly telemetry: {
     readonly serviceName: string;
@@ -191,6 +196,7 @@ export const loadConfig = (env: Env): Config => {
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
       attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),
       retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS', 100, 0, 60_000),
+      pollIntervalMs: integer(env, 'POLL_INTERVAL_MS', 0, 0, 60_000),
     },
     telemetry: {
       serviceName: present(env, 'POWERTOOLS_SERVICE_NAME') ?? 'lobby',

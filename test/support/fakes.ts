@@ -29,9 +29,10 @@ import type {
 } from '../../functions/runtime-job-results/ports.js';
 import { LeaseLostError } from '../../functions/runtime-job-results/adapters/errors.js';
 import type { Log, LogAttributes } from '../../functions/runtime-job-results/telemetry/log.js';
-import type { ConsumerTelemetry } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
+import type { ConsumerTelemetry, FollowStats } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
 import type { Transition } from '../../functions/runtime-job-results/domain/transitions.js';
 import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
+import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
 
 export interface StoredGame extends Game {
   runtimeBinding?: RuntimeBinding;
@@ -253,4 +254,22 @@ export class RecordingTelemetry implements ConsumerTelemetry {
   lag(ageMs: number, entries: number): void {
     this.lastLag = { ageMs, entries };
   }
+  lastFollow: FollowStats | undefined;
+  follow(stats: FollowStats): void {
+    this.lastFollow = stats;
+  }
 }
+
+/** Consumer settings for tests of the loop: small, no backoff, drain mode unless overridden. */
+export const testSettings = (overrides: Partial<ConsumerSettings> = {}): ConsumerSettings => ({
+  batchSize: 100,
+  prefetch: true,
+  maxConcurrency: 4,
+  maxAttempts: 5,
+  timeBudgetMarginMs: 1_000,
+  attemptsPerInvocation: 2,
+  retryBackoffMs: 0,
+  pollIntervalMs: 0,
+  deadLetterStream: 'dead',
+  ...overrides,
+});

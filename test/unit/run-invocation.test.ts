@@ -12,18 +12,10 @@ import {
   FakeResultStream,
   RecordingLog,
   RecordingTelemetry,
+  testSettings,
 } from '../support/fakes.js';
 
-const settings: ConsumerSettings = {
-  batchSize: 100,
-  prefetch: true,
-  maxConcurrency: 4,
-  maxAttempts: 5,
-  timeBudgetMarginMs: 1_000,
-  attemptsPerInvocation: 2,
-  retryBackoffMs: 0,
-  deadLetterStream: 'dead',
-};
+const settings: ConsumerSettings = testSettings();
 
 let games: FakeGameStore;
 let gameMaster: FakeGameMaster;

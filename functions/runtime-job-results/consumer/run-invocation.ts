@@ -1,6 +1,7 @@
 /**
- * One scheduled invocation (spec 6): take the lease, pull batches after the offset and apply
- * them until the stream is drained or the time budget runs out, move the offset, release.
+ * One scheduled invocation: take the lease, pull batches after the offset and apply them
+ * until the stream is drained (or, in follow mode, until the time budget runs out, reading
+ * again as results arrive), move the offset, release.
  */
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
@@ -13,6 +14,8 @@ import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
 import type { EntryState } from './batch-processor.js';
 import { InvocationFailedError } from './fatal-errors.js';
+import { FollowPacer } from './follow.js';
+import { takeLease } from './lease-wait.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
 import { checkOffsetInStream, recordLag } from './stream-position.js';
@@ -36,7 +39,15 @@ export interface InvocationSummary {
   deadLettered: number;
   lastEntryId: string;
   stoppedBy: StoppedBy;
+  /** Follow mode only: ms from catching up with the stream to stopping. */
+  followedMs?: number;
+  /** Follow mode only: reads that found nothing. */
+  emptyPolls?: number;
+  /** Follow mode only: ms spent waiting for the previous invocation's lease. */
+  handoverWaitMs?: number;
 }
+
+type FollowSummary = Pick<InvocationSummary, 'followedMs' | 'emptyPolls' | 'handoverWaitMs'>;
 
 export interface InvocationDeps {
   readonly offsets: OffsetStore;
@@ -65,27 +76,43 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSummary> => {
   const { log, settings } = deps;
-  const now = deps.nowMs();
-  // The lease lasts exactly as long as this invocation may live, so a killed invocation's
-  // lease frees itself when its time would have run out anyway.
-  const lease = await deps.offsets.acquireLease(deps.invocationId, now + deps.remainingMs(), now);
-  if (!lease.acquired) {
+  const sleep = deps.sleep ?? defaultSleep;
+  const following = settings.pollIntervalMs > 0;
+  const lease = await takeLease(
+    { ...deps, sleep, timeBudgetMarginMs: settings.timeBudgetMarginMs },
+    // Only a following invocation waits: a drain finds the holder doing its work.
+    following,
+  );
+  const followFields = (): FollowSummary =>
+    following ? { followedMs: 0, emptyPolls: 0, handoverWaitMs: lease.waitedMs } : {};
+  if (!lease.result.acquired) {
+    const { heldBy } = lease.result;
     log.info('offset lease held by another invocation; nothing to do', {
-      lease_owner: lease.heldBy.owner,
-      lease_expires_at: new Date(lease.heldBy.expiresAtMs).toISOString(),
+      lease_owner: heldBy.owner,
+      lease_expires_at: new Date(heldBy.expiresAtMs).toISOString(),
+      ...(following ? { handover_wait_ms: lease.waitedMs, lease_tries: lease.tries } : {}),
     });
-    return {
+    const held: InvocationSummary = {
       entriesRead: 0,
       applied: 0,
       ignored: 0,
       invalid: 0,
       deadLettered: 0,
-      lastEntryId: lease.state.lastEntryId,
+      lastEntryId: lease.result.state.lastEntryId,
       stoppedBy: StoppedBy.leaseHeld,
+      ...followFields(),
     };
+    if (following) deps.telemetry.follow({ followedMs: 0, emptyPolls: 0, handoverWaitMs: lease.waitedMs });
+    return held;
+  }
+  if (lease.tries > 1) {
+    log.info('offset lease taken over from the previous invocation', {
+      handover_wait_ms: lease.waitedMs,
+      lease_tries: lease.tries,
+    });
   }
 
-  let state: OffsetState = lease.state;
+  let state: OffsetState = lease.result.state;
   const summary: InvocationSummary = {
     entriesRead: 0,
     applied: 0,
@@ -94,25 +121,36 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     deadLettered: 0,
     lastEntryId: state.lastEntryId,
     stoppedBy: StoppedBy.drained,
+    ...followFields(),
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
+  const pacer = new FollowPacer(settings.pollIntervalMs);
+  /** When the invocation first caught up with the stream (follow mode). */
+  let caughtUpAt: number | undefined;
+  /** The last read returned less than it asked for: nothing was left unread then. */
+  let caughtUp = false;
 
   try {
     let next: Promise<Read> | undefined;
     for (;;) {
       if (deps.remainingMs() < settings.timeBudgetMarginMs) {
-        summary.stoppedBy = StoppedBy.timeBudget;
+        // A follower that had caught up leaves nothing unread that it could have seen.
+        summary.stoppedBy = caughtUp ? StoppedBy.drained : StoppedBy.timeBudget;
         break;
       }
+      const startedAtMs = deps.nowMs();
       const batch = unwrap(await (next ?? read(deps, state.lastEntryId)));
       next = undefined;
-      if (batch.length === 0) {
-        summary.stoppedBy = StoppedBy.drained;
-        break;
-      }
-      summary.entriesRead += batch.length;
       // A short batch means the stream had no more: skip the read that would say so.
       const full = batch.length === settings.batchSize;
+      caughtUp = !full;
+      if (caughtUp) caughtUpAt ??= startedAtMs;
+      if (batch.length === 0) {
+        summary.stoppedBy = StoppedBy.drained;
+        if (!following || !(await idle(deps, pacer.delayAfter({ entries: 0, full, startedAtMs }, deps.nowMs())))) break;
+        continue;
+      }
+      summary.entriesRead += batch.length;
       // Fetch the next batch while this one is processed. It starts after this batch, which
       // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
       if (full && settings.prefetch) next = read(deps, (batch.at(-1) as RawEntry).id);
@@ -133,7 +171,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       }
       if (!full) {
         summary.stoppedBy = StoppedBy.drained;
-        break;
+        if (!following) break;
+        if (!(await idle(deps, pacer.delayAfter({ entries: batch.length, full, startedAtMs }, deps.nowMs())))) break;
       }
     }
   } catch (error) {
@@ -144,6 +183,15 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
+  if (following) {
+    const stats = {
+      followedMs: caughtUpAt === undefined ? 0 : deps.nowMs() - caughtUpAt,
+      emptyPolls: pacer.emptyPolls,
+      handoverWaitMs: lease.waitedMs,
+    };
+    Object.assign(summary, stats);
+    deps.telemetry.follow(stats);
+  }
   if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0)
     await checkOffsetInStream(deps, state.lastEntryId);
   await releaseLease(deps, summary);
@@ -151,6 +199,22 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
 
   log.info('runtime job results invocation finished', { ...summary });
   return summary;
+};
+
+/**
+ * A following invocation's wait between reads. A wait that would reach into the margin is
+ * cut there and ends the following (false): the invocation stops on time, and at the moment
+ * the next one expects it to (see lease-wait.ts).
+ */
+const idle = async (deps: InvocationDeps, delayMs: number): Promise<boolean> => {
+  const sleep = deps.sleep ?? defaultSleep;
+  const untilMargin = deps.remainingMs() - deps.settings.timeBudgetMarginMs;
+  if (untilMargin > delayMs) {
+    if (delayMs > 0) await sleep(delayMs);
+    return true;
+  }
+  if (untilMargin > 0) await sleep(untilMargin);
+  return false;
 };
 
 const releaseLease = async (deps: InvocationDeps, summary?: InvocationSummary): Promise<void> => {

@@ -9,6 +9,12 @@ export const MetricName = {
   consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
   offsetAhead: 'lobby.start_flow.offset_ahead_of_stream',
   publishAbandoned: 'lobby.start_flow.publish_abandoned',
+  /** Follow mode: ms an invocation followed the stream after catching up. */
+  followed: 'lobby.start_flow.followed_time',
+  /** Follow mode: reads that found nothing. */
+  emptyPolls: 'lobby.start_flow.empty_polls',
+  /** Follow mode: ms an invocation waited for the previous one to release the lease. */
+  handoverWait: 'lobby.start_flow.handover_wait',
 } as const;
 
 /** The outcome of one start flow (seed `RecordStartFlowOutcome`). */

@@ -20,6 +20,15 @@ export interface ConsumerTelemetry extends StartFlowTelemetry {
   /** An entry's messages could not be published after `MAX_ATTEMPTS` tries and were logged instead. */
   publishAbandoned(): void;
   lag(ageMs: number, entries: number): void;
+  /** How a following invocation spent its time (follow mode only). */
+  follow(stats: FollowStats): void;
+}
+
+/** Follow mode's figures of one invocation. */
+export interface FollowStats {
+  readonly followedMs: number;
+  readonly emptyPolls: number;
+  readonly handoverWaitMs: number;
 }
 
 type Dimensions = Readonly<Record<string, string>>;
@@ -38,6 +47,7 @@ interface Counter {
 export class MetricsRecorder implements ConsumerTelemetry {
   readonly #counters = new Map<string, Counter>();
   #lag: { ageMs: number; entries: number } | undefined;
+  #follow: FollowStats | undefined;
 
   transition(transition: Transition): void {
     this.#count(MetricName.gameTransitions, {
@@ -75,9 +85,23 @@ export class MetricsRecorder implements ConsumerTelemetry {
     this.#lag = { ageMs, entries };
   }
 
+  follow(stats: FollowStats): void {
+    this.#follow = stats;
+  }
+
   /** The counts so far, keyed `name|dim=value,…`; for tests and the local report. */
   snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.#counters.entries()].map(([key, counter]) => [key, counter.value]));
+    const follow = this.#follow;
+    return {
+      ...Object.fromEntries([...this.#counters.entries()].map(([key, counter]) => [key, counter.value])),
+      ...(follow === undefined
+        ? {}
+        : {
+            [MetricName.followed]: follow.followedMs,
+            [MetricName.emptyPolls]: follow.emptyPolls,
+            [MetricName.handoverWait]: follow.handoverWaitMs,
+          }),
+    };
   }
 
   /** Writes everything recorded and starts over. */
@@ -90,10 +114,16 @@ export class MetricsRecorder implements ConsumerTelemetry {
     if (this.#lag !== undefined) {
       metrics.addMetric(MetricName.consumerLagAge, MetricUnit.Milliseconds, this.#lag.ageMs);
       metrics.addMetric(MetricName.consumerLagEntries, MetricUnit.Count, this.#lag.entries);
-      metrics.publishStoredMetrics();
     }
+    if (this.#follow !== undefined) {
+      metrics.addMetric(MetricName.followed, MetricUnit.Milliseconds, this.#follow.followedMs);
+      metrics.addMetric(MetricName.emptyPolls, MetricUnit.Count, this.#follow.emptyPolls);
+      metrics.addMetric(MetricName.handoverWait, MetricUnit.Milliseconds, this.#follow.handoverWaitMs);
+    }
+    if (this.#lag !== undefined || this.#follow !== undefined) metrics.publishStoredMetrics();
     this.#counters.clear();
     this.#lag = undefined;
+    this.#follow = undefined;
   }
 
   #count(name: string, dimensions: Dimensions): void {

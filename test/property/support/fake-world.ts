@@ -24,6 +24,7 @@ const SETTINGS: ConsumerSettings = {
   timeBudgetMarginMs: 0,
   attemptsPerInvocation: 2,
   retryBackoffMs: 0,
+  pollIntervalMs: 0,
   deadLetterStream: 'dead',
 };
 

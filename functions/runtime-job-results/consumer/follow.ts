@@ -1,0 +1,61 @@
+/**
+ * Follow mode's pacing: when an invocation that has caught up reads the stream again.
+ *
+ * Upstash's REST API serves no blocking `XREAD … BLOCK`, so following means polling, and an
+ * idle poll is one `XRANGE`. The rule:
+ * - a full batch is followed by the next read at once (there is more);
+ * - a short batch (the stream had no more) by a read `POLL_INTERVAL_MS` after the previous
+ *   read started, so a steady trickle costs one read per interval, not two;
+ * - an empty read by a wait that starts at `POLL_INTERVAL_MS` and doubles with each empty
+ *   read in a row, up to {@link IDLE_POLL_CEILING_MS} (or the interval, if that is longer).
+ *   Any entry brings it back to the interval.
+ * So an idle stream costs at most one read a second whatever the interval, and the first
+ * result after a quiet spell waits at most a second to be read.
+ */
+
+/** The longest wait between two empty reads; keeps an idle minute at 60 reads or fewer. */
+export const IDLE_POLL_CEILING_MS = 1_000;
+
+/** What one read found, as the pacer needs it. */
+export interface ReadOutcome {
+  /** Entries the read returned. */
+  readonly entries: number;
+  /** It returned as many as it asked for: the stream may hold more. */
+  readonly full: boolean;
+  /** When the read was sent (epoch ms). */
+  readonly startedAtMs: number;
+}
+
+/** The wait after an empty read, the `emptyInARow`-th in a row (1-based). */
+export const idlePollDelayMs = (intervalMs: number, emptyInARow: number): number => {
+  const ceiling = Math.max(intervalMs, IDLE_POLL_CEILING_MS);
+  return Math.min(ceiling, intervalMs * 2 ** Math.max(0, Math.min(emptyInARow - 1, 30)));
+};
+
+/** Decides the wait before each read of a following invocation, and counts empty reads. */
+export class FollowPacer {
+  readonly #intervalMs: number;
+  #emptyInARow = 0;
+  #emptyPolls = 0;
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Reads that found nothing, over the whole invocation. */
+  get emptyPolls(): number {
+    return this.#emptyPolls;
+  }
+
+  /** Milliseconds to wait before the next read, given what the last one found. */
+  delayAfter(read: ReadOutcome, nowMs: number): number {
+    if (read.entries === 0) {
+      this.#emptyInARow += 1;
+      this.#emptyPolls += 1;
+      return idlePollDelayMs(this.#intervalMs, this.#emptyInARow);
+    }
+    this.#emptyInARow = 0;
+    if (read.full) return 0;
+    return Math.max(0, read.startedAtMs + this.#intervalMs - nowMs);
+  }
+}

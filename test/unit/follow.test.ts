@@ -1,0 +1,259 @@
+/**
+ * Follow mode and the lease hand-over against in-memory ports on a virtual clock: every
+ * sleep moves the clock, so the rules are checked to the millisecond without waiting.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  FollowPacer,
+  IDLE_POLL_CEILING_MS,
+  idlePollDelayMs,
+} from '../../functions/runtime-job-results/consumer/follow.js';
+import {
+  LEASE_POLL_MAX_MS,
+  LEASE_POLL_MIN_MS,
+  leasePollDelayMs,
+} from '../../functions/runtime-job-results/consumer/lease-wait.js';
+import { runInvocation } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { InvocationDeps } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
+import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
+import {
+  FakeGameMaster,
+  FakeGameStore,
+  FakeOffsetStore,
+  FakePublisher,
+  FakeResultStream,
+  RecordingLog,
+  RecordingTelemetry,
+  testSettings,
+} from '../support/fakes.js';
+
+const settings = testSettings({ timeBudgetMarginMs: 5_000, pollIntervalMs: 250 });
+
+let clock: number;
+let stream: FakeResultStream;
+let offsets: FakeOffsetStore;
+let telemetry: RecordingTelemetry;
+let log: RecordingLog;
+/** Things that happen when the clock passes a moment: results arriving, a holder releasing. */
+let events: { atMs: number; run: () => void }[];
+
+const advance = async (ms: number): Promise<void> => {
+  const until = clock + ms;
+  for (;;) {
+    events.sort((a, b) => a.atMs - b.atMs);
+    const due = events[0];
+    if (due === undefined || due.atMs > until) break;
+    events.shift();
+    clock = Math.max(clock, due.atMs);
+    due.run();
+  }
+  clock = until;
+};
+
+const addFailure = (atMs: number, gameId: string): void => {
+  events.push({ atMs, run: () => stream.add(`${atMs}-0`, { game_id: gameId, outcome: 'failure' }) });
+};
+
+/** An invocation started now with `timeoutMs` to live. */
+const deps = (id: string, timeoutMs: number, overrides: Partial<ConsumerSettings> = {}): InvocationDeps => {
+  const deadline = clock + timeoutMs;
+  const games = new FakeGameStore();
+  const flow = new StartFlow({
+    games,
+    gameMaster: new FakeGameMaster(),
+    publisher: new FakePublisher(),
+    streams: { stopJobs: 'stop', notificationIntents: 'intents', deadLetters: 'dead' },
+    log,
+    telemetry,
+    nowMs: () => clock,
+  });
+  return {
+    offsets,
+    stream,
+    publisher: new FakePublisher(),
+    games,
+    process: (entry, hints) => flow.process(entry, hints),
+    settings: { ...settings, ...overrides },
+    log,
+    telemetry,
+    invocationId: id,
+    nowMs: () => clock,
+    remainingMs: () => deadline - clock,
+    sleep: advance,
+  };
+};
+
+beforeEach(() => {
+  clock = 1_000_000;
+  stream = new FakeResultStream();
+  offsets = new FakeOffsetStore();
+  telemetry = new RecordingTelemetry();
+  log = new RecordingLog();
+  events = [];
+});
+
+describe('the idle-poll rule', () => {
+  it('doubles the wait after each empty read from the interval up to the ceiling', () => {
+    expect([1, 2, 3, 4, 10].map((n) => idlePollDelayMs(250, n))).toEqual([250, 500, 1_000, 1_000, 1_000]);
+    expect(IDLE_POLL_CEILING_MS).toBe(1_000);
+    // An interval above the ceiling is kept as it is.
+    expect(idlePollDelayMs(3_000, 5)).toBe(3_000);
+  });
+
+  it('reads again at once after a full batch, one interval after a short one started, and resets on entries', () => {
+    const pacer = new FollowPacer(200);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(200);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(400);
+    expect(pacer.delayAfter({ entries: 100, full: true, startedAtMs: 0 }, 50)).toBe(0);
+    expect(pacer.delayAfter({ entries: 3, full: false, startedAtMs: 1_000 }, 1_120)).toBe(80);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(200);
+    expect(pacer.emptyPolls).toBe(3);
+  });
+});
+
+describe('the lease-poll rule', () => {
+  it('tries more often as the expected release comes near, and not past the expiry', () => {
+    const release = 100_000;
+    const expiry = 110_000;
+    expect(leasePollDelayMs(release - 60_000, release, expiry)).toBe(LEASE_POLL_MAX_MS);
+    expect(leasePollDelayMs(release - 1_000, release, expiry)).toBe(500);
+    expect(leasePollDelayMs(release - 50, release, expiry)).toBe(LEASE_POLL_MIN_MS);
+    expect(leasePollDelayMs(release + 600, release, expiry)).toBe(300);
+    // A holder that never released: the last try is timed for one ms past its expiry.
+    expect(leasePollDelayMs(expiry - 700, release, expiry)).toBe(701);
+  });
+});
+
+describe('a following invocation', () => {
+  it('applies what arrives while it follows and stops keeping the margin, as drained', async () => {
+    addFailure(clock + 3_000, 'g1');
+    addFailure(clock + 12_345, 'g2');
+    const start = clock;
+    const summary = await runInvocation(deps('inv-1', 30_000));
+
+    expect(summary).toMatchObject({ entriesRead: 2, stoppedBy: 'drained', lastEntryId: `${start + 12_345}-0` });
+    expect(telemetry.entries).toHaveLength(2);
+    // It stopped when less than the margin was left, not later.
+    expect(clock).toBeLessThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs);
+    expect(clock).toBeGreaterThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs - IDLE_POLL_CEILING_MS);
+    // Idle reads: at most one a second after the back-off, plus the few before it.
+    expect(stream.reads).toBeLessThanOrEqual(25 + 2 * 3);
+    expect(summary.emptyPolls).toBe(stream.reads - 2);
+    expect(summary.followedMs).toBe(clock - start);
+    expect(summary.handoverWaitMs).toBe(0);
+    expect(telemetry.lastFollow).toEqual({
+      followedMs: summary.followedMs,
+      emptyPolls: summary.emptyPolls,
+      handoverWaitMs: 0,
+    });
+    // The offset is written when it moves, never on an empty read.
+    expect(offsets.commits).toHaveLength(2);
+    expect(offsets.lease).toBeUndefined();
+  });
+
+  it('reads an entry within the interval of its arrival while results trickle in', async () => {
+    for (let t = 1_000; t < 20_000; t += 200) addFailure(clock + t, `g${t}`);
+    const latencies: { addedAt: number; waited: number }[] = [];
+    const seen = new Set<string>();
+    const original = stream.readAfter.bind(stream);
+    stream.readAfter = async (afterId, count) => {
+      const entries = await original(afterId, count);
+      for (const entry of entries) {
+        if (seen.has(entry.id)) continue;
+        seen.add(entry.id);
+        const addedAt = Number(entry.id.split('-')[0]);
+        latencies.push({ addedAt, waited: clock - addedAt });
+      }
+      return entries;
+    };
+    await runInvocation(deps('inv-1', 30_000));
+    expect(latencies).toHaveLength(95);
+    // Those that arrived during the quiet start wait out the idle back-off; once entries
+    // flow, each is read within one interval of its arrival.
+    const firstRead = (latencies[0] as { addedAt: number; waited: number }).addedAt + (latencies[0]?.waited ?? 0);
+    expect(Math.max(...latencies.map((l) => l.waited))).toBeLessThanOrEqual(IDLE_POLL_CEILING_MS);
+    const flowing = latencies.filter((l) => l.addedAt > firstRead);
+    expect(flowing.length).toBeGreaterThan(80);
+    expect(Math.max(...flowing.map((l) => l.waited))).toBeLessThanOrEqual(settings.pollIntervalMs);
+  });
+
+  it('in drain mode (POLL_INTERVAL_MS=0) returns after the read that finds nothing, without follow fields', async () => {
+    stream.add(`${clock}-0`, { game_id: 'g1', outcome: 'failure' });
+    addFailure(clock + 5_000, 'g2');
+    const summary = await runInvocation(deps('inv-1', 30_000, { pollIntervalMs: 0 }));
+    expect(summary).toEqual({
+      entriesRead: 1,
+      applied: 0,
+      ignored: 0,
+      invalid: 0,
+      // No such game.
+      deadLettered: 1,
+      lastEntryId: `${clock}-0`,
+      stoppedBy: 'drained',
+    });
+    expect(stream.reads).toBe(1);
+    expect(telemetry.lastFollow).toBeUndefined();
+  });
+
+  it('stops as time_budget when the budget ends with entries left unread', async () => {
+    for (let i = 1; i <= 5; i += 1) stream.add(`${i}-0`, { game_id: `g${i}`, outcome: 'failure' });
+    const summary = await runInvocation(deps('inv-1', 30_000, { batchSize: 2, prefetch: false }));
+    expect(summary.stoppedBy).toBe('drained');
+    offsets = new FakeOffsetStore();
+    // Only the first batch fits: every batch is full, and the budget is gone after it.
+    const tight = deps('inv-2', settings.timeBudgetMarginMs + 1, { batchSize: 2, prefetch: false });
+    const process = tight.process;
+    const slow = {
+      ...tight,
+      process: async (...args: Parameters<typeof process>) => {
+        await advance(1);
+        return process(...args);
+      },
+    };
+    expect((await runInvocation(slow)).stoppedBy).toBe('time_budget');
+  });
+});
+
+describe('the hand-over', () => {
+  it('waits for the holder to release at its stop time and takes the lease with few tries', async () => {
+    const holderExpiry = clock + 20_000;
+    offsets.lease = { owner: 'holder', expiresAtMs: holderExpiry };
+    // The holder stops following at its deadline minus the margin and releases just after.
+    events.push({ atMs: holderExpiry - settings.timeBudgetMarginMs + 30, run: () => (offsets.lease = undefined) });
+    const tries: number[] = [];
+    const acquire = offsets.acquireLease.bind(offsets);
+    offsets.acquireLease = async (owner, expiresAtMs, nowMs) => {
+      tries.push(nowMs);
+      return acquire(owner, expiresAtMs, nowMs);
+    };
+    const start = clock;
+    const summary = await runInvocation(deps('next', 80_000));
+
+    const takenAt = tries.at(-1) as number;
+    expect(takenAt).toBeGreaterThanOrEqual(holderExpiry - settings.timeBudgetMarginMs + 30);
+    expect(takenAt - (holderExpiry - settings.timeBudgetMarginMs + 30)).toBeLessThanOrEqual(LEASE_POLL_MIN_MS);
+    expect(tries.length).toBeLessThanOrEqual(15);
+    expect(summary.handoverWaitMs).toBe(takenAt - start);
+    expect(summary.stoppedBy).toBe('drained');
+    expect(log.messages()).toContain('offset lease taken over from the previous invocation');
+  });
+
+  it("takes a killed holder's lease one ms after it expires", async () => {
+    const holderExpiry = clock + 20_000;
+    offsets.lease = { owner: 'killed', expiresAtMs: holderExpiry };
+    addFailure(clock + 1_000, 'g1');
+    const summary = await runInvocation(deps('next', 80_000));
+    expect(summary.handoverWaitMs).toBe(20_001);
+    expect(summary).toMatchObject({ entriesRead: 1, stoppedBy: 'drained' });
+  });
+
+  it('does not wait for a holder that outlasts its own budget, nor in drain mode', async () => {
+    offsets.lease = { owner: 'holder', expiresAtMs: clock + 60_000 };
+    const summary = await runInvocation(deps('next', 62_000));
+    expect(summary).toMatchObject({ stoppedBy: 'lease_held', handoverWaitMs: 0 });
+    const drain = await runInvocation(deps('drain', 120_000, { pollIntervalMs: 0 }));
+    expect(drain.stoppedBy).toBe('lease_held');
+    expect(drain).not.toHaveProperty('handoverWaitMs');
+  });
+});
