@@ -39,6 +39,11 @@ export interface ConsumerTuning {
   readonly gmTimeoutMs: number;
   /** Time left unused before the Lambda deadline, in milliseconds (`TIME_BUDGET_MARGIN_MS`). */
   readonly timeBudgetMarginMs: number;
+  /**
+   * Follow mode's poll interval in milliseconds (`POLL_INTERVAL_MS`); 0 when follow mode is
+   * off, so each invocation drains the stream and returns.
+   */
+  readonly pollIntervalMs: number;
   /** Powertools log level (`POWERTOOLS_LOG_LEVEL`). */
   readonly logLevel: LogLevel;
 }
@@ -70,8 +75,19 @@ export interface StartFlowConfig {
   readonly scheduleRateMinutes: number;
   /** Whether the schedule is enabled (disable it to pause the consumer without a teardown). */
   readonly scheduleEnabled: boolean;
-  /** Function timeout in seconds; always shorter than the schedule period. */
+  /**
+   * Whether invocations follow the stream until their time budget ends, each taking over
+   * from the one before (`followMode`); otherwise each drains the stream and returns.
+   */
+  readonly followMode: boolean;
+  /**
+   * Function timeout in seconds. In follow mode it outlasts the schedule period, so each
+   * tick's invocation overlaps the one before and takes over from it; in drain mode it is
+   * shorter than the period.
+   */
   readonly functionTimeoutSeconds: number;
+  /** Invocations that may run at once: 2 in follow mode (the hand-over overlap), else 1. */
+  readonly reservedConcurrency: number;
   /** Function memory in MB. */
   readonly memorySizeMb: number;
   /** Retention of the function's log group. */
@@ -117,6 +133,7 @@ export const DEFAULTS = {
   throwaway: false,
   scheduleRateMinutes: 1,
   scheduleEnabled: true,
+  followMode: true,
   memorySizeMb: 256,
   logRetentionDays: 30,
   gameMasterAuth: true,
@@ -133,6 +150,7 @@ export const DEFAULTS = {
     mode: 'batched',
     gmTimeoutMs: 3000,
     timeBudgetMarginMs: 10_000,
+    pollIntervalMs: 250,
     logLevel: 'INFO',
   },
   alarms: {
@@ -145,6 +163,7 @@ export const DEFAULTS = {
   readonly throwaway: boolean;
   readonly scheduleRateMinutes: number;
   readonly scheduleEnabled: boolean;
+  readonly followMode: boolean;
   readonly memorySizeMb: number;
   readonly logRetentionDays: number;
   readonly gameMasterAuth: boolean;
@@ -157,10 +176,17 @@ export const DEFAULTS = {
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
 /**
- * Seconds kept free between the end of one invocation's timeout and the next tick, so two
- * invocations never overlap even when one runs into its timeout.
+ * Drain mode: seconds kept free between the end of one invocation's timeout and the next
+ * tick, so two invocations never overlap even when one runs into its timeout.
  */
 const SCHEDULE_HEADROOM_SECONDS = 10;
+
+/**
+ * Follow mode: seconds by which the next tick's invocation starts before the running one
+ * stops following (at its timeout minus the margin). It covers the scheduler's delivery
+ * delay and a cold start; the new invocation waits for the lease meanwhile.
+ */
+export const FOLLOW_HANDOVER_SECONDS = 10;
 
 /** Thrown when a context value is present but unusable. */
 export class ConfigError extends Error {
@@ -192,29 +218,52 @@ export function readConfig(
   // Up to an hour: beyond that the lag alarm (three periods) would look back more than a day.
   const scheduleRateMinutes = read.integer('scheduleRateMinutes', 1, 60) ?? DEFAULTS.scheduleRateMinutes;
   const periodSeconds = scheduleRateMinutes * 60;
-  const functionTimeoutSeconds =
-    read.integer('functionTimeoutSeconds', 10, MAX_LAMBDA_TIMEOUT_SECONDS) ??
-    Math.min(periodSeconds - SCHEDULE_HEADROOM_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS);
-  // With reserved concurrency 1 an invocation that outlives the period makes the next tick
-  // queue behind it; keeping the timeout below the period rules that out by construction.
-  if (functionTimeoutSeconds >= periodSeconds) {
-    throw new ConfigError(
-      'functionTimeoutSeconds',
-      `${functionTimeoutSeconds}s is not shorter than the schedule period of ${periodSeconds}s`,
-    );
-  }
-
+  const followMode = read.boolean('followMode') ?? DEFAULTS.followMode;
   const timeBudgetMarginMs =
     read.integer('timeBudgetMarginMs', 0, MAX_LAMBDA_TIMEOUT_SECONDS * 1000) ?? DEFAULTS.tuning.timeBudgetMarginMs;
+  const marginSeconds = Math.ceil(timeBudgetMarginMs / 1000);
+  const functionTimeoutSeconds =
+    read.integer('functionTimeoutSeconds', 10, MAX_LAMBDA_TIMEOUT_SECONDS) ??
+    Math.min(
+      followMode ? periodSeconds + marginSeconds + FOLLOW_HANDOVER_SECONDS : periodSeconds - SCHEDULE_HEADROOM_SECONDS,
+      MAX_LAMBDA_TIMEOUT_SECONDS,
+    );
   if (timeBudgetMarginMs >= functionTimeoutSeconds * 1000) {
     throw new ConfigError(
       'timeBudgetMarginMs',
       `${timeBudgetMarginMs}ms leaves no time inside a ${functionTimeoutSeconds}s timeout`,
     );
   }
+  if (followMode) {
+    // Each invocation follows until its timeout minus the margin; the next tick must come
+    // before that, or the stream goes unfollowed until it does.
+    if (functionTimeoutSeconds * 1000 - timeBudgetMarginMs <= periodSeconds * 1000) {
+      throw new ConfigError(
+        'functionTimeoutSeconds',
+        `${functionTimeoutSeconds}s minus the ${timeBudgetMarginMs}ms margin does not outlast the schedule period ` +
+          `of ${periodSeconds}s, so follow mode would leave gaps (a longer timeout, a shorter period, or followMode=false)`,
+      );
+    }
+    // Two invocations overlap at a hand-over; a third would find the concurrency taken.
+    if (functionTimeoutSeconds >= 2 * periodSeconds) {
+      throw new ConfigError(
+        'functionTimeoutSeconds',
+        `${functionTimeoutSeconds}s spans two schedule periods of ${periodSeconds}s; follow mode overlaps only two invocations`,
+      );
+    }
+  } else if (functionTimeoutSeconds >= periodSeconds) {
+    // With reserved concurrency 1 an invocation that outlives the period makes the next tick
+    // queue behind it; keeping the timeout below the period rules that out by construction.
+    throw new ConfigError(
+      'functionTimeoutSeconds',
+      `${functionTimeoutSeconds}s is not shorter than the schedule period of ${periodSeconds}s`,
+    );
+  }
+  const pollIntervalMs = read.integer('pollIntervalMs', 1, 60_000) ?? DEFAULTS.tuning.pollIntervalMs;
 
-  // Entries wait up to one period for the next tick, so a threshold within one period would
-  // always fire; the default grows with slow schedules for that reason.
+  // The lag metric comes once per period (as an invocation ends), and in drain mode entries
+  // wait up to one period for the next tick, so a threshold within one period could fire on
+  // a healthy consumer; the default grows with slow schedules for that reason.
   const lagAgeSeconds =
     read.integer('lagAlarmThresholdSeconds', 60, 86_400) ?? Math.max(DEFAULTS.alarms.lagAgeSeconds, 2 * periodSeconds);
   if (lagAgeSeconds <= periodSeconds) {
@@ -244,7 +293,9 @@ export function readConfig(
     ...(region === undefined ? {} : { region }),
     scheduleRateMinutes,
     scheduleEnabled: read.boolean('scheduleEnabled') ?? DEFAULTS.scheduleEnabled,
+    followMode,
     functionTimeoutSeconds,
+    reservedConcurrency: followMode ? 2 : 1,
     memorySizeMb: read.integer('memorySizeMb', 128, 10_240) ?? DEFAULTS.memorySizeMb,
     logRetention: logRetentionDays,
     upstashRedisRestUrl,
@@ -267,6 +318,7 @@ export function readConfig(
       mode: read.oneOf('consumerMode', ['batched', 'seed'] as const) ?? DEFAULTS.tuning.mode,
       gmTimeoutMs: read.integer('gmTimeoutMs', 100, 60_000) ?? DEFAULTS.tuning.gmTimeoutMs,
       timeBudgetMarginMs,
+      pollIntervalMs: followMode ? pollIntervalMs : 0,
       logLevel: read.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? DEFAULTS.tuning.logLevel,
     },
     alarms: {

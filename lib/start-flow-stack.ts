@@ -64,6 +64,7 @@ export class StartFlowStack extends Stack {
 
     this.consumer = new ConsumerFunction(this, 'Consumer', {
       timeout: Duration.seconds(config.functionTimeoutSeconds),
+      reservedConcurrency: config.reservedConcurrency,
       memorySize: config.memorySizeMb,
       gamesTable: this.tables.gamesTable,
       offsetsTable: this.tables.offsetsTable,

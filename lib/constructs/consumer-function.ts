@@ -36,8 +36,15 @@ export const ESM_REQUIRE_BANNER =
 
 /** Properties of {@link ConsumerFunction}. */
 export interface ConsumerFunctionProps {
-  /** Function timeout; must be shorter than the schedule period. */
+  /** Function timeout: shorter than the schedule period in drain mode, longer in follow mode. */
   readonly timeout: Duration;
+  /**
+   * Invocations that may run at once: 1 for drain mode; 2 for follow mode, where each tick's
+   * invocation starts while the previous one still follows and waits to take over from it.
+   *
+   * @default 1
+   */
+  readonly reservedConcurrency?: number;
   /** Games table (`GAMES_TABLE`). */
   readonly gamesTable: dynamodb.ITable;
   /** Offsets and lease table (`OFFSETS_TABLE`). */
@@ -132,9 +139,11 @@ export class ConsumerFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
-      // One invocation at a time: the offsets-table lease already serialises consumers, and
-      // a second concurrent invocation would only spend its time failing to take the lease.
-      reservedConcurrentExecutions: 1,
+      // Drain mode: one invocation at a time; the offsets-table lease already serialises
+      // consumers, and a second would only spend its time failing to take the lease. Follow
+      // mode: two, or the next tick's invocation would be throttled while the previous one
+      // follows, and retried by Lambda after the moment it was meant to take over.
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
       // A failed run is not retried: the next tick re-reads from the stored offset anyway.
       retryAttempts: 0,
       maxEventAge: props.maxEventAge ?? Duration.minutes(1),
@@ -241,6 +250,7 @@ export class ConsumerFunction extends Construct {
       MAX_ATTEMPTS: String(props.tuning.maxAttempts),
       CONSUMER_MODE: props.tuning.mode,
       TIME_BUDGET_MARGIN_MS: String(props.tuning.timeBudgetMarginMs),
+      POLL_INTERVAL_MS: String(props.tuning.pollIntervalMs),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.tuning.logLevel,

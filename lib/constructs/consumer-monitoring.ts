@@ -262,6 +262,19 @@ export class ConsumerMonitoring extends Construct {
         width: 6,
       }),
     );
+    // Follow mode: how long each invocation followed the stream, how many of its reads came
+    // back empty (its Upstash cost while idle), and how long it waited to take over.
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Follow mode',
+        left: [
+          lobbyMetric(MetricName.followed, { statistic: 'Maximum', label: 'time followed (ms)' }),
+          lobbyMetric(MetricName.handoverWait, { statistic: 'Maximum', label: 'hand-over wait (ms)' }),
+        ],
+        right: [lobbyMetric(MetricName.emptyPolls, { label: 'empty polls' })],
+        width: 12,
+      }),
+    );
     return dashboard;
   }
 }

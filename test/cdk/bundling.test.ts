@@ -110,6 +110,7 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
         'NODE_OPTIONS',
         'NOTIFICATION_INTENTS_STREAM',
         'OFFSETS_TABLE',
+        'POLL_INTERVAL_MS',
         'POWERTOOLS_LOG_LEVEL',
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',

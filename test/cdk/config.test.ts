@@ -19,7 +19,10 @@ describe('readConfig', () => {
       throwaway: false,
       scheduleRateMinutes: 1,
       scheduleEnabled: true,
-      functionTimeoutSeconds: 50,
+      followMode: true,
+      // Follow mode: the period, the margin, and 10 s in which the next invocation takes over.
+      functionTimeoutSeconds: 80,
+      reservedConcurrency: 2,
       memorySizeMb: 256,
       logRetention: RetentionDays.ONE_MONTH,
       gameMasterAuth: true,
@@ -46,6 +49,7 @@ describe('readConfig', () => {
         throwaway: 'false',
         scheduleRateMinutes: '5',
         scheduleEnabled: 'false',
+        followMode: 'false',
         batchSize: '250',
         gameMasterAuth: 'false',
         logRetentionDays: '90',
@@ -62,15 +66,29 @@ describe('readConfig', () => {
       throwaway: false,
       scheduleRateMinutes: 5,
       scheduleEnabled: false,
-      // Derived from the period: 10 s of headroom before the next tick.
+      followMode: false,
+      // Drain mode, derived from the period: 10 s of headroom before the next tick.
       functionTimeoutSeconds: 290,
+      reservedConcurrency: 1,
       logRetention: RetentionDays.THREE_MONTHS,
       gameMasterAuth: false,
       gamesTableName: 'lobby-prod-games',
       upstashTokenSecretName: 'galaxy/prod/upstash',
-      tuning: { batchSize: 250, mode: 'seed' },
+      tuning: { batchSize: 250, mode: 'seed', pollIntervalMs: 0 },
       alarms: { lagAgeSeconds: 600 },
     });
+  });
+
+  it('in follow mode, derives a timeout that outlasts the period by the margin and the hand-over', () => {
+    expect(
+      readConfig(context({ ...urls, scheduleRateMinutes: 5, timeBudgetMarginMs: 20_000, pollIntervalMs: '500' }), {}),
+    ).toMatchObject({
+      functionTimeoutSeconds: 300 + 20 + 10,
+      reservedConcurrency: 2,
+      tuning: { pollIntervalMs: 500, timeBudgetMarginMs: 20_000 },
+    });
+    // Lambda's 15-minute ceiling leaves follow mode no room on a 15-minute schedule.
+    expect(() => readConfig(context({ ...urls, scheduleRateMinutes: 15 }), {})).toThrow(/would leave gaps/);
   });
 
   it('takes account and region from context first, then from the CDK CLI variables', () => {
@@ -94,8 +112,16 @@ describe('readConfig', () => {
   });
 
   it.each([
-    ['functionTimeoutSeconds', { functionTimeoutSeconds: 60 }, /not shorter than the schedule period/],
-    ['timeBudgetMarginMs', { timeBudgetMarginMs: 50_000 }, /leaves no time/],
+    [
+      'functionTimeoutSeconds',
+      { followMode: false, functionTimeoutSeconds: 60 },
+      /not shorter than the schedule period/,
+    ],
+    ['functionTimeoutSeconds', { functionTimeoutSeconds: 70 }, /does not outlast the schedule period/],
+    ['functionTimeoutSeconds', { functionTimeoutSeconds: 120 }, /spans two schedule periods/],
+    ['followMode', { followMode: 'sometimes' }, /true or false/],
+    ['pollIntervalMs', { pollIntervalMs: 0 }, /from 1 to 60000/],
+    ['timeBudgetMarginMs', { followMode: false, timeBudgetMarginMs: 50_000 }, /leaves no time/],
     ['scheduleRateMinutes', { scheduleRateMinutes: '1.5' }, /integer/],
     ['scheduleRateMinutes', { scheduleRateMinutes: 90 }, /from 1 to 60/],
     [

@@ -41,6 +41,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     region: 'eu-west-1',
   },
   'a throwaway stage without Game Master auth': { stage: 'scratch', throwaway: true, gameMasterAuth: false },
+  'drain mode (follow mode turned off)': { followMode: false },
 };
 
 describe.each(Object.entries(VARIANTS))('cdk-nag on %s', (_name, context) => {

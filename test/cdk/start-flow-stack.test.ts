@@ -143,8 +143,9 @@ describe('consumer function', () => {
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 256,
-      Timeout: 50,
-      ReservedConcurrentExecutions: 1,
+      // Follow mode: the timeout outlasts the 60 s period, and two may run at a hand-over.
+      Timeout: 80,
+      ReservedConcurrentExecutions: 2,
       Role: arnOf(logicalId(stack, stack.consumer.role)),
       LoggingConfig: { LogGroup: ref(logicalId(stack, stack.consumer.logGroup)) },
     });
@@ -177,6 +178,7 @@ describe('consumer function', () => {
           MAX_ATTEMPTS: '5',
           CONSUMER_MODE: 'batched',
           TIME_BUDGET_MARGIN_MS: '10000',
+          POLL_INTERVAL_MS: '250',
           POWERTOOLS_SERVICE_NAME: 'lobby',
           POWERTOOLS_METRICS_NAMESPACE: 'Galaxy/Lobby',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -219,8 +221,17 @@ describe('consumer function', () => {
     });
   });
 
-  it('keeps the timeout below the schedule period for slower schedules', () => {
-    const { template } = synth({ scheduleRateMinutes: 5 });
+  it('in drain mode, runs one at a time, never follows, and keeps the timeout below the period', () => {
+    const { template } = synth({ followMode: false });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 50,
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ POLL_INTERVAL_MS: '0' }) },
+    });
+  });
+
+  it('keeps the timeout below the schedule period for slower schedules in drain mode', () => {
+    const { template } = synth({ scheduleRateMinutes: 5, followMode: false });
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 290 });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 300 });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
@@ -600,7 +611,7 @@ describe('monitoring', () => {
     });
   });
 
-  it('has a dashboard with outcomes, transitions, lag, dead letters, duration and errors', () => {
+  it('has a dashboard with outcomes, transitions, lag, dead letters, duration, errors and follow mode', () => {
     const { template } = defaults;
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
@@ -621,7 +632,11 @@ describe('monitoring', () => {
       'Dead letters and transient errors',
       'Duration',
       'Invocations and errors',
+      'Follow mode',
     ]);
+    for (const name of ['followed_time', 'handover_wait', 'empty_polls']) {
+      expect(JSON.stringify(widgets.get('Follow mode')?.metrics)).toContain(`lobby.start_flow.${name}`);
+    }
 
     const metricsOf = (title: string) => JSON.stringify(widgets.get(title)?.metrics);
     for (const outcome of ['running', 'paused', 'start_failed']) {
