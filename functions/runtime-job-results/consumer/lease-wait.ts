@@ -39,7 +39,7 @@ export interface LeaseWaitDeps {
 
 export interface LeaseWait {
   readonly result: LeaseResult;
-  /** From the first try to the last (0 when the first try took the lease). */
+  /** From the first try to the answer of the last (0 when the first try settled it). */
   readonly waitedMs: number;
   /** `acquireLease` requests made, the first included. */
   readonly tries: number;
@@ -65,5 +65,5 @@ export const takeLease = async (deps: LeaseWaitDeps, wait: boolean): Promise<Lea
     result = await deps.offsets.acquireLease(deps.invocationId, deadline, deps.nowMs());
     tries += 1;
   }
-  return { result, waitedMs: deps.nowMs() - startedAt, tries };
+  return { result, waitedMs: tries === 1 ? 0 : deps.nowMs() - startedAt, tries };
 };
