@@ -6,6 +6,7 @@
  *
  *   npm run bench
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
+ *   npm run bench -- --latency          follow vs drain mode latency (bench/latency-cli.ts)
  */
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -19,6 +20,12 @@ import { terminalProgress } from './progress.js';
 import { formatReport } from './report.js';
 import type { ConsumerModeName } from './run-mode.js';
 import { benchStackOf } from './stack.js';
+
+// `--latency` selects the latency benchmark, which has options of its own (bench/latency-cli.ts).
+if (process.argv.includes('--latency')) {
+  await import('./latency-cli.js');
+  process.exit();
+}
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 

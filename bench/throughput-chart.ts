@@ -22,14 +22,14 @@ const tickStep = (max: number, count = 6): number => {
   return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
 };
 
-const ticks = (max: number): number[] => {
+export const ticks = (max: number): number[] => {
   const step = tickStep(max);
   return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => round3(i * step));
 };
 
 const round3 = (value: number): number => Math.round(value * 1_000) / 1_000;
 
-const escapeXml = (text: string): string =>
+export const escapeXml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Renders the series on shared axes; `title` goes on top. */

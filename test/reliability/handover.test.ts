@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
-import { spawnInvocation } from './support/child-invocation.js';
+import { spawnInvocation } from '../../local/child-invocation.js';
 import { successFields } from './support/hooks.js';
 
 let h: Harness;

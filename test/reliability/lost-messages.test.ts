@@ -12,7 +12,7 @@ import type { Harness } from '../support/consumer-harness.js';
 import { testStack } from '../support/stack.js';
 import { forward } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../../local/dynamodb-proxy.js';
-import { leaseExpiry, spawnInvocation } from './support/child-invocation.js';
+import { leaseExpiry, spawnInvocation } from '../../local/child-invocation.js';
 import {
   appliedButAnswerLost,
   cancelBeforeBinding,

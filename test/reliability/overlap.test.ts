@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { forward } from '../../local/dynamodb-proxy.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
-import { leaseExpiry, spawnInvocation } from './support/child-invocation.js';
+import { leaseExpiry, spawnInvocation } from '../../local/child-invocation.js';
 import { successFields } from './support/hooks.js';
 
 let h: Harness;

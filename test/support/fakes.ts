@@ -270,6 +270,7 @@ export const testSettings = (overrides: Partial<ConsumerSettings> = {}): Consume
   attemptsPerInvocation: 2,
   retryBackoffMs: 0,
   pollIntervalMs: 0,
+  pollIdleMaxMs: 1_000,
   deadLetterStream: 'dead',
   ...overrides,
 });

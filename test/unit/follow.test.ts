@@ -3,11 +3,7 @@
  * sleep moves the clock, so the rules are checked to the millisecond without waiting.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  FollowPacer,
-  IDLE_POLL_CEILING_MS,
-  idlePollDelayMs,
-} from '../../functions/runtime-job-results/consumer/follow.js';
+import { FollowPacer, idlePollDelayMs } from '../../functions/runtime-job-results/consumer/follow.js';
 import {
   LEASE_POLL_MAX_MS,
   LEASE_POLL_MIN_MS,
@@ -95,14 +91,13 @@ beforeEach(() => {
 
 describe('the idle-poll rule', () => {
   it('doubles the wait after each empty read from the interval up to the ceiling', () => {
-    expect([1, 2, 3, 4, 10].map((n) => idlePollDelayMs(250, n))).toEqual([250, 500, 1_000, 1_000, 1_000]);
-    expect(IDLE_POLL_CEILING_MS).toBe(1_000);
+    expect([1, 2, 3, 4, 10].map((n) => idlePollDelayMs(250, 1_200, n))).toEqual([250, 500, 1_000, 1_200, 1_200]);
     // An interval above the ceiling is kept as it is.
-    expect(idlePollDelayMs(3_000, 5)).toBe(3_000);
+    expect(idlePollDelayMs(3_000, 1_200, 5)).toBe(3_000);
   });
 
   it('reads again at once after a full batch, one interval after a short one started, and resets on entries', () => {
-    const pacer = new FollowPacer(200);
+    const pacer = new FollowPacer(200, 1_000);
     expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(200);
     expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(400);
     expect(pacer.delayAfter({ entries: 100, full: true, startedAtMs: 0 }, 50)).toBe(0);
@@ -136,7 +131,7 @@ describe('a following invocation', () => {
     expect(telemetry.entries).toHaveLength(2);
     // It stopped when less than the margin was left, not later.
     expect(clock).toBeLessThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs);
-    expect(clock).toBeGreaterThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs - IDLE_POLL_CEILING_MS);
+    expect(clock).toBeGreaterThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs - settings.pollIdleMaxMs);
     // Idle reads: at most one a second after the back-off, plus the few before it.
     expect(stream.reads).toBeLessThanOrEqual(25 + 2 * 3);
     expect(summary.emptyPolls).toBe(stream.reads - 2);
@@ -172,7 +167,7 @@ describe('a following invocation', () => {
     // Those that arrived during the quiet start wait out the idle back-off; once entries
     // flow, each is read within one interval of its arrival.
     const firstRead = (latencies[0] as { addedAt: number; waited: number }).addedAt + (latencies[0]?.waited ?? 0);
-    expect(Math.max(...latencies.map((l) => l.waited))).toBeLessThanOrEqual(IDLE_POLL_CEILING_MS);
+    expect(Math.max(...latencies.map((l) => l.waited))).toBeLessThanOrEqual(settings.pollIdleMaxMs);
     const flowing = latencies.filter((l) => l.addedAt > firstRead);
     expect(flowing.length).toBeGreaterThan(80);
     expect(Math.max(...flowing.map((l) => l.waited))).toBeLessThanOrEqual(settings.pollIntervalMs);

@@ -7,14 +7,12 @@
  * - a short batch (the stream had no more) by a read `POLL_INTERVAL_MS` after the previous
  *   read started, so a steady trickle costs one read per interval, not two;
  * - an empty read by a wait that starts at `POLL_INTERVAL_MS` and doubles with each empty
- *   read in a row, up to {@link IDLE_POLL_CEILING_MS} (or the interval, if that is longer).
- *   Any entry brings it back to the interval.
- * So an idle stream costs at most one read a second whatever the interval, and the first
- * result after a quiet spell waits at most a second to be read.
+ *   read in a row, up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry
+ *   brings it back to the interval.
+ * So an idle stream costs at most one read per `POLL_IDLE_MAX_MS` (1.2 s by default: about 50
+ * a minute) whatever the interval, and the first result after a quiet spell waits at most
+ * that long to be read.
  */
-
-/** The longest wait between two empty reads; keeps an idle minute at 60 reads or fewer. */
-export const IDLE_POLL_CEILING_MS = 1_000;
 
 /** What one read found, as the pacer needs it. */
 export interface ReadOutcome {
@@ -27,19 +25,21 @@ export interface ReadOutcome {
 }
 
 /** The wait after an empty read, the `emptyInARow`-th in a row (1-based). */
-export const idlePollDelayMs = (intervalMs: number, emptyInARow: number): number => {
-  const ceiling = Math.max(intervalMs, IDLE_POLL_CEILING_MS);
+export const idlePollDelayMs = (intervalMs: number, idleMaxMs: number, emptyInARow: number): number => {
+  const ceiling = Math.max(intervalMs, idleMaxMs);
   return Math.min(ceiling, intervalMs * 2 ** Math.max(0, Math.min(emptyInARow - 1, 30)));
 };
 
 /** Decides the wait before each read of a following invocation, and counts empty reads. */
 export class FollowPacer {
   readonly #intervalMs: number;
+  readonly #idleMaxMs: number;
   #emptyInARow = 0;
   #emptyPolls = 0;
 
-  constructor(intervalMs: number) {
+  constructor(intervalMs: number, idleMaxMs: number) {
     this.#intervalMs = intervalMs;
+    this.#idleMaxMs = idleMaxMs;
   }
 
   /** Reads that found nothing, over the whole invocation. */
@@ -52,7 +52,7 @@ export class FollowPacer {
     if (read.entries === 0) {
       this.#emptyInARow += 1;
       this.#emptyPolls += 1;
-      return idlePollDelayMs(this.#intervalMs, this.#emptyInARow);
+      return idlePollDelayMs(this.#intervalMs, this.#idleMaxMs, this.#emptyInARow);
     }
     this.#emptyInARow = 0;
     if (read.full) return 0;

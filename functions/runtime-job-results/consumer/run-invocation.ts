@@ -124,7 +124,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     ...followFields(),
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
-  const pacer = new FollowPacer(settings.pollIntervalMs);
+  const pacer = new FollowPacer(settings.pollIntervalMs, settings.pollIdleMaxMs);
   /** When the invocation first caught up with the stream (follow mode). */
   let caughtUpAt: number | undefined;
   /** The last read returned less than it asked for: nothing was left unread then. */

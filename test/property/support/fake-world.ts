@@ -25,6 +25,7 @@ const SETTINGS: ConsumerSettings = {
   attemptsPerInvocation: 2,
   retryBackoffMs: 0,
   pollIntervalMs: 0,
+  pollIdleMaxMs: 1_000,
   deadLetterStream: 'dead',
 };
 

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { InvocationSummary } from '../../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
 
 export interface ChildInvocation {
   readonly process: ChildProcess;
@@ -17,8 +17,15 @@ export interface ChildInvocation {
   }>;
 }
 
-export const spawnInvocation = (env: Record<string, string>, timeoutMs: number): ChildInvocation => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts'], {
+/** How the child runs `scripts/invoke.ts`: from source by default, or a bundle of it. */
+const FROM_SOURCE: readonly string[] = ['--import', 'tsx', 'scripts/invoke.ts'];
+
+export const spawnInvocation = (
+  env: Record<string, string>,
+  timeoutMs: number,
+  nodeArgs: readonly string[] = FROM_SOURCE,
+): ChildInvocation => {
+  const child = spawn(process.execPath, [...nodeArgs], {
     env: { ...process.env, ...env, INVOKE_TIMEOUT_MS: String(timeoutMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

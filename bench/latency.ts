@@ -1,0 +1,251 @@
+/**
+ * The latency benchmark of one mode: results arrive as a steady trickle while invocations
+ * start on a scaled-down schedule, each in its own process as Lambda would run it (a cold
+ * start every tick, the worst case). In follow mode the function timeout outlasts the
+ * period, so each invocation waits for the one before and takes over from it.
+ *
+ * Latency is the time from an entry's id (when it was added) to its game's status change
+ * (`statusChangedAt`, written by the consumer on this machine's clock). After the trickle,
+ * an idle window counts the consumer's Upstash and DynamoDB requests.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
+import { entryAgeMs } from '../functions/runtime-job-results/domain/entry-id.js';
+import { spawnInvocation } from '../local/child-invocation.js';
+import type { ChildInvocation } from '../local/child-invocation.js';
+import { consumerEnv, prefixedStreams } from '../local/consumer-env.js';
+import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
+import type { LocalStack } from '../local/stack.js';
+import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
+import { connectRedis } from '../local/upstash-redis.js';
+import { quantile, round } from './stats.js';
+
+export type LatencyMode = 'follow' | 'drain';
+
+export interface LatencyOptions {
+  /** Results added per second. */
+  readonly rate: number;
+  /** Seconds of trickle. */
+  readonly durationS: number;
+  /** Seconds of the idle window after it. */
+  readonly idleS: number;
+  /** The scaled-down schedule period, seconds. */
+  readonly periodS: number;
+  /** `POLL_INTERVAL_MS` in follow mode. */
+  readonly pollIntervalMs: number;
+  /** `TIME_BUDGET_MARGIN_MS`. */
+  readonly marginMs: number;
+  /** Follow mode: seconds by which the next invocation starts before the holder stops. */
+  readonly handoverS: number;
+  /** Schedule period of the idle window, seconds (the stack's, so hand-overs count as often). */
+  readonly idlePeriodS: number;
+  /** `scripts/invoke.ts` bundled like the Lambda: children start as fast as a cold start. */
+  readonly invokeBundle: string;
+}
+
+export interface InvocationRecord {
+  /** Seconds since the run started. */
+  readonly startS: number;
+  readonly endS: number;
+  readonly summary: InvocationSummary | undefined;
+}
+
+export interface LatencyModeResult {
+  readonly mode: LatencyMode;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly entries: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Each entry: seconds after the run started that it was added, and its latency. */
+  readonly samples: readonly (readonly [number, number])[];
+  readonly invocations: readonly InvocationRecord[];
+  /** Moments (seconds) a following invocation took over from the one before. */
+  readonly handoversS: readonly number[];
+  readonly idle: {
+    readonly windowS: number;
+    readonly upstashPerMinute: number;
+    readonly dynamodbPerMinute: number;
+    /** Invocations that started in the window (each takes and releases the lease). */
+    readonly invocationsStarted: number;
+  };
+  /** Games not `running` at the end (skipped entries). */
+  readonly notApplied: number;
+  /** Games registered with Game Master more than once (an entry applied twice). */
+  readonly appliedTwice: number;
+}
+
+/** Drain mode keeps this much of the period free after its timeout, as the stack does. */
+const DRAIN_HEADROOM_MS = 2_000;
+
+/** The function timeout of a mode, by the stack's rule at this period. */
+export const timeoutOf = (mode: LatencyMode, options: LatencyOptions, periodS = options.periodS): number =>
+  mode === 'follow'
+    ? periodS * 1_000 + options.marginMs + options.handoverS * 1_000
+    : periodS * 1_000 - DRAIN_HEADROOM_MS;
+
+const success = (gameId: string): string[] => [
+  'game_id',
+  gameId,
+  'outcome',
+  'success',
+  'container_id',
+  `container-${gameId}`,
+  'engine_endpoint',
+  `http://engine-${gameId}.galaxy.internal:8080`,
+];
+
+export const runLatencyMode = async (
+  stack: LocalStack,
+  mode: LatencyMode,
+  options: LatencyOptions,
+  progress: (line: string) => void,
+): Promise<LatencyModeResult> => {
+  const name = `lat-${mode}-${Date.now()}`;
+  const dynamodb = localDynamoDbClient(stack.dynamodb.endpoint);
+  const documents = DynamoDBDocumentClient.from(dynamodb);
+  const gamesTable = `${name}-games`;
+  const offsetsTable = `${name}-offsets`;
+  await createGamesTable(dynamodb, gamesTable);
+  await createOffsetsTable(dynamodb, offsetsTable);
+  const proxy = await startDynamoDbProxy(stack.dynamodb.endpoint);
+  const redis = await connectRedis(stack.redis.host, stack.redis.port);
+  const streams = prefixedStreams(name);
+  const timeoutMs = timeoutOf(mode, options);
+  const env = {
+    ...consumerEnv({
+      streams,
+      upstash: { url: stack.upstash.url, token: stack.upstash.token },
+      gamesTable,
+      offsetsTable,
+      // Through a proxy that counts the consumer's requests; the bench's own go direct.
+      dynamodbEndpoint: proxy.endpoint,
+      gameMasterUrl: stack.gameMaster.baseUrl,
+    }),
+    POLL_INTERVAL_MS: mode === 'follow' ? String(options.pollIntervalMs) : '0',
+    TIME_BUDGET_MARGIN_MS: String(options.marginMs),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+
+  const count = Math.round(options.rate * options.durationS);
+  const gameIds = Array.from({ length: count }, (_, i) => `${name}-${i}`);
+  for (const gameId of gameIds) {
+    await documents.send(
+      new PutCommand({
+        TableName: gamesTable,
+        Item: { gameId, status: 'starting', gameName: gameId, targetEngineVersion: '1.9.0', turnSchedule: '0 * * * *' },
+      }),
+    );
+  }
+
+  const t0 = Date.now();
+  const seconds = (at: number): number => round((at - t0) / 1_000, 3);
+  const invocations: InvocationRecord[] = [];
+  const live = new Set<ChildInvocation>();
+  const tick = (invocationTimeoutMs = timeoutMs): void => {
+    const startedAt = Date.now();
+    const child = spawnInvocation(env, invocationTimeoutMs, [options.invokeBundle]);
+    live.add(child);
+    void child.ended.then((ending) => {
+      live.delete(child);
+      invocations.push({ startS: seconds(startedAt), endS: seconds(Date.now()), summary: ending.summary });
+      const s = ending.summary;
+      progress(
+        `  ${mode}: invocation ${seconds(startedAt)}–${seconds(Date.now())} s ` +
+          (s
+            ? `${s.stoppedBy}, ${s.applied} applied${s.handoverWaitMs ? `, waited ${s.handoverWaitMs} ms for the lease` : ''}`
+            : `ended by ${ending.signal ?? ending.code}`),
+      );
+    });
+  };
+  tick();
+  let schedule = setInterval(tick, options.periodS * 1_000);
+
+  // The trickle starts once the first invocation is up (its cold start is not a result's wait).
+  await sleep(options.handoverS * 1_000);
+  const added: { gameId: string; entryId: string }[] = [];
+  const intervalMs = 1_000 / options.rate;
+  const trickleStart = Date.now();
+  for (const [i, gameId] of gameIds.entries()) {
+    const due = trickleStart + i * intervalMs;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const entryId = String(await redis.xadd(streams.results, '*', ...success(gameId)));
+    added.push({ gameId, entryId });
+  }
+  progress(`  ${mode}: ${added.length} results added over ${round((Date.now() - trickleStart) / 1_000)} s; idle now`);
+
+  // Idle: let the last results be applied, then count the consumer's requests for a window
+  // on the stack's schedule: the next tick's invocation (timed for that period) takes over
+  // and the window starts with it, so it holds as many hand-overs as a real idle minute.
+  await sleep(Math.min(options.periodS * 1_000, 5_000));
+  clearInterval(schedule);
+  const idleTimeoutMs = timeoutOf(mode, options, options.idlePeriodS);
+  const dynamodbCount = (): number => Object.values(proxy.counts()).reduce((sum, n) => sum + n, 0);
+  const idleStart = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
+  tick(idleTimeoutMs);
+  schedule = setInterval(() => tick(idleTimeoutMs), options.idlePeriodS * 1_000);
+  await sleep(options.idleS * 1_000);
+  const idleEnd = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
+  clearInterval(schedule);
+  const windowS = (idleEnd.at - idleStart.at) / 1_000;
+  const invocationsStarted = Math.ceil(windowS / options.idlePeriodS);
+  // The invocations still running are not needed any more; their lease dies with them.
+  for (const child of live) child.process.kill('SIGKILL');
+  await Promise.all([...live].map((child) => child.ended));
+
+  const games = new Map<string, Record<string, unknown>>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: gamesTable, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) games.set(String(item.gameId), item);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+
+  const samples: [number, number][] = [];
+  let notApplied = 0;
+  let appliedTwice = 0;
+  for (const { gameId, entryId } of added) {
+    const game = games.get(gameId);
+    if (game?.status !== 'running' || typeof game.statusChangedAt !== 'string') {
+      notApplied += 1;
+      continue;
+    }
+    if (stack.gameMaster.callsFor(gameId).length > 1) appliedTwice += 1;
+    const changedAt = Date.parse(game.statusChangedAt);
+    const latency = entryAgeMs(entryId, changedAt);
+    samples.push([seconds(changedAt - latency), latency]);
+  }
+  const latencies = samples.map(([, ms]) => ms);
+  // A following invocation ends by releasing the lease to the one waiting for it.
+  const handoversS =
+    mode === 'follow'
+      ? invocations
+          .filter((record) => record.summary !== undefined)
+          .map((record) => record.endS)
+          .sort((a, b) => a - b)
+      : [];
+
+  redis.disconnect();
+  await proxy.close();
+  await Promise.all([deleteTable(dynamodb, gamesTable), deleteTable(dynamodb, offsetsTable)]);
+
+  return {
+    mode,
+    env: { POLL_INTERVAL_MS: env.POLL_INTERVAL_MS, TIME_BUDGET_MARGIN_MS: env.TIME_BUDGET_MARGIN_MS },
+    timeoutMs,
+    entries: added.length,
+    latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies) },
+    samples,
+    invocations: invocations.sort((a, b) => a.startS - b.startS),
+    handoversS,
+    idle: {
+      windowS: round(windowS),
+      upstashPerMinute: round(((idleEnd.upstash - idleStart.upstash) * 60) / windowS),
+      dynamodbPerMinute: round(((idleEnd.dynamodb - idleStart.dynamodb) * 60) / windowS),
+      invocationsStarted,
+    },
+    notApplied,
+    appliedTwice,
+  };
+};
