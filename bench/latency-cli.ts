@@ -103,11 +103,12 @@ try {
 const lines = [
   '',
   `Latency, entry id → status change, ${options.rate} results/s for ${options.durationS} s; schedule every ${options.periodS} s`,
-  `mode    timeout  p50 ms  p99 ms  max ms  idle Upstash/min  idle DynamoDB/min  skipped  applied twice   (idle: a ${options.idlePeriodS} s schedule)`,
+  `mode    timeout  p50 ms  p99 ms  max ms  busy Upstash/min  busy DynamoDB/min  idle Upstash/min  idle DynamoDB/min  skipped  applied twice   (idle: a ${options.idlePeriodS} s schedule)`,
   ...results.map(
     (r) =>
       `${r.mode.padEnd(7)} ${`${r.timeoutMs / 1_000} s`.padStart(7)} ${String(r.latencyMs.p50).padStart(7)} ` +
       `${String(r.latencyMs.p99).padStart(7)} ${String(r.latencyMs.max).padStart(7)} ` +
+      `${String(r.busy.upstashPerMinute).padStart(17)} ${String(r.busy.dynamodbPerMinute).padStart(18)} ` +
       `${String(r.idle.upstashPerMinute).padStart(17)} ${String(r.idle.dynamodbPerMinute).padStart(18)} ` +
       `${String(r.notApplied).padStart(8)} ${String(r.appliedTwice).padStart(14)}`,
   ),

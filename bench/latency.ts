@@ -62,6 +62,8 @@ export interface LatencyModeResult {
   readonly invocations: readonly InvocationRecord[];
   /** Moments (seconds) a following invocation took over from the one before. */
   readonly handoversS: readonly number[];
+  /** The consumer's requests per minute while the results trickled in. */
+  readonly busy: { readonly upstashPerMinute: number; readonly dynamodbPerMinute: number };
   readonly idle: {
     readonly windowS: number;
     readonly upstashPerMinute: number;
@@ -164,15 +166,22 @@ export const runLatencyMode = async (
 
   // The trickle starts once the first invocation is up (its cold start is not a result's wait).
   await sleep(options.handoverS * 1_000);
+  const dynamodbCount = (): number => Object.values(proxy.counts()).reduce((sum, n) => sum + n, 0);
   const added: { gameId: string; entryId: string }[] = [];
   const intervalMs = 1_000 / options.rate;
   const trickleStart = Date.now();
+  const busyStart = { upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
   for (const [i, gameId] of gameIds.entries()) {
     const due = trickleStart + i * intervalMs;
     if (due > Date.now()) await sleep(due - Date.now());
     const entryId = String(await redis.xadd(streams.results, '*', ...success(gameId)));
     added.push({ gameId, entryId });
   }
+  const busyMinutes = (Date.now() - trickleStart) / 60_000;
+  const busy = {
+    upstashPerMinute: round((stack.upstash.server.requestCount() - busyStart.upstash) / busyMinutes),
+    dynamodbPerMinute: round((dynamodbCount() - busyStart.dynamodb) / busyMinutes),
+  };
   progress(`  ${mode}: ${added.length} results added over ${round((Date.now() - trickleStart) / 1_000)} s; idle now`);
 
   // Idle: let the last results be applied, then count the consumer's requests for a window
@@ -181,7 +190,6 @@ export const runLatencyMode = async (
   await sleep(Math.min(options.periodS * 1_000, 5_000));
   clearInterval(schedule);
   const idleTimeoutMs = timeoutOf(mode, options, options.idlePeriodS);
-  const dynamodbCount = (): number => Object.values(proxy.counts()).reduce((sum, n) => sum + n, 0);
   const idleStart = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
   tick(idleTimeoutMs);
   schedule = setInterval(() => tick(idleTimeoutMs), options.idlePeriodS * 1_000);
@@ -239,6 +247,7 @@ export const runLatencyMode = async (
     samples,
     invocations: invocations.sort((a, b) => a.startS - b.startS),
     handoversS,
+    busy,
     idle: {
       windowS: round(windowS),
       upstashPerMinute: round(((idleEnd.upstash - idleStart.upstash) * 60) / windowS),

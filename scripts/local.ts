@@ -6,8 +6,9 @@
  * stops when this exits, Ctrl-C included.
  *
  *   npm run local                      seed, drain, report, exit
- *   npm run local -- --watch           then keep invoking on a schedule until Ctrl-C
+ *   npm run local -- --watch           then follow the stream, invoking on a schedule, until Ctrl-C
  *   npm run local -- --watch --every 10  schedule period in seconds (default 60)
+ *   npm run local -- --watch --drain   invoke in drain mode instead (POLL_INTERVAL_MS=0)
  *   npm run local -- --verbose         show the handler's JSON log lines and EMF metrics
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,7 @@ import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
 import { createGamesTable, createOffsetsTable, localDynamoDbClient } from '../local/tables.js';
 import { demoGames, firstWave, secondWave } from './demo/scenario.js';
 import { printReport } from './demo/report.js';
+import { watch } from './demo/watch.js';
 import { parseScriptArgs } from './support/cli-args.js';
 import { lambdaContext, scheduledEvent } from './support/lambda-context.js';
 
@@ -30,13 +32,16 @@ const args = parseScriptArgs(
   {
     watch: { type: 'boolean', default: false },
     every: { type: 'string', default: '60' },
+    drain: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
   `
 npm run local -- [options]
 
-  --watch        after the demo, keep invoking the handler on a schedule until Ctrl-C
+  --watch        after the demo, follow the stream: invoke the handler on a schedule, each
+                 invocation taking over from the one before, until Ctrl-C
   --every S      the schedule period in seconds with --watch (default 60)
+  --drain        with --watch, invoke in drain mode (each invocation returns when drained)
   --verbose      show the handler's JSON log lines and EMF metrics`,
 );
 const periodSeconds = Number(args.every);
@@ -133,10 +138,6 @@ try {
   });
 
   if (args.watch) {
-    console.log(
-      `\nWatching: invoking every ${periodSeconds}s as the schedule would. XADD to ${streams.results} through`,
-    );
-    console.log(`${stack.upstash.url} (token ${stack.upstash.token}) to feed it; Ctrl-C stops everything.`);
     // Straight to DynamoDB Local, not through the demo's fault proxy.
     const shellEnv = { ...env, DYNAMODB_ENDPOINT: stack.dynamodb.endpoint };
     console.log('\nTo run `npm run ops -- status` (or `npm run invoke`) against this stack from another shell:');
@@ -145,14 +146,16 @@ try {
         .map(([name, value]) => `${name}='${value}'`)
         .join(' ')}`,
     );
-    for (;;) {
-      await sleep(periodSeconds * 1_000);
-      const summary = await handler(scheduledEvent(), lambdaContext(LAMBDA_TIMEOUT_MS)).catch((error: unknown) => {
-        console.error(`invocation failed: ${error instanceof Error ? error.message : String(error)}`);
-        return undefined;
-      });
-      if (summary) console.log(`${new Date().toISOString()} ${JSON.stringify(summary)}`);
-    }
+    proxy.setHook(undefined);
+    await watch({
+      env,
+      documents,
+      gamesTable: GAMES_TABLE,
+      resultsStream: streams.results,
+      redisPort: stack.redis.port,
+      periodSeconds,
+      follow: !args.drain,
+    });
   }
 } finally {
   await proxy.close();
