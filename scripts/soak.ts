@@ -9,6 +9,8 @@
  *   --seed N               scenario, fault and kill seed (default 1)
  *   --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default 8000)
  *   --no-faults            kills only
+ *   --follow               follow mode: invocations on a schedule, each taking over from the
+ *                          one before; the kills land during hand-overs
  *   --json FILE            also write the report as JSON
  */
 import { writeFileSync } from 'node:fs';
@@ -26,6 +28,8 @@ npm run soak -- [options]
   --seed N               scenario, fault and kill seed (default ${DEFAULT_SOAK_OPTIONS.seed})
   --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default ${DEFAULT_SOAK_OPTIONS.invokeTimeoutMs})
   --no-faults            kills only
+  --follow               follow mode: invocations on a schedule, each taking over from the one
+                         before (POLL_INTERVAL_MS=100); the kills land during hand-overs
   --json FILE            also write the report as JSON`;
 
 const args = parseScriptArgs(
@@ -35,6 +39,7 @@ const args = parseScriptArgs(
     seed: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.seed) },
     'invoke-timeout': { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.invokeTimeoutMs) },
     'no-faults': { type: 'boolean', default: false },
+    follow: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
   USAGE,
@@ -58,6 +63,7 @@ const options = {
   invokeTimeoutMs,
   timeBudgetMarginMs: Math.min(DEFAULT_SOAK_OPTIONS.timeBudgetMarginMs, Math.floor(invokeTimeoutMs * 0.5)),
   faults: args['no-faults'] ? {} : DEFAULT_SOAK_OPTIONS.faults,
+  ...(args.follow ? { followPollIntervalMs: 100 } : {}),
   onProgress: ({ invocations, kills, offset }: { invocations: number; kills: number; offset: string | undefined }) => {
     process.stderr.write(`\r  invocations ${invocations}, kills ${kills}, offset ${offset ?? '0-0'}      `);
   },

@@ -40,6 +40,13 @@ export interface CrashRunOptions {
   readonly faults: Omit<FaultPlanOptions, 'seed'>;
   /** Chance that a second invocation starts while one runs (an overlapping schedule). */
   readonly overlapChance: number;
+  /**
+   * Follow mode: children get this `POLL_INTERVAL_MS` and start on a schedule whose period
+   * is shorter than their timeout minus the margin, so each waits for the one before and
+   * takes over; the random kills land only while two run (during a hand-over), on the
+   * older one, the holder. Absent: drain mode, children started one after another.
+   */
+  readonly followPollIntervalMs?: number;
   /** The run gives up (and reports it) after this long. */
   readonly maxWallMs: number;
   /** Called after each child ends, for progress output. */
@@ -72,6 +79,13 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  */
 const INIT_ALLOWANCE_MS = 1_500;
 
+/** Follow mode: how long before the holder stops the next child is spawned (its init included). */
+const FOLLOW_HANDOVER_MS = 2_000;
+
+/** Follow mode's schedule period for children of this timeout and margin. */
+export const followPeriodMs = (invokeTimeoutMs: number, marginMs: number): number =>
+  Math.max(1_000, invokeTimeoutMs - marginMs - FOLLOW_HANDOVER_MS);
+
 interface LiveChild {
   readonly process: ChildProcess;
   readonly exited: Promise<void>;
@@ -89,6 +103,47 @@ const failureShape = (stderr: string): string =>
     .replace(/\d+(-\d+)?/g, 'N')
     .slice(0, 160);
 
+/**
+ * Follow mode's driver: a child every period until the offset reaches the last entry, then
+ * the followers still running are let finish (they stop at their deadline minus the margin
+ * and release the lease). True when the stream was drained and the lease left free.
+ */
+const followOnSchedule = async (
+  resources: RunResources,
+  scenario: Scenario,
+  options: CrashRunOptions,
+  live: LiveChild[],
+  spawnChild: () => void,
+  progress: () => { invocations: number; kills: number },
+): Promise<boolean> => {
+  const started = Date.now();
+  const periodMs = followPeriodMs(options.invokeTimeoutMs, options.timeBudgetMarginMs);
+  let nextTick = started;
+  while (Date.now() - started < options.maxWallMs) {
+    const offset = await readOffsetItem(resources);
+    options.onProgress?.({ ...progress(), offset: offset?.lastEntryId as string | undefined });
+    if (offset?.lastEntryId === scenario.lastEntryId) {
+      if (live.length > 0) {
+        await Promise.all(live.map((child) => child.exited));
+        continue;
+      }
+      if (offset.leaseOwner === undefined) return true;
+      // A holder killed after the last entry keeps the lease until its deadline; one more
+      // invocation takes it then and releases it as it stops.
+      const expiresAt = typeof offset.leaseExpiresAt === 'number' ? offset.leaseExpiresAt : 0;
+      if (expiresAt > Date.now()) await sleep(expiresAt - Date.now() + 30);
+      spawnChild();
+      continue;
+    }
+    if (Date.now() >= nextTick) {
+      spawnChild();
+      nextTick += periodMs;
+    }
+    await Promise.race([...live.map((child) => child.exited), sleep(250)]);
+  }
+  return false;
+};
+
 export const runCrashes = async (
   resources: RunResources,
   tap: GamesTap,
@@ -99,6 +154,7 @@ export const runCrashes = async (
   const started = Date.now();
   const random = seededRandom(options.seed ^ 0x5bd1e995);
   const plan = createFaultPlan({ ...options.faults, seed: options.seed });
+  const following = options.followPollIntervalMs !== undefined;
   const upstashProxy = await startUpstashProxy(upstashUrl);
 
   // Kill points: request numbers spread over the traffic a quiet run would make (about
@@ -127,6 +183,8 @@ export const runCrashes = async (
     requests += 1;
     const next = killPoints[0];
     if (next === undefined || requests < next || live.length === 0) return undefined;
+    // Follow mode: kill only during a hand-over, when the next invocation is already waiting.
+    if (following && live.length < 2) return undefined;
     killPoints.shift();
     const modes = Object.values(KillMode);
     const mode = modes[Math.floor(random() * modes.length)] as KillMode;
@@ -162,6 +220,7 @@ export const runCrashes = async (
     UPSTASH_REDIS_REST_URL: upstashProxy.url,
     INVOKE_TIMEOUT_MS: String(options.invokeTimeoutMs),
     TIME_BUDGET_MARGIN_MS: String(options.timeBudgetMarginMs),
+    POLL_INTERVAL_MS: String(options.followPollIntervalMs ?? 0),
     POWERTOOLS_METRICS_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
@@ -217,7 +276,13 @@ export const runCrashes = async (
 
   let drained = false;
   try {
-    while (Date.now() - started < options.maxWallMs) {
+    if (following) {
+      drained = await followOnSchedule(resources, scenario, options, live, spawnChild, () => ({
+        invocations,
+        kills: options.kills - killPoints.length,
+      }));
+    }
+    while (!following && Date.now() - started < options.maxWallMs) {
       if (live.length === 0) {
         const offset = await readOffsetItem(resources);
         options.onProgress?.({

@@ -21,7 +21,7 @@ export const formatReport = (report: SoakReport): string => {
     rows(report.games),
     `  dead letters expected (invalid entries, unknown games): ${report.expectedDeadLetters}`,
     `  quiet run: ${report.reference.invocations} invocations in-process, ${seconds(report.reference.wallMs)}`,
-    `  crash run: ${crash.invocations} child invocations, ${seconds(crash.wallMs)}, ${crash.requests} requests through the proxies`,
+    `  crash run${options.followPollIntervalMs === undefined ? '' : ' (follow mode, kills during hand-overs)'}: ${crash.invocations} child invocations, ${seconds(crash.wallMs)}, ${crash.requests} requests through the proxies`,
     `  kills at random requests: ${randomKills} (${Object.entries(crash.kills)
       .map(([mode, count]) => `${mode} ${count}`)
       .join(', ')}); killed at their deadline: ${crash.endings.killed_at_deadline ?? 0}`,

@@ -27,4 +27,26 @@ describe('crash soak (short)', () => {
     expect(Object.values(report.crash.faults).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
     expect(report.mismatches).toEqual([]);
   }, 180_000);
+
+  it('in follow mode, with the kills during hand-overs, ends in the same state too', async () => {
+    const report = await runSoak(
+      { ...testStack(), createTables: createTestTables },
+      {
+        ...DEFAULT_SOAK_OPTIONS,
+        results: 150,
+        kills: 3,
+        seed: 11,
+        invokeTimeoutMs: 6_000,
+        timeBudgetMarginMs: 2_000,
+        followPollIntervalMs: 100,
+        maxWallMs: 120_000,
+      },
+    );
+    console.log(formatReport(report));
+    expect(report.crash.drained).toBe(true);
+    // Each kill hit the holder while the next invocation was waiting to take over.
+    expect(Object.values(report.crash.kills).reduce((sum, count) => sum + count, 0)).toBe(3);
+    expect(report.crash.endings.drained).toBeGreaterThan(0);
+    expect(report.mismatches).toEqual([]);
+  }, 180_000);
 });
