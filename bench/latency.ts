@@ -9,7 +9,8 @@
  * an idle window counts the consumer's Upstash and DynamoDB requests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CONSUMER_LABEL } from '../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
 import { entryAgeMs } from '../functions/runtime-job-results/domain/entry-id.js';
 import { spawnInvocation } from '../local/child-invocation.js';
@@ -184,10 +185,17 @@ export const runLatencyMode = async (
   };
   progress(`  ${mode}: ${added.length} results added over ${round((Date.now() - trickleStart) / 1_000)} s; idle now`);
 
-  // Idle: let the last results be applied, then count the consumer's requests for a window
+  // Idle: once the last result is applied (drain mode: at the next tick), count the consumer's requests for a window
   // on the stack's schedule: the next tick's invocation (timed for that period) takes over
   // and the window starts with it, so it holds as many hand-overs as a real idle minute.
-  await sleep(Math.min(options.periodS * 1_000, 5_000));
+  const lastEntryId = added.at(-1)?.entryId;
+  for (let waited = 0; waited < 3 * options.periodS * 1_000; waited += 250) {
+    const offset = await documents.send(
+      new GetCommand({ TableName: offsetsTable, Key: { consumer: CONSUMER_LABEL }, ConsistentRead: true }),
+    );
+    if (offset.Item?.lastEntryId === lastEntryId) break;
+    await sleep(250);
+  }
   clearInterval(schedule);
   const idleTimeoutMs = timeoutOf(mode, options, options.idlePeriodS);
   const idleStart = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
