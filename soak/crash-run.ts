@@ -82,9 +82,13 @@ const INIT_ALLOWANCE_MS = 1_500;
 /** Follow mode: how long before the holder stops the next child is spawned (its init included). */
 const FOLLOW_HANDOVER_MS = 2_000;
 
-/** Follow mode's schedule period for children of this timeout and margin. */
+/**
+ * Follow mode's schedule period for children of this timeout and margin. A child waits for
+ * the lease only if the holder's expiry leaves it the margin, which takes a period longer
+ * than the margin; a short timeout then costs the overlap (gaps), never correctness.
+ */
 export const followPeriodMs = (invokeTimeoutMs: number, marginMs: number): number =>
-  Math.max(1_000, invokeTimeoutMs - marginMs - FOLLOW_HANDOVER_MS);
+  Math.max(marginMs + 500, invokeTimeoutMs - marginMs - FOLLOW_HANDOVER_MS);
 
 interface LiveChild {
   readonly process: ChildProcess;

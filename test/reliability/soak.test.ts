@@ -36,7 +36,7 @@ describe('crash soak (short)', () => {
         results: 150,
         kills: 3,
         seed: 11,
-        invokeTimeoutMs: 6_000,
+        invokeTimeoutMs: 8_000,
         timeBudgetMarginMs: 2_000,
         followPollIntervalMs: 100,
         maxWallMs: 120_000,

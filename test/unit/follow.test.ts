@@ -24,7 +24,7 @@ import {
   testSettings,
 } from '../support/fakes.js';
 
-const settings = testSettings({ timeBudgetMarginMs: 5_000, pollIntervalMs: 250 });
+const settings = testSettings({ timeBudgetMarginMs: 5_000, pollIntervalMs: 250, pollIdleMaxMs: 1_200 });
 
 let clock: number;
 let stream: FakeResultStream;
@@ -90,20 +90,24 @@ beforeEach(() => {
 });
 
 describe('the idle-poll rule', () => {
-  it('doubles the wait after each empty read from the interval up to the ceiling', () => {
-    expect([1, 2, 3, 4, 10].map((n) => idlePollDelayMs(250, 1_200, n))).toEqual([250, 500, 1_000, 1_200, 1_200]);
+  it('keeps the interval for a quiet second, then doubles the wait after each empty read up to the ceiling', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map((n) => idlePollDelayMs(250, 1_200, n))).toEqual([
+      250, 250, 250, 250, 500, 1_000, 1_200, 1_200,
+    ]);
+    expect([1, 10, 11, 12].map((n) => idlePollDelayMs(100, 1_200, n))).toEqual([100, 100, 200, 400]);
     // An interval above the ceiling is kept as it is.
     expect(idlePollDelayMs(3_000, 1_200, 5)).toBe(3_000);
   });
 
   it('reads again at once after a full batch, one interval after a short one started, and resets on entries', () => {
-    const pacer = new FollowPacer(200, 1_000);
-    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(200);
-    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(400);
+    const pacer = new FollowPacer(500, 1_200);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(1_000);
     expect(pacer.delayAfter({ entries: 100, full: true, startedAtMs: 0 }, 50)).toBe(0);
-    expect(pacer.delayAfter({ entries: 3, full: false, startedAtMs: 1_000 }, 1_120)).toBe(80);
-    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(200);
-    expect(pacer.emptyPolls).toBe(3);
+    expect(pacer.delayAfter({ entries: 3, full: false, startedAtMs: 1_000 }, 1_120)).toBe(380);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
+    expect(pacer.emptyPolls).toBe(4);
   });
 });
 
@@ -132,8 +136,9 @@ describe('a following invocation', () => {
     // It stopped when less than the margin was left, not later.
     expect(clock).toBeLessThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs);
     expect(clock).toBeGreaterThanOrEqual(start + 30_000 - settings.timeBudgetMarginMs - settings.pollIdleMaxMs);
-    // Idle reads: at most one a second after the back-off, plus the few before it.
-    expect(stream.reads).toBeLessThanOrEqual(25 + 2 * 3);
+    // Idle reads: one per ceiling (1.2 s) once backed off, plus a quiet second at the
+    // interval and the ramp (500, 1,000 ms) at the start and after each of the two entries.
+    expect(stream.reads).toBeLessThanOrEqual(Math.ceil(25_000 / 1_200) + 3 * (4 + 2));
     expect(summary.emptyPolls).toBe(stream.reads - 2);
     expect(summary.followedMs).toBe(clock - start);
     expect(summary.handoverWaitMs).toBe(0);

@@ -6,13 +6,17 @@
  * - a full batch is followed by the next read at once (there is more);
  * - a short batch (the stream had no more) by a read `POLL_INTERVAL_MS` after the previous
  *   read started, so a steady trickle costs one read per interval, not two;
- * - an empty read by a wait that starts at `POLL_INTERVAL_MS` and doubles with each empty
- *   read in a row, up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry
+ * - an empty read by a wait of `POLL_INTERVAL_MS` for a quiet spell of {@link QUIET_SPELL_MS}
+ *   (so results a second apart never meet the back-off); after that the wait doubles with
+ *   each empty read, up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry
  *   brings it back to the interval.
- * So an idle stream costs at most one read per `POLL_IDLE_MAX_MS` (1.2 s by default: about 50
+ * So an idle stream costs about one read per `POLL_IDLE_MAX_MS` (1.2 s by default: about 50
  * a minute) whatever the interval, and the first result after a quiet spell waits at most
  * that long to be read.
  */
+
+/** Empty reads keep the interval this long before the back-off starts. */
+export const QUIET_SPELL_MS = 1_000;
 
 /** What one read found, as the pacer needs it. */
 export interface ReadOutcome {
@@ -26,8 +30,9 @@ export interface ReadOutcome {
 
 /** The wait after an empty read, the `emptyInARow`-th in a row (1-based). */
 export const idlePollDelayMs = (intervalMs: number, idleMaxMs: number, emptyInARow: number): number => {
-  const ceiling = Math.max(intervalMs, idleMaxMs);
-  return Math.min(ceiling, intervalMs * 2 ** Math.max(0, Math.min(emptyInARow - 1, 30)));
+  const quietPolls = Math.ceil(QUIET_SPELL_MS / intervalMs);
+  const doublings = Math.max(0, Math.min(emptyInARow - quietPolls, 30));
+  return Math.min(Math.max(intervalMs, idleMaxMs), intervalMs * 2 ** doublings);
 };
 
 /** Decides the wait before each read of a following invocation, and counts empty reads. */
