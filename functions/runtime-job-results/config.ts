@@ -62,11 +62,6 @@ export interface Config {
     /** First in-invocation backoff; doubles per retry. */
     readonly retryBackoffMs: number;
   };
-  readonly telemetry: {
-    readonly serviceName: string;
-    readonly metricsNamespace: string;
-    readonly logLevel: string;
-  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -191,11 +186,6 @@ export const loadConfig = (env: Env): Config => {
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
       attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),
       retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS', 100, 0, 60_000),
-    },
-    telemetry: {
-      serviceName: present(env, 'POWERTOOLS_SERVICE_NAME') ?? 'lobby',
-      metricsNamespace: present(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Galaxy/Lobby',
-      logLevel,
     },
   };
 };

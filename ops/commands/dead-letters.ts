@@ -11,7 +11,7 @@ import { countText, isoOf, tableText } from '../output.js';
 import { entryIdArg, StreamView } from '../stream.js';
 
 /** Field that records which dead letter a requeued entry came from. */
-export const REQUEUED_FROM = 'requeued_from';
+const REQUEUED_FROM = 'requeued_from';
 
 const PAGE_SIZE = 100;
 

@@ -31,7 +31,6 @@ describe('configuration', () => {
     });
     expect(config.consumer).toMatchObject({ mode: 'batched', batchSize: 100, maxConcurrency: 16, maxAttempts: 5 });
     expect(config.gameMaster).toEqual({ baseUrl: 'http://gm.internal', timeoutMs: 3000, token: undefined });
-    expect(config.telemetry).toEqual({ serviceName: 'lobby', metricsNamespace: 'Galaxy/Lobby', logLevel: 'INFO' });
     expect(config.dynamodb.localCredentials).toBeUndefined();
   });
 

@@ -42,9 +42,6 @@ export const compareEntryIds = (a: string, b: string): number => {
   return 0;
 };
 
-/** The later of two ids. */
-export const maxEntryId = (a: string, b: string): string => (compareEntryIds(a, b) >= 0 ? a : b);
-
 /** Milliseconds since the entry was added, from the time part of its id (never negative). */
 export const entryAgeMs = (id: string, nowMs: number): number => {
   const age = BigInt(nowMs) - entryIdOf(id).ms;

@@ -1,7 +1,7 @@
 import type { Transition } from './transitions.js';
 
 /** Base of the decisions the game store reports; everything else is an infrastructure error. */
-export class GameStoreDecision extends Error {
+class GameStoreDecision extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'GameStoreDecision';

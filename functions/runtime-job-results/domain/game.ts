@@ -17,12 +17,6 @@ export const GameStatus = {
 
 export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
 
-const knownStatuses: ReadonlySet<string> = new Set(Object.values(GameStatus));
-
-/** True when `value` is one of the statuses of {@link GameStatus}. */
-export const isGameStatus = (value: unknown): value is GameStatus =>
-  typeof value === 'string' && knownStatuses.has(value);
-
 /** What caused a status change; this consumer only ever reacts to runtime events. */
 export const TransitionTrigger = {
   runtimeEvent: 'runtime_event',

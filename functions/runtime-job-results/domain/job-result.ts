@@ -11,7 +11,7 @@ export const Outcome = {
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 /** Limits the project adds on top of the seed's "non-blank" rules. */
-export const limits = {
+const limits = {
   containerIdChars: 256,
   engineEndpointChars: 2048,
   /** Longest `error_code` / `error_message` carried into a log line, in bytes. */

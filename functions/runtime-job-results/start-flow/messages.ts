@@ -7,7 +7,7 @@ import { truncateText } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { OutboundMessage } from '../ports.js';
 
-export const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
+const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
 
 /** Seed key: one notification per result entry, whatever happens to it afterwards. */
 export const pausedIntentKey = (entryId: string): string => `${PAUSED_AFTER_START}:${entryId}`;

@@ -81,10 +81,10 @@ const fieldName = fc.oneof(
 );
 
 /** Any list of field/value pairs, repeats included (the last value wins). */
-export const arbitraryFields = fc.array(fc.tuple(fieldName, nastyValue), { maxLength: 10 });
+const arbitraryFields = fc.array(fc.tuple(fieldName, nastyValue), { maxLength: 10 });
 
 /** Mostly well-formed results for the known games, so the valid paths are walked too. */
-export const plausibleFields = fc
+const plausibleFields = fc
   .record({
     gameId: fc.constantFrom(...Object.keys(KNOWN_GAMES), 'ghost'),
     outcome: fc.constantFrom('success', 'failure'),
