@@ -1,5 +1,5 @@
 /**
- * The whole configuration, read and validated once at cold start (spec 6.1, 8). Adapters get
+ * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8). Adapters get
  * values from here and never read `process.env` themselves.
  */
 
@@ -177,7 +177,7 @@ export const loadConfig = (env: Env): Config => {
     },
     consumer: {
       mode,
-      // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
+      // The Go worker read one entry per XREAD and handled it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
       prefetch: !seedMode,
       // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).

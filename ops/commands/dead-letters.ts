@@ -1,5 +1,5 @@
 /**
- * `dead-letters list | requeue | purge`: the entries the consumer gave up on (spec 4), and
+ * `dead-letters list | requeue | purge`: the entries the consumer gave up on (docs/contract.md §4.3), and
  * the two ways out of the dead-letter stream: back onto the results stream, or gone.
  */
 import { fieldMap } from '../../functions/runtime-job-results/domain/job-result.js';

@@ -13,7 +13,7 @@ export interface EntryId {
   readonly text: string;
 }
 
-/** The position before every entry: where a consumer without an offset starts (seed). */
+/** The position before every entry: where a consumer without an offset starts, as the Go worker did. */
 export const STREAM_START = '0-0';
 
 /** Parses `<ms>-<seq>`; returns undefined for anything else, including values above 2^64-1. */

@@ -2,7 +2,7 @@
  * The game record as this consumer sees it, and the statuses it moves between.
  */
 
-/** Every status a Lobby game can have (spec 3.1). */
+/** Every status a Lobby game can have (docs/contract.md §3.1). */
 export const GameStatus = {
   draft: 'draft',
   enrollmentOpen: 'enrollment_open',
@@ -37,7 +37,7 @@ export interface RuntimeBinding {
 /**
  * An admin notification that must reach the intents stream at least once. It is written
  * into the game item by the same conditional update that pauses the game (the outbox),
- * and removed once published, so a crash in between cannot lose it (spec 5.5).
+ * and removed once published, so a crash in between cannot lose it (docs/contract.md §5.7).
  */
 export interface PendingIntent {
   readonly idempotencyKey: string;

@@ -9,8 +9,8 @@ export interface Transition {
 }
 
 /**
- * The status changes this consumer may perform (spec 3.1). Everything else is rejected
- * before any write, as the seed's domain does with `game.ErrInvalidTransition`.
+ * The status changes this consumer may perform (docs/contract.md §3.2). Everything else is
+ * rejected before any write, as the Go worker's domain did.
  */
 const allowedTransitions: readonly Transition[] = [
   { from: GameStatus.starting, to: GameStatus.running, trigger: TransitionTrigger.runtimeEvent },
