@@ -6,9 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, readRepoFile } from './support.js';
-
-const FUNCTION_DIR = 'functions/runtime-job-results/';
+import { FUNCTION_DIR, REPO_ROOT, readRepoFile } from './support.js';
 
 /** The tracked files, from git: what a clone has, without build output or node_modules. */
 const trackedFiles = (): string[] =>

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 
 export const REPO_ROOT = new URL('../../', import.meta.url);
 
+/** The Lambda function's folder, from the root. */
+export const FUNCTION_DIR = 'functions/runtime-job-results/';
+
 /** A file of the repository as text, by its path from the root (`docs/runbook.md`). */
 export const readRepoFile = (path: string): string => readFileSync(new URL(path, REPO_ROOT), 'utf8');
 
