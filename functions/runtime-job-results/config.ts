@@ -1,5 +1,5 @@
 /**
- * The whole configuration, read and validated once at cold start (spec 6.1, 8). Adapters get
+ * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8). Adapters get
  * values from here and never read `process.env` themselves.
  */
 
@@ -68,11 +68,6 @@ export interface Config {
     readonly pollIntervalMs: number;
     /** Follow mode: the longest wait between two reads that find nothing (the idle back-off's ceiling). */
     readonly pollIdleMaxMs: number;
-  };
-  readonly telemetry: {
-    readonly serviceName: string;
-    readonly metricsNamespace: string;
-    readonly logLevel: string;
   };
 }
 
@@ -189,7 +184,7 @@ export const loadConfig = (env: Env): Config => {
     },
     consumer: {
       mode,
-      // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
+      // The Go worker read one entry per XREAD and handled it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
       prefetch: !seedMode,
       // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).
@@ -201,11 +196,6 @@ export const loadConfig = (env: Env): Config => {
       pollIntervalMs: integer(env, 'POLL_INTERVAL_MS', 0, 0, 60_000),
       // 1.2 s: an idle minute costs about 50 reads, under 60 with the per-invocation requests.
       pollIdleMaxMs: integer(env, 'POLL_IDLE_MAX_MS', 1_200, 1, 60_000),
-    },
-    telemetry: {
-      serviceName: present(env, 'POWERTOOLS_SERVICE_NAME') ?? 'lobby',
-      metricsNamespace: present(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Galaxy/Lobby',
-      logLevel,
     },
   };
 };

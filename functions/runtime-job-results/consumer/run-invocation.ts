@@ -1,7 +1,7 @@
 /**
- * One scheduled invocation: take the lease, pull batches after the offset and apply them
- * until the stream is drained (or, in follow mode, until the time budget runs out, reading
- * again as results arrive), move the offset, release.
+ * One scheduled invocation (docs/contract.md §6): take the lease, pull batches after the
+ * offset and apply them until the stream is drained (or, in follow mode, until the time budget
+ * runs out, reading again as results arrive), move the offset, release.
  */
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
@@ -30,7 +30,7 @@ export const StoppedBy = {
 
 export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
 
-/** What the handler returns (spec 6.4). Every entry done is in exactly one of the counts. */
+/** What the handler returns (docs/contract.md §6.4). Every entry done is in exactly one of the counts. */
 export interface InvocationSummary {
   entriesRead: number;
   applied: number;
