@@ -76,7 +76,7 @@ describe('follow mode (POLL_INTERVAL_MS > 0)', () => {
     });
     const summary = await h.invoke({ timeoutMs: 4_000 });
     h.proxy.setHook(undefined);
-    expect(summary.emptyPolls).toBeGreaterThan(3);
+    expect(summary.emptyPolls).toBeGreaterThanOrEqual(2);
     // Take the lease, release it: nothing else, however many polls came back empty.
     expect(calls).toEqual(['UpdateItem SET', 'UpdateItem REMOVE']);
   }, 60_000);

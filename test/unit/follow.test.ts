@@ -99,15 +99,18 @@ describe('the idle-poll rule', () => {
     expect(idlePollDelayMs(3_000, 1_200, 5)).toBe(3_000);
   });
 
-  it('reads again at once after a full batch, one interval after a short one started, and resets on entries', () => {
+  it('starts backed off, reads again at once after a full batch, one interval after a short one started, and resets on entries', () => {
     const pacer = new FollowPacer(500, 1_200);
+    // Before the first entry: no quiet spell, the back-off starts at once.
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(1_000);
+    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(1_200);
+    expect(pacer.delayAfter({ entries: 100, full: true, startedAtMs: 0 }, 50)).toBe(0);
+    expect(pacer.delayAfter({ entries: 3, full: false, startedAtMs: 1_000 }, 1_120)).toBe(380);
+    // After an entry: the quiet second (two reads at 500 ms), then the back-off.
     expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
     expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
     expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(1_000);
-    expect(pacer.delayAfter({ entries: 100, full: true, startedAtMs: 0 }, 50)).toBe(0);
-    expect(pacer.delayAfter({ entries: 3, full: false, startedAtMs: 1_000 }, 1_120)).toBe(380);
-    expect(pacer.delayAfter({ entries: 0, full: false, startedAtMs: 0 }, 5)).toBe(500);
-    expect(pacer.emptyPolls).toBe(4);
+    expect(pacer.emptyPolls).toBe(5);
   });
 });
 

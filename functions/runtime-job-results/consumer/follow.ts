@@ -7,9 +7,11 @@
  * - a short batch (the stream had no more) by a read `POLL_INTERVAL_MS` after the previous
  *   read started, so a steady trickle costs one read per interval, not two;
  * - an empty read by a wait of `POLL_INTERVAL_MS` for a quiet spell of {@link QUIET_SPELL_MS}
- *   (so results a second apart never meet the back-off); after that the wait doubles with
- *   each empty read, up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry
- *   brings it back to the interval.
+ *   after an entry (so results a second apart never meet the back-off); after that, and from
+ *   the start of the invocation until its first entry, the wait doubles with each empty read,
+ *   up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry brings it back to
+ *   the interval. (Starting backed off saves each invocation of an idle stream a second of
+ *   reads at the interval; a busy stream resets it with its first read.)
  * So an idle stream costs about one read per `POLL_IDLE_MAX_MS` (1.2 s by default: about 50
  * a minute) whatever the interval, and the first result after a quiet spell waits at most
  * that long to be read.
@@ -30,10 +32,12 @@ export interface ReadOutcome {
 
 /** The wait after an empty read, the `emptyInARow`-th in a row (1-based). */
 export const idlePollDelayMs = (intervalMs: number, idleMaxMs: number, emptyInARow: number): number => {
-  const quietPolls = Math.ceil(QUIET_SPELL_MS / intervalMs);
-  const doublings = Math.max(0, Math.min(emptyInARow - quietPolls, 30));
+  const doublings = Math.max(0, Math.min(emptyInARow - quietPolls(intervalMs), 30));
   return Math.min(Math.max(intervalMs, idleMaxMs), intervalMs * 2 ** doublings);
 };
+
+/** Empty reads in a row that make up the quiet spell at this interval. */
+const quietPolls = (intervalMs: number): number => Math.ceil(QUIET_SPELL_MS / intervalMs);
 
 /** Decides the wait before each read of a following invocation, and counts empty reads. */
 export class FollowPacer {
@@ -45,6 +49,7 @@ export class FollowPacer {
   constructor(intervalMs: number, idleMaxMs: number) {
     this.#intervalMs = intervalMs;
     this.#idleMaxMs = idleMaxMs;
+    this.#emptyInARow = quietPolls(intervalMs);
   }
 
   /** Reads that found nothing, over the whole invocation. */
