@@ -90,6 +90,8 @@ const options: LatencyOptions = {
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: 5 } });
+// The commit measured: taken before the run, as the children's bundle was built from it.
+const source = sourceVersion();
 const results: LatencyModeResult[] = [];
 try {
   for (const mode of cli.modes) {
@@ -142,7 +144,7 @@ const json = join(cli.out, 'latency.json');
 const svg = join(cli.out, 'latency.svg');
 writeFileSync(
   json,
-  `${JSON.stringify({ at: new Date().toISOString(), source: sourceVersion(), options, targets: LATENCY_TARGETS, results, verdicts }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), source, options, targets: LATENCY_TARGETS, results, verdicts }, null, 2)}\n`,
 );
 writeFileSync(
   svg,
