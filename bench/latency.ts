@@ -82,7 +82,7 @@ export interface LatencyModeResult {
 const DRAIN_HEADROOM_MS = 2_000;
 
 /** The function timeout of a mode, by the stack's rule at this period. */
-export const timeoutOf = (mode: LatencyMode, options: LatencyOptions, periodS = options.periodS): number =>
+const timeoutOf = (mode: LatencyMode, options: LatencyOptions, periodS = options.periodS): number =>
   mode === 'follow'
     ? periodS * 1_000 + options.marginMs + options.handoverS * 1_000
     : periodS * 1_000 - DRAIN_HEADROOM_MS;

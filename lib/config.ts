@@ -186,7 +186,7 @@ const SCHEDULE_HEADROOM_SECONDS = 10;
  * stops following (at its timeout minus the margin). It covers the scheduler's delivery
  * delay and a cold start; the new invocation waits for the lease meanwhile.
  */
-export const FOLLOW_HANDOVER_SECONDS = 10;
+const FOLLOW_HANDOVER_SECONDS = 10;
 
 /** Thrown when a context value is present but unusable. */
 export class ConfigError extends Error {

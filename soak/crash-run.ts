@@ -87,7 +87,7 @@ const FOLLOW_HANDOVER_MS = 2_000;
  * the lease only if the holder's expiry leaves it the margin, which takes a period longer
  * than the margin; a short timeout then costs the overlap (gaps), never correctness.
  */
-export const followPeriodMs = (invokeTimeoutMs: number, marginMs: number): number =>
+const followPeriodMs = (invokeTimeoutMs: number, marginMs: number): number =>
   Math.max(marginMs + 500, invokeTimeoutMs - marginMs - FOLLOW_HANDOVER_MS);
 
 interface LiveChild {

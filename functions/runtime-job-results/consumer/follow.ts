@@ -18,7 +18,7 @@
  */
 
 /** Empty reads keep the interval this long before the back-off starts. */
-export const QUIET_SPELL_MS = 1_000;
+const QUIET_SPELL_MS = 1_000;
 
 /** What one read found, as the pacer needs it. */
 export interface ReadOutcome {
