@@ -131,6 +131,14 @@ export class FakeGameMaster implements GameMaster {
 export class FakePublisher implements StreamPublisher {
   readonly published: OutboundMessage[] = [];
   failNext = 0;
+  /** The probe write fails while publishing still fails (`failNext`), or always when set. */
+  probeFails: boolean | undefined;
+  probes = 0;
+
+  async probeWrite(): Promise<void> {
+    this.probes += 1;
+    if (this.probeFails ?? this.failNext > 0) throw new Error('probe failed');
+  }
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {
     if (this.failNext > 0) {

@@ -52,6 +52,7 @@ const deps = (overrides: Partial<InvocationDeps> = {}): InvocationDeps => {
     publisher,
     games,
     process: (entry, hints) => flow.process(entry, hints),
+    giveUp: (entry, attempts) => flow.giveUp(entry, attempts),
     settings,
     log,
     telemetry,
@@ -256,10 +257,11 @@ describe('invocation: transient errors', () => {
     publisher.failNext = 2; // the batch request, then the entry's own
     const first = await runInvocation(deps());
     expect(first.stoppedBy).toBe('transient_error');
-    // Nothing could be published at all: an outage, waited out without counting attempts.
+    // The probe write went through: not an outage, so the lone message counts a try.
+    expect(publisher.probes).toBe(1);
     expect(offsets.state).toMatchObject({
       lastEntryId: '0-0',
-      attempts: { '1-0': { attempts: 0, lastError: 'Error: publish failed' } },
+      attempts: { '1-0': { attempts: 1, lastError: 'Error: publish failed' } },
     });
     const second = await runInvocation(deps());
     expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });

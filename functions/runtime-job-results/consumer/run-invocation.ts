@@ -11,7 +11,7 @@ import type { Log } from '../telemetry/log.js';
 import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
-import type { EntryState } from './batch-processor.js';
+import type { EntryState } from './entry-state.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
@@ -44,6 +44,8 @@ export interface InvocationDeps {
   readonly publisher: StreamPublisher;
   readonly games: GameStore;
   readonly process: (entry: RawEntry, hints: RetryHints) => Promise<EntryOutcome>;
+  /** Ends an entry that ran out of tries (`StartFlow.giveUp`). */
+  readonly giveUp: (entry: RawEntry, attempts: EntryAttempts) => Promise<EntryOutcome>;
   readonly settings: ConsumerSettings;
   readonly log: Log;
   readonly telemetry: ConsumerTelemetry;
@@ -120,7 +122,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       const applied = await applyBatch(deps, state, batch);
       state = applied.state;
       summary.lastEntryId = state.lastEntryId;
-      countResults(deps, summary, applied.states, applied.isDone);
+      countResults(deps, summary, applied.states);
 
       if (applied.halted === 'fatal') throw new InvocationFailedError('processing stopped', applied.fatalError);
       if (applied.unfinished) {
@@ -175,41 +177,28 @@ const unwrap = (result: Read): RawEntry[] => {
 
 /**
  * Processes a batch, publishes what it produced, and commits the offset past the entries
- * now done (and the attempts of those that failed).
+ * now done (with the attempts of those that are not, and the record of those done above it).
  */
 const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: readonly RawEntry[]) => {
-  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
-  const unpublished = await publishOutcomes(deps, batch, result.states, state.attempts);
-  const failed = new Map<string, EntryAttempts>();
-  result.states.forEach((entryState, index) => {
-    const attempts = entryState.kind === 'failed' ? entryState.attempts : unpublished.get(index);
-    if (attempts !== undefined) failed.set((batch[index] as RawEntry).id, attempts);
-  });
-  const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && !unpublished.has(index);
-  const next = advanceOffset(state, batch, isDone, failed);
-  // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
-  if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
-    await deps.offsets.commit(deps.invocationId, next);
-  }
+  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state);
+  const states = await publishOutcomes(deps, batch, result.states);
+  const next = advanceOffset(state, batch, states);
+  // Nothing moved and nothing new to remember (e.g. a fatal error on the first entry).
+  if (JSON.stringify(next) !== JSON.stringify(state)) await deps.offsets.commit(deps.invocationId, next);
   return {
     state: next,
-    states: result.states,
-    isDone,
+    states,
     halted: result.halted,
     fatalError: result.fatalError,
     /** Some entry failed transiently, or its messages could not be published. */
-    unfinished: failed.size > 0,
+    unfinished: states.some((entryState) => entryState.kind === 'failed'),
   };
 };
 
-const countResults = (
-  deps: InvocationDeps,
-  summary: InvocationSummary,
-  states: readonly EntryState[],
-  isDone: (index: number) => boolean,
-): void => {
-  states.forEach((state, index) => {
-    if (state.kind !== 'done' || !isDone(index)) return;
+/** Counts each entry done by this invocation in exactly one result. */
+const countResults = (deps: InvocationDeps, summary: InvocationSummary, states: readonly EntryState[]): void => {
+  for (const state of states) {
+    if (state.kind !== 'done') continue;
     const result = state.outcome.result;
     summary[summaryKey[result]] += 1;
     deps.telemetry.entry(result);
@@ -217,5 +206,5 @@ const countResults = (
       (message) => message.stream === deps.settings.deadLetterStream,
     ).length;
     for (let i = 0; i < deadLetters; i += 1) deps.telemetry.deadLetter();
-  });
+  }
 };
