@@ -48,6 +48,8 @@ export class FakeGameStore implements GameStore {
   readonly writes: string[] = [];
   /** Runs before a binding write: lets a test move the game on in between (a race). */
   beforeBinding: ((gameId: string) => void) | undefined;
+  /** Status writes to these statuses fail with the error, every time, while it is set. */
+  readonly failingTransitionsTo = new Map<string, Error>();
 
   put(game: Partial<StoredGame> & { gameId: string; status: string }): void {
     this.games.set(game.gameId, {
@@ -82,6 +84,8 @@ export class FakeGameStore implements GameStore {
 
   async updateStatus(input: UpdateStatusInput): Promise<void> {
     this.#fault('updateStatus');
+    const failing = this.failingTransitionsTo.get(input.transition.to);
+    if (failing !== undefined) throw failing;
     assertTransitionAllowed(input.transition);
     const { startFlowClaim: _ended, ...game } = this.#expect(input.gameId, input.transition.from);
     this.games.set(input.gameId, {

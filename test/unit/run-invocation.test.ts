@@ -4,6 +4,7 @@ import type { InvocationDeps } from '../../functions/runtime-job-results/consume
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
 import { MissingTableError } from '../../functions/runtime-job-results/adapters/errors.js';
 import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
+import { MAX_FINISHED_RANGES } from '../../functions/runtime-job-results/consumer/offset-progress.js';
 import {
   FakeGameMaster,
   FakeGameStore,
@@ -316,5 +317,100 @@ describe('invocation: transient errors', () => {
     await expect(runInvocation(deps())).rejects.toThrow('DynamoDB table "games" does not exist');
     expect(offsets.state).toEqual({ lastEntryId: '0-0', attempts: {} });
     expect(offsets.lease).toBeUndefined();
+  });
+});
+
+describe('invocation: giving up never leaves a container running', () => {
+  it('gives up a success whose running write keeps failing through the orphan path: stop job, start_failed, dead letter', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    addSuccess('1-0', 'g');
+    games.failingTransitionsTo.set('running', new Error('InternalServerError'));
+    const stops: string[] = [];
+    for (let i = 0; i < 3; i += 1) stops.push((await runInvocation(deps())).stoppedBy);
+    expect(stops).toEqual(['transient_error', 'transient_error', 'drained']);
+    expect(games.status('g')).toBe('start_failed');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g', source_entry_id: '1-0' })]);
+    expect(publisher.on('dead')).toEqual([
+      expect.objectContaining({
+        dead_letter_source_id: '1-0',
+        dead_letter_reason: 'retries_exhausted: Error: InternalServerError',
+      }),
+    ]);
+    expect(offsets.state).toEqual({ lastEntryId: '1-0', attempts: {} });
+  });
+
+  it('retries a give-up that cannot finish without a limit, and never dead-letters the entry alone', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    addSuccess('1-0', 'g');
+    games.failingTransitionsTo.set('running', new Error('InternalServerError'));
+    games.failingTransitionsTo.set('start_failed', new Error('InternalServerError'));
+    for (let i = 0; i < settings.maxAttempts + 3; i += 1) {
+      expect((await runInvocation(deps())).stoppedBy).toBe('transient_error');
+    }
+    expect(offsets.state.attempts['1-0']).toMatchObject({ givingUp: true });
+    expect(publisher.on('dead')).toEqual([]);
+    expect(games.status('g')).toBe('starting');
+    games.failingTransitionsTo.clear();
+    expect(await runInvocation(deps())).toMatchObject({ deadLettered: 1, lastEntryId: '1-0' });
+    expect(games.status('g')).toBe('start_failed');
+    expect(publisher.on('dead')).toHaveLength(1);
+  });
+});
+
+describe('invocation: entries finished above the offset', () => {
+  it('does not apply a finished entry again when the entry before it is retried', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    games.put({ gameId: 'b', status: 'starting' });
+    addSuccess('1-0', 'a');
+    addFailure('2-0', 'b');
+    stream.add('3-0', { game_id: 'b', outcome: 'bogus' });
+    games.faults.claimForStart = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
+    expect(await runInvocation(deps())).toMatchObject({ applied: 1, invalid: 1, stoppedBy: 'transient_error' });
+    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', finished: [{ first: '2-0', last: '3-0' }] });
+    // Lobby retries the start of b meanwhile: the old failure must not fail the new start.
+    games.put({ gameId: 'b', status: 'starting' });
+
+    expect(await runInvocation(deps())).toMatchObject({ applied: 1, invalid: 0, lastEntryId: '3-0' });
+    expect(games.status('b')).toBe('starting');
+    expect(publisher.on('dead')).toHaveLength(1);
+    expect(offsets.state).toEqual({ lastEntryId: '3-0', attempts: {} });
+  });
+
+  it('runs a batch in stream order when the record of finished entries is full, so it cannot grow', async () => {
+    const far = Array.from({ length: MAX_FINISHED_RANGES }, (_, i) => ({
+      first: `${100 + 2 * i}-0`,
+      last: `${100 + 2 * i}-0`,
+    }));
+    offsets.state = { lastEntryId: '0-0', attempts: {}, finished: far };
+    games.put({ gameId: 'a', status: 'starting' });
+    games.put({ gameId: 'b', status: 'starting' });
+    addFailure('1-0', 'a');
+    addFailure('2-0', 'b');
+    games.faults.updateStatus = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
+    expect(await runInvocation(deps())).toMatchObject({ applied: 0, stoppedBy: 'transient_error' });
+    // b waited behind a, as in the Go worker: the record did not grow.
+    expect(games.status('b')).toBe('starting');
+    expect(offsets.state.finished).toHaveLength(MAX_FINISHED_RANGES);
+  });
+});
+
+describe('invocation: messages given up', () => {
+  it('leaves an intent given up after MAX_ATTEMPTS in the game outbox, counted and logged', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    gameMaster.failing.add('g');
+    addSuccess('1-0', 'g');
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async (messages) => {
+      if (messages.some((m) => m.stream === 'intents')) throw new Error('WRONGTYPE Operation against a key');
+      return publish(messages);
+    };
+    const summaries = [];
+    for (let i = 0; i < settings.maxAttempts; i += 1) summaries.push(await runInvocation(deps()));
+    expect(summaries.at(-1)).toMatchObject({ applied: 1, lastEntryId: '1-0', stoppedBy: 'drained' });
+    expect(telemetry.publishAbandonedCount).toBe(1);
+    expect(games.games.get('g')?.pendingIntent).toMatchObject({ sourceEntryId: '1-0' });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', stream_entry_id: '1-0', messages: expect.any(Array) }),
+    );
   });
 });
