@@ -102,10 +102,20 @@ export interface OffsetStore {
   releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void>;
 }
 
+/** One read of the results stream. */
+export interface StreamPage {
+  readonly entries: RawEntry[];
+  /** The read stopped before `count` entries at its byte budget: more entries follow. */
+  readonly cutShort: boolean;
+}
+
 /** The results stream. */
 export interface ResultStream {
-  /** Up to `count` entries with ids strictly after `afterId`, in stream order. */
-  readAfter(afterId: string, count: number): Promise<RawEntry[]>;
+  /**
+   * Up to `count` entries with ids strictly after `afterId`, in stream order; fewer when the
+   * stream has no more, or when their bytes reach the read's budget (`cutShort`).
+   */
+  readAfter(afterId: string, count: number): Promise<StreamPage>;
   /** The id of the last entry ever added (deleted or not); undefined when the stream does not exist. */
   lastGeneratedId(): Promise<string | undefined>;
   /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */

@@ -24,6 +24,7 @@ import type {
   OutboundMessage,
   RegisterGameRequest,
   ResultStream,
+  StreamPage,
   StreamPublisher,
   UpdateStatusInput,
 } from '../../functions/runtime-job-results/ports.js';
@@ -165,9 +166,9 @@ export class FakeResultStream implements ResultStream {
     this.entries.push({ id, fields: Object.entries(fields) });
   }
 
-  async readAfter(afterId: string, count: number): Promise<RawEntry[]> {
+  async readAfter(afterId: string, count: number): Promise<StreamPage> {
     this.reads += 1;
-    return this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count);
+    return { entries: this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count), cutShort: false };
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

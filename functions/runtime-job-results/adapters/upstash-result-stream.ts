@@ -1,7 +1,7 @@
 import type { Redis } from '@upstash/redis';
 import { limits } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
-import type { ResultStream } from '../ports.js';
+import type { ResultStream, StreamPage } from '../ports.js';
 import { MalformedStreamReplyError } from './errors.js';
 
 /**
@@ -55,7 +55,8 @@ const WITHHELD_GAME_ID_BYTES = 256;
 // XRANGE after an id, inside Redis, in pages: an entry over a limit comes back as its id,
 // size and game_id only (it is dead-lettered without being loaded), and the read stops
 // before the entry that would pass the byte budget (but always returns at least one).
-// Lua tables must not hold nil, so a missing game_id is ''.
+// Returns {1 if cut short by the budget else 0, entries}. Lua tables must not hold nil, so
+// a missing game_id is ''.
 const READ_SCRIPT = `
 local start = '(' .. ARGV[1]
 local count = tonumber(ARGV[2])
@@ -80,14 +81,14 @@ while #out < count do
       end
       out[#out + 1] = {entry[1], bytes, fields, gameId}
     else
-      if #out > 0 and used + bytes > budget then return out end
+      if #out > 0 and used + bytes > budget then return {1, out} end
       out[#out + 1] = entry
       used = used + bytes
     end
   end
   start = '(' .. page[#page][1]
 end
-return out
+return {0, out}
 `;
 
 // Counts entries after an id without shipping them over HTTP: XRANGE pages inside Redis.
@@ -121,7 +122,7 @@ export class UpstashResultStream implements ResultStream {
    * {@link READ_BUDGET_BYTES}; an entry over `limits.entryBytes` or `limits.entryFields` comes
    * without its fields (`withheld`), so one huge entry cannot exhaust the function's memory.
    */
-  async readAfter(afterId: string, count: number): Promise<RawEntry[]> {
+  async readAfter(afterId: string, count: number): Promise<StreamPage> {
     // `exec`, not `eval`: the client's eval reshapes a reply that is not a list before it can be checked.
     const reply: unknown = await this.#redis.exec([
       'EVAL',
@@ -135,7 +136,10 @@ export class UpstashResultStream implements ResultStream {
       String(READ_BUDGET_BYTES),
       String(WITHHELD_GAME_ID_BYTES),
     ]);
-    return parseRangeReply(reply);
+    if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'number') {
+      throw new MalformedStreamReplyError('read script reply is not [cut short, entries]');
+    }
+    return { cutShort: reply[0] === 1, entries: parseRangeReply(reply[1]) };
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

@@ -3,7 +3,15 @@
  * them until the stream is drained or the time budget runs out, move the offset, release.
  */
 import type { RawEntry } from '../domain/job-result.js';
-import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
+import type {
+  EntryAttempts,
+  GameStore,
+  OffsetState,
+  OffsetStore,
+  ResultStream,
+  StreamPage,
+  StreamPublisher,
+} from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
@@ -106,7 +114,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
         summary.stoppedBy = StoppedBy.timeBudget;
         break;
       }
-      const batch = unwrap(await (next ?? read(deps, state.lastEntryId)));
+      const page = unwrap(await (next ?? read(deps, state.lastEntryId)));
+      const batch = page.entries;
       next = undefined;
       if (batch.length === 0) {
         summary.stoppedBy = StoppedBy.drained;
@@ -114,7 +123,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       }
       summary.entriesRead += batch.length;
       // A short batch means the stream had no more: skip the read that would say so.
-      const full = batch.length === settings.batchSize;
+      const full = batch.length === settings.batchSize || page.cutShort;
       // Fetch the next batch while this one is processed. It starts after this batch, which
       // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
       if (full && settings.prefetch) next = read(deps, (batch.at(-1) as RawEntry).id);
@@ -162,17 +171,16 @@ const releaseLease = async (deps: InvocationDeps, summary?: InvocationSummary): 
 };
 
 /** A read's result or its error: a prefetch may be abandoned, and must not reject unseen. */
-type Read = { readonly entries: RawEntry[] } | { readonly error: InvocationFailedError };
+type Read = StreamPage | { readonly error: InvocationFailedError };
 
 const read = (deps: InvocationDeps, afterId: string): Promise<Read> =>
-  deps.stream.readAfter(afterId, deps.settings.batchSize).then(
-    (entries) => ({ entries }),
-    (error: unknown) => ({ error: new InvocationFailedError('reading the results stream failed', error) }),
-  );
+  deps.stream
+    .readAfter(afterId, deps.settings.batchSize)
+    .catch((error: unknown) => ({ error: new InvocationFailedError('reading the results stream failed', error) }));
 
-const unwrap = (result: Read): RawEntry[] => {
+const unwrap = (result: Read): StreamPage => {
   if ('error' in result) throw result.error;
-  return result.entries;
+  return result;
 };
 
 /**
