@@ -394,6 +394,22 @@ describe('invocation: entries finished above the offset', () => {
   });
 });
 
+describe('invocation: a small offset item', () => {
+  it('cuts the kept error texts to a shared budget when a whole batch fails at once', async () => {
+    for (let i = 1; i <= 500; i += 1) {
+      games.put({ gameId: `g${i}`, status: 'starting' });
+      addFailure(`${i}-0`, `g${i}`);
+    }
+    games.faults.updateStatus = { error: new Error(`ThrottlingException ${'x'.repeat(1_000)}`), times: 100_000 };
+    await runInvocation(deps({ settings: { ...settings, batchSize: 500 } }));
+    const rows = Object.values(offsets.state.attempts);
+    expect(rows).toHaveLength(500);
+    const errorBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(row.lastError, 'utf8'), 0);
+    expect(errorBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(rows[0]?.lastError).toMatch(/^Error: ThrottlingException x+…\[truncated\]$/);
+  });
+});
+
 describe('invocation: messages given up', () => {
   it('leaves an intent given up after MAX_ATTEMPTS in the game outbox, counted and logged', async () => {
     games.put({ gameId: 'g', status: 'starting' });

@@ -3,6 +3,7 @@
  * failed, and the record of entries finished above the offset.
  */
 import { compareEntryIds } from '../domain/entry-id.js';
+import { truncateText } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, EntryRange, OffsetState } from '../ports.js';
 import { isFinished } from './entry-state.js';
@@ -30,6 +31,22 @@ export const isRecordedFinished = (state: OffsetState, entryId: string): boolean
  */
 export const mustRunInOrder = (state: OffsetState, batchLength: number): boolean =>
   (state.finished?.length ?? 0) + Math.ceil(batchLength / 2) > MAX_FINISHED_RANGES;
+
+/**
+ * Most bytes of error text kept across all entries' attempts. One error keeps up to 512
+ * bytes; when a whole batch of 1,000 entries fails at once (every game throttled), each keeps
+ * its share, so the attempts stay near 100 KB and the item, with the finished-entries record,
+ * far from 400 KB.
+ */
+const ATTEMPT_ERRORS_BYTES = 64 * 1024;
+
+const withinErrorBudget = (attempts: Record<string, EntryAttempts>): Record<string, EntryAttempts> => {
+  const entries = Object.entries(attempts);
+  const share = Math.floor(ATTEMPT_ERRORS_BYTES / Math.max(1, entries.length));
+  return Object.fromEntries(
+    entries.map(([entryId, row]) => [entryId, { ...row, lastError: truncateText(row.lastError, share) }]),
+  );
+};
 
 /** Sorted, with overlapping ranges joined. */
 const merged = (ranges: readonly EntryRange[]): EntryRange[] => {
@@ -95,5 +112,5 @@ export const advanceOffset = (
   const finished = merged([...(previous.finished ?? []), ...finishedRuns(batch, states, index)]).filter((range) =>
     above(range.last),
   );
-  return { lastEntryId, attempts, ...(finished.length > 0 ? { finished } : {}) };
+  return { lastEntryId, attempts: withinErrorBudget(attempts), ...(finished.length > 0 ? { finished } : {}) };
 };
