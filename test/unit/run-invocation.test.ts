@@ -280,6 +280,18 @@ describe('invocation: transient errors', () => {
     expect(publisher.on('dead')).toHaveLength(1);
   });
 
+  it('gives nothing up during an outage, not even the dead letter of an entry already past MAX_ATTEMPTS', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    offsets.state = { lastEntryId: '0-0', attempts: { '1-0': { attempts: 7, lastError: 'Error: x', givingUp: true } } };
+    publisher.failNext = 1_000;
+    expect(await runInvocation(deps())).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: '0-0' });
+    expect(telemetry.publishAbandonedCount).toBe(0);
+    expect(offsets.state.attempts['1-0']).toMatchObject({ attempts: 7, givingUp: true });
+    publisher.failNext = 0;
+    expect(await runInvocation(deps())).toMatchObject({ deadLettered: 1, lastEntryId: '1-0' });
+  });
+
   it('publishes entry by entry when the batch request fails, so one bad message holds back only its entry', async () => {
     stream.add('1-0', { outcome: 'bogus' });
     stream.add('2-0', { outcome: 'poison' });

@@ -43,20 +43,20 @@ export const publishOutcomes = async (
   batch: readonly RawEntry[],
   states: readonly EntryState[],
 ): Promise<EntryState[]> => {
-  const next: EntryState[] = [...states];
-  const pending: Pending[] = [];
-  states.forEach((state, index) => {
-    if (state.kind !== 'decided') return;
-    if (state.outcome.messages.length > 0) pending.push({ index, state });
-    else next[index] = { kind: 'done', outcome: state.outcome };
-  });
-  for (const { index, state } of pending) next[index] = { kind: 'done', outcome: state.outcome };
+  // Done unless its messages fail below.
+  const next = states.map(
+    (state): EntryState => (state.kind === 'decided' ? { kind: 'done', outcome: state.outcome } : state),
+  );
+  const pending = states.flatMap((state, index): Pending[] =>
+    state.kind === 'decided' && state.outcome.messages.length > 0 ? [{ index, state }] : [],
+  );
   // Given up: their markers stay in the game item, the copy operators can replay from.
   const abandoned = new Set<number>();
   for (const failure of await publishAll(deps, batch, pending)) {
     const { index, state, error, outage } = failure;
     const attempts = countAttempt(state.attempts, error, !outage);
-    if (attempts.attempts < deps.settings.maxAttempts) {
+    // An outage gives nothing up, even an entry already past MAX_ATTEMPTS (one being given up).
+    if (outage || attempts.attempts < deps.settings.maxAttempts) {
       next[index] = { kind: 'failed', attempts };
       continue;
     }
