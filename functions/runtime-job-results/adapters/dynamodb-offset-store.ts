@@ -5,7 +5,7 @@ import type { EntryAttempts, EntryRange, LeaseResult, OffsetState, OffsetStore }
 import { conditionFailure, onTable } from './conditional-write.js';
 import { LeaseLostError } from './errors.js';
 
-/** The seed's label for this consumer; stable even when the stream key is renamed. */
+/** The Go worker's label for this consumer (docs/contract.md §3.3); stable when the stream key is renamed. */
 export const CONSUMER_LABEL = 'runtime_results';
 
 const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
@@ -40,7 +40,7 @@ const finishedOf = (value: unknown): EntryRange[] =>
 const finishedText = (ranges: readonly EntryRange[]): string[] =>
   ranges.map(({ first, last }) => (first === last ? first : `${first}${RANGE_SEPARATOR}${last}`));
 
-/** Reads the offset item's state, with the seed's default of `0-0` for a new consumer. */
+/** Reads the offset item's state; a new consumer starts at `0-0`, as the Go worker did. */
 export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => {
   const finished = finishedOf(item?.finished);
   return {

@@ -1,6 +1,7 @@
 /**
  * Processes one batch: per-game lanes in parallel, in-invocation retries with backoff,
- * retries counted across invocations, and the entries that run out of tries given up.
+ * retries counted across invocations, and the entries that run out of tries given up
+ * (docs/contract.md §5.9).
  */
 import { fieldMap } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
