@@ -70,6 +70,7 @@ const deps = (id: string, timeoutMs: number, overrides: Partial<ConsumerSettings
     publisher: new FakePublisher(),
     games,
     process: (entry, hints) => flow.process(entry, hints),
+    giveUp: (entry, attempts) => flow.giveUp(entry, attempts),
     settings: { ...settings, ...overrides },
     log,
     telemetry,
@@ -161,14 +162,14 @@ describe('a following invocation', () => {
     const seen = new Set<string>();
     const original = stream.readAfter.bind(stream);
     stream.readAfter = async (afterId, count) => {
-      const entries = await original(afterId, count);
-      for (const entry of entries) {
+      const page = await original(afterId, count);
+      for (const entry of page.entries) {
         if (seen.has(entry.id)) continue;
         seen.add(entry.id);
         const addedAt = Number(entry.id.split('-')[0]);
         latencies.push({ addedAt, waited: clock - addedAt });
       }
-      return entries;
+      return page;
     };
     await runInvocation(deps('inv-1', 30_000));
     expect(latencies).toHaveLength(95);
