@@ -89,6 +89,41 @@ describe('logs and metrics', () => {
     expect(new Set(namespaces)).toEqual(new Set(['Galaxy/Lobby']));
   });
 
+  it('in follow mode, reports the time followed, the empty polls and the hand-over wait', async () => {
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines = await capture(() =>
+      h.invoke({ timeoutMs: 3_000, env: { POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '1000' } }),
+    ).finally(() => {
+      process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    });
+
+    const finished = lines.find((line) => line.message === 'runtime job results invocation finished');
+    expect(finished).toMatchObject({
+      stoppedBy: 'drained',
+      followedMs: expect.any(Number),
+      emptyPolls: expect.any(Number),
+      handoverWaitMs: 0,
+    });
+    expect(finished?.emptyPolls).toBeGreaterThan(0);
+    const emf = lines.find((line) => '_aws' in line && 'lobby.start_flow.empty_polls' in line);
+    expect(emf).toMatchObject({
+      'lobby.start_flow.followed_time': finished?.followedMs,
+      'lobby.start_flow.empty_polls': finished?.emptyPolls,
+      'lobby.start_flow.handover_wait': 0,
+      service: 'lobby',
+    });
+    const units = (emf?._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] })
+      .CloudWatchMetrics[0]?.Metrics;
+    expect(units).toEqual(
+      expect.arrayContaining([
+        { Name: 'lobby.start_flow.followed_time', Unit: 'Milliseconds' },
+        { Name: 'lobby.start_flow.empty_polls', Unit: 'Count' },
+        { Name: 'lobby.start_flow.handover_wait', Unit: 'Milliseconds' },
+      ]),
+    );
+  });
+
   it('never writes the Upstash or Game Master token to a log line', async () => {
     await h.putGame({ gameId: 'tel-3', status: 'starting' });
     h.gameMaster.setBehaviour('tel-3', { kind: 'fail' });

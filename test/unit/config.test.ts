@@ -30,6 +30,8 @@ describe('configuration', () => {
       deadLetters: 'runtime:job_results:dead',
     });
     expect(config.consumer).toMatchObject({ mode: 'batched', batchSize: 100, maxConcurrency: 16, maxAttempts: 5 });
+    // Drain mode unless POLL_INTERVAL_MS says otherwise; the idle back-off's ceiling.
+    expect(config.consumer).toMatchObject({ pollIntervalMs: 0, pollIdleMaxMs: 1_200 });
     expect(config.gameMaster).toEqual({ baseUrl: 'http://gm.internal', timeoutMs: 3000, token: undefined });
     expect(config.dynamodb.localCredentials).toBeUndefined();
   });
@@ -54,6 +56,9 @@ describe('configuration', () => {
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
     ['CONSUMER_MODE', 'fast'],
     ['POWERTOOLS_LOG_LEVEL', 'LOUD'],
+    ['POLL_INTERVAL_MS', '-250'],
+    ['POLL_INTERVAL_MS', '60001'],
+    ['POLL_IDLE_MAX_MS', '0'],
     ['GAMES_TABLE', 'no spaces allowed'],
     ['UPSTASH_REDIS_REST_TOKEN_SECRET_ARN', 'my-secret'],
   ])('names %s when it is %j', (name, value) => {
