@@ -113,7 +113,8 @@ describe('logs and metrics', () => {
       'lobby.start_flow.handover_wait': 0,
       service: 'lobby',
     });
-    const units = (emf?._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] })
+    if (emf === undefined) throw new Error('no EMF record of the follow metrics');
+    const units = (emf._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] })
       .CloudWatchMetrics[0]?.Metrics;
     expect(units).toEqual(
       expect.arrayContaining([
