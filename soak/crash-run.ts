@@ -108,9 +108,11 @@ const failureShape = (stderr: string): string =>
     .slice(0, 160);
 
 /**
- * Follow mode's driver: a child every period until the offset reaches the last entry, then
- * the followers still running are let finish (they stop at their deadline minus the margin
- * and release the lease). True when the stream was drained and the lease left free.
+ * Follow mode's driver: a child every period until the offset reaches the last entry and
+ * every kill has landed (a backlog drained before its kill points keeps the schedule going,
+ * each remaining kill brought forward to the next hand-over), then the followers still
+ * running are let finish (they stop at their deadline minus the margin and release the
+ * lease). True when the stream was drained and the lease left free.
  */
 const followOnSchedule = async (
   resources: RunResources,
@@ -119,6 +121,7 @@ const followOnSchedule = async (
   live: LiveChild[],
   spawnChild: () => void,
   progress: () => { invocations: number; kills: number },
+  kills: { readonly left: () => number; readonly bringForward: () => void },
 ): Promise<boolean> => {
   const started = Date.now();
   const periodMs = followPeriodMs(options.invokeTimeoutMs, options.timeBudgetMarginMs);
@@ -126,15 +129,17 @@ const followOnSchedule = async (
   while (Date.now() - started < options.maxWallMs) {
     const offset = await readOffsetItem(resources);
     options.onProgress?.({ ...progress(), offset: offset?.lastEntryId as string | undefined });
-    if (offset?.lastEntryId === scenario.lastEntryId) {
+    const caughtUp = offset?.lastEntryId === scenario.lastEntryId;
+    if (caughtUp && kills.left() > 0) kills.bringForward();
+    if (caughtUp && kills.left() === 0) {
       if (live.length > 0) {
         await Promise.all(live.map((child) => child.exited));
         continue;
       }
-      if (offset.leaseOwner === undefined) return true;
+      if (offset?.leaseOwner === undefined) return true;
       // A holder killed after the last entry keeps the lease until its deadline; one more
       // invocation takes it then and releases it as it stops.
-      const expiresAt = typeof offset.leaseExpiresAt === 'number' ? offset.leaseExpiresAt : 0;
+      const expiresAt = typeof offset?.leaseExpiresAt === 'number' ? offset.leaseExpiresAt : 0;
       if (expiresAt > Date.now()) await sleep(expiresAt - Date.now() + 30);
       spawnChild();
       continue;
@@ -281,10 +286,19 @@ export const runCrashes = async (
   let drained = false;
   try {
     if (following) {
-      drained = await followOnSchedule(resources, scenario, options, live, spawnChild, () => ({
-        invocations,
-        kills: options.kills - killPoints.length,
-      }));
+      drained = await followOnSchedule(
+        resources,
+        scenario,
+        options,
+        live,
+        spawnChild,
+        () => ({ invocations, kills: options.kills - killPoints.length }),
+        {
+          left: () => killPoints.length,
+          // The next request made during a hand-over kills the holder.
+          bringForward: () => killPoints.fill(requests + 1),
+        },
+      );
     }
     while (!following && Date.now() - started < options.maxWallMs) {
       if (live.length === 0) {
