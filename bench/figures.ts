@@ -5,7 +5,7 @@
  */
 import { StoppedBy } from '../functions/runtime-job-results/consumer/run-invocation.js';
 import { entryLatenciesMs, passedAt } from './offset-commits.js';
-import type { CpuBreakdown, ModeRun } from './run-mode.js';
+import type { CpuBreakdown, LambdaSize, ModeRun } from './run-mode.js';
 import { perThousand, quantile, ratio, round } from './stats.js';
 
 export interface ModeFigures {
@@ -31,6 +31,8 @@ export interface ModeFigures {
   readonly cpuSeconds: CpuBreakdown;
   /** Consumer CPU ms per entry. */
   readonly consumerCpuMsPerEntry: number;
+  /** The Lambda size emulated (heap limits and CPU quota), when one was asked for. */
+  readonly lambda?: LambdaSize;
   /** Summed over the invocations. */
   readonly summary: {
     readonly applied: number;
@@ -85,6 +87,7 @@ export const modeFigures = (run: ModeRun): ModeFigures => {
     peakRssMb: round(run.report.maxRssKb / 1_024),
     cpuSeconds,
     consumerCpuMsPerEntry: round(run.cpuMs.consumer / entries, 2),
+    ...(run.lambda === undefined ? {} : { lambda: run.lambda }),
     summary: {
       applied: sumBy(summaries.map((summary) => summary.applied)),
       ignored: sumBy(summaries.map((summary) => summary.ignored)),
