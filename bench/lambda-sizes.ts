@@ -162,7 +162,12 @@ try {
         failed = true;
         console.error(`${memoryMb} MB: final state NOT as the backlog requires:\n  ${differences.join('\n  ')}`);
       }
-      runs.drains.push(modeFigures(run));
+      const drain = modeFigures(run);
+      runs.drains.push(drain);
+      console.error(
+        `${memoryMb} MB, drain ${round + 1}: ${drain.entriesPerSecond} entries/s, ` +
+          `${drain.consumerCpuMsPerEntry} ms CPU / entry, ${drain.lambda?.quota === undefined ? 'NO quota' : 'quota'}`,
+      );
       if (burstBacklog !== undefined) {
         const burst = await runMode(
           { ...base, backlog: burstBacklog, lambdaMemoryMb: memoryMb },
@@ -177,7 +182,11 @@ try {
             burst: { settleMs: 3_000, timeoutMs: 120_000 },
           },
         );
-        runs.bursts.push(modeFigures(burst));
+        const figures = modeFigures(burst);
+        runs.bursts.push(figures);
+        console.error(
+          `${memoryMb} MB, burst ${round + 1}: p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms`,
+        );
       }
     }
     sizes.push(runs);

@@ -7,7 +7,10 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GameMasterAuthError, GameMasterUnavailableError } from '../../functions/runtime-job-results/adapters/errors.js';
+import {
+  GameMasterAuthError,
+  GameMasterUnavailableError,
+} from '../../functions/runtime-job-results/adapters/errors.js';
 import { HttpGameMaster } from '../../functions/runtime-job-results/adapters/http-game-master.js';
 import type { RegisterGameRequest } from '../../functions/runtime-job-results/ports.js';
 import { closeHttpServer, listenOnLoopback } from '../../local/listen.js';

@@ -82,7 +82,12 @@ export class HttpGameMaster implements GameMaster {
     return new Promise((resolve, reject) => {
       const request = this.#request(
         url,
-        { method: 'PUT', agent: this.#agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, signal },
+        {
+          method: 'PUT',
+          agent: this.#agent,
+          headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+          signal,
+        },
         (response) => {
           let text = '';
           response.setEncoding('utf8');
