@@ -30,6 +30,7 @@ import { terminalProgress } from './progress.js';
 import { runMode, warmUp } from './run-mode.js';
 import type { ModeContext } from './run-mode.js';
 import { median } from './stats.js';
+import { sourceVersion } from './source-version.js';
 import { benchStackOf } from './stack.js';
 
 interface CliOptions extends StackCliOptions {
@@ -221,8 +222,12 @@ try {
   console.log(markdownRow(header));
   console.log(markdownRow(header.map((_, index) => (index === 2 ? '---' : '---:'))));
   for (const size of sizes) console.log(tableRow(size));
+  const source = sourceVersion();
+  console.log(
+    `\ncode measured: ${source.commit ?? 'unknown commit'}${source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`}`,
+  );
   mkdirSync(dirname(cli.json), { recursive: true });
-  writeFileSync(cli.json, `${JSON.stringify(sizes, null, 2)}\n`);
+  writeFileSync(cli.json, `${JSON.stringify({ source, options: cli, sizes }, null, 2)}\n`);
   console.log(`\nwrote ${cli.json}`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });
