@@ -5,10 +5,10 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, WriteRejectedError } from '../domain/errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
 import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
-import { allOf, conditionFailure, onTable } from './conditional-write.js';
+import { allOf, conditionFailure, isRejectedRequest, onTable } from './conditional-write.js';
 
 const itemExists = 'attribute_exists(gameId)';
 const statusIs = '#status = :expected';
@@ -117,6 +117,7 @@ export class DynamoDbGameStore implements GameStore {
       );
       return { claimed: true, game: gameFromItem(Attributes === undefined ? {} : unmarshall(Attributes)) };
     } catch (error) {
+      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, 'start claim', error);
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);
@@ -131,6 +132,7 @@ export class DynamoDbGameStore implements GameStore {
     const set = ['#status = :to', 'statusChangedAt = :at', 'updatedAt = :at', 'lastTransition = :transition'];
     if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
     await this.#conditionalUpdate(gameId, transition.from, {
+      write: `${transition.to} status write`,
       UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
       // An SDK retry of a write DynamoDB applied but whose answer was lost meets its own result.
       isOwnWrite: (found) => isOwnStatusWrite(found, writeId),
@@ -154,6 +156,7 @@ export class DynamoDbGameStore implements GameStore {
 
   async saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void> {
     await this.#conditionalUpdate(gameId, GameStatus.starting, {
+      write: 'runtime binding',
       UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
       ExpressionAttributeValues: { ':binding': stringMap({ ...binding }), ':at': S(at) },
     });
@@ -183,6 +186,8 @@ export class DynamoDbGameStore implements GameStore {
     gameId: string,
     expectedStatus: string,
     update: {
+      /** Names the write in a {@link WriteRejectedError}. */
+      write: string;
       UpdateExpression: string;
       ExpressionAttributeValues: Record<string, AttributeValue>;
       isOwnWrite?: (found: Record<string, unknown>) => boolean;
@@ -203,6 +208,7 @@ export class DynamoDbGameStore implements GameStore {
         ),
       );
     } catch (error) {
+      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, update.write, error);
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);
