@@ -23,7 +23,7 @@ describe('readConfig', () => {
       // Follow mode: the period, the margin, and 10 s in which the next invocation takes over.
       functionTimeoutSeconds: 80,
       reservedConcurrency: 2,
-      memorySizeMb: 256,
+      memorySizeMb: 1024,
       logRetention: RetentionDays.ONE_MONTH,
       gameMasterAuth: true,
       streams: DEFAULTS.streams,

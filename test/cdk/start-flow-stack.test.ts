@@ -142,7 +142,7 @@ describe('consumer function', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: 256,
+      MemorySize: 1024,
       // Follow mode: the timeout outlasts the 60 s period, and two may run at a hand-over.
       Timeout: 80,
       ReservedConcurrentExecutions: 2,
