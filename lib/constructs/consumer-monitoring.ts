@@ -64,6 +64,7 @@ export class ConsumerMonitoring extends Construct {
     readonly lagAge: cloudwatch.Alarm;
     readonly deadLetters: cloudwatch.Alarm;
     readonly offsetAheadOfStream: cloudwatch.Alarm;
+    readonly entriesTrimmed: cloudwatch.Alarm;
     readonly undeliveredTicks: cloudwatch.Alarm;
     readonly failedInvocations: cloudwatch.Alarm;
   };
@@ -142,6 +143,19 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Results were trimmed from the stream (MAXLEN, XTRIM) before the consumer read them:
+    // they are gone, and the games they were for may be stuck in `starting`.
+    const entriesTrimmed = new cloudwatch.Alarm(this, 'EntriesTrimmed', {
+      alarmDescription:
+        'Job results after the consumer offset were trimmed from the results stream before they were read. ' +
+        'Find the games they were for (docs/runbook.md, "Entries trimmed before they were read").',
+      metric: lobbyMetric(MetricName.entriesTrimmed, { period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const undeliveredTicks = this.queueNotEmpty(
       'UndeliveredTicks',
       props.scheduleDeadLetterQueue,
@@ -153,7 +167,15 @@ export class ConsumerMonitoring extends Construct {
       'An asynchronous invocation of the start-flow consumer failed or expired; its record is in the failed-invocations queue.',
     );
 
-    this.alarms = { functionErrors, lagAge, deadLetters, offsetAheadOfStream, undeliveredTicks, failedInvocations };
+    this.alarms = {
+      functionErrors,
+      lagAge,
+      deadLetters,
+      offsetAheadOfStream,
+      entriesTrimmed,
+      undeliveredTicks,
+      failedInvocations,
+    };
     const notify = new actions.SnsAction(this.topic);
     for (const alarm of Object.values(this.alarms)) {
       alarm.addAlarmAction(notify);
@@ -230,6 +252,7 @@ export class ConsumerMonitoring extends Construct {
         left: [
           lobbyMetric(MetricName.deadLetters, { label: 'dead letters', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.transientErrors, { label: 'transient errors', period: Duration.minutes(5) }),
+          lobbyMetric(MetricName.entriesTrimmed, { label: 'trimmed before read', period: Duration.minutes(5) }),
         ],
         right: [
           props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

@@ -3,7 +3,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
 import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
 import { allOf, conditionFailure, onTable } from './conditional-write.js';

@@ -1,11 +1,14 @@
 import { truncateText } from '../domain/job-result.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
-import { GameMasterAuthError, GameMasterUnavailableError } from './errors.js';
+import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
+import type { InvocationDeadline } from './invocation-deadline.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly token: string | undefined;
+  /** Cuts a call still waiting when the invocation's deadline is near. */
+  readonly deadline?: InvocationDeadline;
 }
 
 /** Longest part of a Game Master answer carried into an error (and so into a log line). */
@@ -13,8 +16,11 @@ const MAX_BODY_IN_ERROR = 256;
 
 /**
  * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
- * Node's `fetch` keeps connections alive across calls of a warm Lambda. Any 2xx is success;
- * anything else, a timeout or a network error is "Game Master unavailable".
+ * Node's `fetch` keeps connections alive across calls of a warm Lambda. Any 2xx is success.
+ * A 401 means our token is wrong, for every game: {@link GameMasterAuthError}, which stops
+ * the invocation. Anything else (a 403 too: Game Master refusing this one game), a timeout
+ * or a network error is "Game Master unavailable" for this game, which pauses it.
+ * A redirect is refused rather than followed: it would carry the token to another address.
  */
 export class HttpGameMaster implements GameMaster {
   readonly #options: HttpGameMasterOptions;
@@ -44,9 +50,11 @@ export class HttpGameMaster implements GameMaster {
         method: 'PUT',
         headers,
         body,
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        redirect: 'error',
+        signal: this.#signal(),
       });
     } catch (error) {
+      if (this.#options.deadline?.signal.aborted) throw this.#options.deadline.explain(error, 'Game Master');
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       const reason = timedOut
         ? `no answer within ${this.#options.timeoutMs} ms`
@@ -56,11 +64,18 @@ export class HttpGameMaster implements GameMaster {
     // Read the body either way so the keep-alive connection can be reused.
     const answer = await response.text().catch(() => '');
     if (response.ok) return;
-    if (response.status === 401 || response.status === 403) throw new GameMasterAuthError(response.status);
+    if (response.status === 401) throw new GameMasterAuthError(response.status);
+    const what = response.status === 403 ? `refused game ${request.gameId}` : 'unavailable';
     throw new GameMasterUnavailableError(
-      `Game Master unavailable: HTTP ${response.status} ${truncateText(this.#redacted(answer), MAX_BODY_IN_ERROR)}`.trim(),
+      `Game Master ${what}: HTTP ${response.status} ${truncateText(this.#redacted(answer), MAX_BODY_IN_ERROR)}`.trim(),
       response.status,
     );
+  }
+
+  #signal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    const deadline = this.#options.deadline?.signal;
+    return deadline === undefined ? timeout : AbortSignal.any([timeout, deadline]);
   }
 
   /** An answer may echo the request's headers: our token must not reach a log line through it. */

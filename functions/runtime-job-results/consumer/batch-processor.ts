@@ -2,6 +2,7 @@
  * Processes one batch: per-game lanes in parallel, in-invocation retries with backoff,
  * retries counted across invocations, dead letters once they run out (spec 5.6).
  */
+import { withJitter } from '../backoff.js';
 import { fieldMap } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts } from '../ports.js';
@@ -95,7 +96,7 @@ export const processBatch = async (
         if (tries >= settings.attemptsPerInvocation || outOfTime() || halted !== undefined) {
           return { kind: 'failed', attempts: { attempts, lastError, ...(pendingStopJob ? { pendingStopJob } : {}) } };
         }
-        await deps.sleep(settings.retryBackoffMs * 2 ** (tries - 1));
+        await deps.sleep(withJitter(settings.retryBackoffMs * 2 ** (tries - 1)));
       }
     }
   };

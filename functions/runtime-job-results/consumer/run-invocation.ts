@@ -15,7 +15,7 @@ import type { EntryState } from './batch-processor.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
-import { checkOffsetInStream, recordLag } from './stream-position.js';
+import { checkNothingTrimmed, checkOffsetInStream, recordLag } from './stream-position.js';
 import type { ConsumerSettings } from './settings.js';
 
 export const StoppedBy = {
@@ -96,6 +96,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     stoppedBy: StoppedBy.drained,
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
+  await checkNothingTrimmed(deps, state.lastEntryId);
 
   try {
     let next: Promise<Read> | undefined;

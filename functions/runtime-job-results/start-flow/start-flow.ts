@@ -8,8 +8,8 @@
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
-import { isMovedOn, NotFoundError } from '../domain/errors.js';
-import { GameMasterAuthError } from '../adapters/errors.js';
+import { isMovedOn, NotFoundError } from '../errors.js';
+import { GameMasterAuthError } from '../errors.js';
 import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';

@@ -9,6 +9,7 @@ export const MetricName = {
   consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
   offsetAhead: 'lobby.start_flow.offset_ahead_of_stream',
   publishAbandoned: 'lobby.start_flow.publish_abandoned',
+  entriesTrimmed: 'lobby.start_flow.entries_trimmed',
 } as const;
 
 /** The outcome of one start flow (seed `RecordStartFlowOutcome`). */

@@ -17,6 +17,8 @@ export interface ConsumerTelemetry extends StartFlowTelemetry {
   transientError(): void;
   /** The stored offset is beyond the stream's last id. */
   offsetAhead(): void;
+  /** Entries after the offset were trimmed or deleted before they were read. */
+  entriesTrimmed(): void;
   /** An entry's messages could not be published after `MAX_ATTEMPTS` tries and were logged instead. */
   publishAbandoned(): void;
   lag(ageMs: number, entries: number): void;
@@ -65,6 +67,10 @@ export class MetricsRecorder implements ConsumerTelemetry {
 
   offsetAhead(): void {
     this.#count(MetricName.offsetAhead, {});
+  }
+
+  entriesTrimmed(): void {
+    this.#count(MetricName.entriesTrimmed, {});
   }
 
   publishAbandoned(): void {
