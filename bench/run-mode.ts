@@ -156,7 +156,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     );
     await child.ready;
 
-    redis = await connectRedis(stack.redis.host, stack.redis.port);
+    redis = await connectRedis(stack.redis.host, stack.redis.port, stack.redis.password);
     const entryIds = await addResults(redis, streams.results, backlog, spec.entries);
     for (const [index, id] of entryIds.entries()) positions.set(id, index);
 

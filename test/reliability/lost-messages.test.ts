@@ -103,7 +103,12 @@ describe('a message that can never be published does not stall the consumer', ()
   it('gives up on an entry whose dead letter cannot be published, after MAX_ATTEMPTS', async () => {
     h = await createHarness({ MAX_ATTEMPTS: '2' });
     const stack = testStack();
-    const direct = new IoRedis({ host: stack.redisHost, port: stack.redisPort, lazyConnect: true });
+    const direct = new IoRedis({
+      host: stack.redisHost,
+      port: stack.redisPort,
+      password: stack.redisPassword,
+      lazyConnect: true,
+    });
     await direct.connect();
     // Runtime Manager writes over TCP: the REST server's request limit does not apply there.
     await direct.xadd(

@@ -125,4 +125,5 @@ class RawRedis extends Redis {
   }
 }
 
-export const createUpstashClient = (options: UpstashClientOptions): Redis => new RawRedis(new UpstashTransport(options));
+export const createUpstashClient = (options: UpstashClientOptions): Redis =>
+  new RawRedis(new UpstashTransport(options));

@@ -37,6 +37,19 @@ const UPSTASH_AUTH_STATUSES = new Set([401, 403]);
  * the consumer by containing a word such as `WRONGPASS` or `NOPERM`.
  */
 export const isFatal = (error: unknown): boolean => {
+  // An error raised because of another (a stop job not published because Upstash refused
+  // the token) is as fatal as its cause.
+  for (let current = error, depth = 0; current instanceof Error && depth < MAX_CAUSE_DEPTH; depth += 1) {
+    if (isFatalItself(current)) return true;
+    current = current.cause;
+  }
+  return false;
+};
+
+/** How far down a chain of causes {@link isFatal} looks. */
+const MAX_CAUSE_DEPTH = 5;
+
+const isFatalItself = (error: Error): boolean => {
   if (
     error instanceof MissingTableError ||
     error instanceof LeaseLostError ||
@@ -46,7 +59,7 @@ export const isFatal = (error: unknown): boolean => {
     return true;
   }
   if (error instanceof UpstashHttpError) return UPSTASH_AUTH_STATUSES.has(error.status);
-  return error instanceof Error && !(error instanceof ConsumerError) && AWS_ACCESS_ERRORS.has(error.name);
+  return !(error instanceof ConsumerError) && AWS_ACCESS_ERRORS.has(error.name);
 };
 
 /** The invocation stopped on an error that is not about one entry; `cause` says which. */

@@ -96,7 +96,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     stoppedBy: StoppedBy.drained,
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
-  await checkNothingTrimmed(deps, state.lastEntryId);
+  // Started once the first read answered, awaited at the end: it runs beside the batches.
+  let trimCheck: Promise<void> | undefined;
 
   try {
     let next: Promise<Read> | undefined;
@@ -107,6 +108,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       }
       const batch = unwrap(await (next ?? read(deps, state.lastEntryId)));
       next = undefined;
+      trimCheck ??= checkNothingTrimmed(deps, state.lastEntryId, batch[0]?.id);
       if (batch.length === 0) {
         summary.stoppedBy = StoppedBy.drained;
         break;
@@ -145,6 +147,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
+  await trimCheck;
   if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0)
     await checkOffsetInStream(deps, state.lastEntryId);
   await releaseLease(deps, summary);
