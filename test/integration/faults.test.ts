@@ -105,9 +105,13 @@ describe('crash between the paused write and the intent publish', () => {
     });
     expect(await h.read(h.streams.intents)).toEqual([]);
 
-    // The dead invocation's lease holds until its deadline, then frees itself.
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'lease_held' });
-    await sleep(leaseExpiry(await h.offsetItem()));
+    // The dead invocation's lease holds until its deadline (asked with a clock pinned just
+    // before it, so a slow machine cannot let it expire first), then frees itself.
+    const held = await h.offsetItem();
+    expect(await h.invoke({ handler: { nowMs: () => (held?.leaseExpiresAt as number) - 1 } })).toMatchObject({
+      stoppedBy: 'lease_held',
+    });
+    await sleep(leaseExpiry(held));
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', applied: 1, lastEntryId: entryId });
 
     const intents = await h.read(h.streams.intents);
