@@ -31,7 +31,8 @@ import { LeaseLostError } from '../../functions/runtime-job-results/errors.js';
 import type { Log, LogAttributes } from '../../functions/runtime-job-results/telemetry/log.js';
 import type { ConsumerTelemetry } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
 import type { Transition } from '../../functions/runtime-job-results/domain/transitions.js';
-import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
+import type { EntryResult } from '../../functions/runtime-job-results/start-flow/outcome.js';
+import type { StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
 
 export interface StoredGame extends Game {
   runtimeBinding?: RuntimeBinding;

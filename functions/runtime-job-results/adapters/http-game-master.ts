@@ -1,4 +1,4 @@
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
 import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { InvocationDeadline } from './invocation-deadline.js';

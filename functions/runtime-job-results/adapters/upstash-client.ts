@@ -2,7 +2,7 @@ import { Redis } from '@upstash/redis';
 import type { Requester } from '@upstash/redis';
 import { withJitter } from '../backoff.js';
 import { DeadlineReachedError, UpstashHttpError } from '../errors.js';
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 
 export interface UpstashClientOptions {
   readonly url: string;

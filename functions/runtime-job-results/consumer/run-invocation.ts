@@ -4,11 +4,11 @@
  */
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
+import { EntryResult } from '../start-flow/outcome.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
-import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
 import type { EntryState } from './batch-processor.js';

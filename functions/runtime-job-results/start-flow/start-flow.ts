@@ -10,16 +10,23 @@ import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
 import { isMovedOn, NotFoundError } from '../errors.js';
 import { GameMasterAuthError } from '../errors.js';
-import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
+import { decodeJobResult, Outcome } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
 import type { ClaimResult, GameMaster, GameStore, StreamPublisher } from '../ports.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
-import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
+import { StartFlowOutcome } from '../telemetry/metric-names.js';
 import type { StartFlowTelemetry } from '../telemetry/metrics-recorder.js';
-import { deadLetterMessage, intentMessage, pausedAfterStartIntent, stopJobMessage } from './messages.js';
-import { outcome } from './outcome.js';
+import {
+  DeadLetterReason,
+  deadLetterMessage,
+  intentMessage,
+  pausedAfterStartIntent,
+  stopJobMessage,
+} from './messages.js';
+import { EntryResult, outcome } from './outcome.js';
 import type { EntryOutcome } from './outcome.js';
 
 export interface StartFlowStreams {
@@ -65,12 +72,6 @@ export interface RetryHints {
   readonly pendingStopJob?: boolean;
 }
 
-/** The seed's `game_not_found`-style reasons, stable for dead-letter consumers. */
-export const DeadLetterReason = {
-  gameNotFound: 'game_not_found',
-  retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
-} as const;
-
 export class StartFlow {
   readonly #deps: StartFlowDeps;
 
@@ -105,18 +106,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, result.gameId, toStartFailed);
     } catch (error) {
-      if (isMovedOn(error)) {
-        this.#deps.log.info('ignored runtime failure for game not in starting', {
-          ...attrs,
-          ...currentStatus(error),
-        });
-        return outcome(EntryResult.ignored);
-      }
-      if (error instanceof NotFoundError) {
-        this.#deps.log.warn('transition game to start_failed', { ...attrs, err: error.message });
-        return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
-      }
-      throw error;
+      return this.#lostStatusWrite(error, entry, result.gameId, toStartFailed);
     }
     this.#deps.log.info('game start failed', {
       ...attrs,
@@ -177,13 +167,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toRunning);
     } catch (error) {
-      return this.#decided(
-        error,
-        entry,
-        game.gameId,
-        'ignored running transition for game not in starting',
-        'transition game to running',
-      );
+      return this.#lostStatusWrite(error, entry, game.gameId, toRunning);
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.running);
     this.#deps.log.info('game running after runtime registration', { ...attrs, ...transitionAttrs(toRunning) });
@@ -265,13 +249,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toPaused, intent);
     } catch (error) {
-      return this.#decided(
-        error,
-        entry,
-        game.gameId,
-        'ignored paused transition for game not in starting',
-        'transition game to paused',
-      );
+      return this.#lostStatusWrite(error, entry, game.gameId, toPaused);
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.paused);
     return outcome(
@@ -281,21 +259,19 @@ export class StartFlow {
     );
   }
 
-  /** A status write that lost: moved on → ignored; vanished → dead letter; else retry. */
-  #decided(
-    error: unknown,
-    entry: RawEntry,
-    gameId: string,
-    ignoredMessage: string,
-    failedMessage: string,
-  ): EntryOutcome {
+  /**
+   * A status write that lost, for `failure`, `running` and `paused` alike: the game moved on →
+   * ignored; it vanished → dead letter `game_not_found`; anything else is thrown for a retry.
+   * The log lines are the Go worker's, named after the transition.
+   */
+  #lostStatusWrite(error: unknown, entry: RawEntry, gameId: string, transition: Transition): EntryOutcome {
     const attrs = this.#attrs(entry, gameId);
     if (isMovedOn(error)) {
-      this.#deps.log.info(ignoredMessage, { ...attrs, ...currentStatus(error) });
+      this.#deps.log.info(ignoredLine(transition), { ...attrs, ...currentStatus(error) });
       return outcome(EntryResult.ignored);
     }
     if (error instanceof NotFoundError) {
-      this.#deps.log.warn(failedMessage, { ...attrs, err: error.message });
+      this.#deps.log.warn(`transition game to ${transition.to}`, { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
     }
     throw error;
@@ -329,6 +305,12 @@ export class StartFlow {
     return new Date(this.#deps.nowMs()).toISOString();
   }
 }
+
+/** The Go worker's line for a result whose game had moved on before its transition. */
+const ignoredLine = (transition: Transition): string =>
+  transition.to === GameStatus.startFailed
+    ? `ignored runtime failure for game not in ${transition.from}`
+    : `ignored ${transition.to} transition for game not in ${transition.from}`;
 
 const transitionAttrs = (transition: Transition): LogAttributes => ({
   from_status: transition.from,

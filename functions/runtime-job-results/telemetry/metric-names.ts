@@ -20,13 +20,3 @@ export const StartFlowOutcome = {
 } as const;
 
 export type StartFlowOutcome = (typeof StartFlowOutcome)[keyof typeof StartFlowOutcome];
-
-/** What became of one stream entry; every entry done lands in exactly one of these. */
-export const EntryResult = {
-  applied: 'applied',
-  ignored: 'ignored',
-  invalid: 'invalid',
-  deadLettered: 'dead_lettered',
-} as const;
-
-export type EntryResult = (typeof EntryResult)[keyof typeof EntryResult];

@@ -2,7 +2,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Transition } from '../domain/transitions.js';
 import { MetricName } from './metric-names.js';
-import type { EntryResult, StartFlowOutcome } from './metric-names.js';
+import type { EntryResult } from '../start-flow/outcome.js';
+import type { StartFlowOutcome } from './metric-names.js';
 
 /** What the start flow reports; the seed's two counters. */
 export interface StartFlowTelemetry {
