@@ -42,8 +42,8 @@ const SECRET_MAX_AGE_SECONDS = 300;
  * the SDK's three tries a hung request gives up after about 3 × 3 s; the invocation's
  * deadline (`InvocationDeadline`) bounds a chain of them. docs/deployment.md has the budget.
  */
-export const AWS_CONNECTION_TIMEOUT_MS = 1_000;
-export const AWS_REQUEST_TIMEOUT_MS = 3_000;
+const AWS_CONNECTION_TIMEOUT_MS = 1_000;
+const AWS_REQUEST_TIMEOUT_MS = 3_000;
 const AWS_MAX_ATTEMPTS = 3;
 
 /** `NodeHttpHandler` options for an AWS client: both timeouts, and a timeout that throws (this SDK only warns by default). */

@@ -1,7 +1,7 @@
 import { DeadlineReachedError } from '../errors.js';
 
 /** Requests are cut this long before the invocation's deadline (a quarter of a shorter invocation). */
-export const DEADLINE_RESERVE_MS = 1_000;
+const DEADLINE_RESERVE_MS = 1_000;
 
 /**
  * The current invocation's deadline, as an abort signal every network call of the function

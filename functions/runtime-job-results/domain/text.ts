@@ -1,7 +1,7 @@
 /** Cutting text that came from elsewhere (an entry, an upstream answer) to a byte budget. */
 
 /** Longest upstream text (`error_code`, `error_message`, an error) carried into a log line, in bytes. */
-export const MAX_TEXT_BYTES = 1024;
+const MAX_TEXT_BYTES = 1024;
 
 /**
  * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character, marking the cut.
