@@ -2,6 +2,7 @@ import { truncateText } from '../domain/text.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
 import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { InvocationDeadline } from './invocation-deadline.js';
+import { requestSignal } from './request-signal.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
@@ -44,15 +45,24 @@ export class HttpGameMaster implements GameMaster {
       turn_schedule: request.turnSchedule,
     });
 
+    const { signal, done } = requestSignal(this.#options.timeoutMs, this.#options.deadline?.signal);
+    try {
+      await this.#send(url, headers, body, signal, request.gameId);
+    } finally {
+      done();
+    }
+  }
+
+  async #send(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    gameId: string,
+  ): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(url, {
-        method: 'PUT',
-        headers,
-        body,
-        redirect: 'error',
-        signal: this.#signal(),
-      });
+      response = await fetch(url, { method: 'PUT', headers, body, redirect: 'error', signal });
     } catch (error) {
       if (this.#options.deadline?.signal.aborted) throw this.#options.deadline.explain(error, 'Game Master');
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
@@ -65,17 +75,11 @@ export class HttpGameMaster implements GameMaster {
     const answer = await response.text().catch(() => '');
     if (response.ok) return;
     if (response.status === 401) throw new GameMasterAuthError(response.status);
-    const what = response.status === 403 ? `refused game ${request.gameId}` : 'unavailable';
+    const what = response.status === 403 ? `refused game ${gameId}` : 'unavailable';
     throw new GameMasterUnavailableError(
       `Game Master ${what}: HTTP ${response.status} ${truncateText(this.#redacted(answer), MAX_BODY_IN_ERROR)}`.trim(),
       response.status,
     );
-  }
-
-  #signal(): AbortSignal {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    const deadline = this.#options.deadline?.signal;
-    return deadline === undefined ? timeout : AbortSignal.any([timeout, deadline]);
   }
 
   /** An answer may echo the request's headers: our token must not reach a log line through it. */

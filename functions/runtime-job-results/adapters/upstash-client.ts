@@ -3,6 +3,7 @@ import type { Requester } from '@upstash/redis';
 import { withJitter } from '../backoff.js';
 import { DeadlineReachedError, UpstashHttpError } from '../errors.js';
 import { truncateText } from '../domain/text.js';
+import { requestSignal } from './request-signal.js';
 
 export interface UpstashClientOptions {
   readonly url: string;
@@ -50,19 +51,23 @@ class UpstashTransport implements Requester {
       ...req.headers,
     };
     const body = JSON.stringify(req.body);
-    let response: Response | undefined;
-    for (let attempt = 0; response === undefined; attempt += 1) {
-      const signal = this.#signal();
+    for (let attempt = 0; ; attempt += 1) {
+      const { signal, done } = requestSignal(this.#options.timeoutMs, this.#options.deadline);
       try {
-        response = await fetch(url, { method: 'POST', headers, body, keepalive: true, signal });
+        const response = await fetch(url, { method: 'POST', headers, body, keepalive: true, signal });
+        return this.#answer<TResult>(response, await response.text());
       } catch (error) {
         if (this.#options.deadline?.aborted) throw new DeadlineReachedError('Upstash', { cause: error });
-        // A timeout: retrying would only wait again.
-        if (signal.aborted || attempt >= RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt)));
+        // An answer, a timeout: retrying would not change it, or only wait again.
+        if (error instanceof UpstashHttpError || signal.aborted || attempt >= RETRIES) throw error;
+      } finally {
+        done();
       }
+      await new Promise((resolve) => setTimeout(resolve, retryBackoffMs(attempt)));
     }
-    const raw = await response.text();
+  }
+
+  #answer<TResult>(response: Response, raw: string): UpstashResponse & { result?: TResult } {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
@@ -83,11 +88,6 @@ class UpstashTransport implements Requester {
     }
     const single = (parsed ?? {}) as { result?: unknown; error?: string };
     return { result: decode(single.result) as TResult, error: single.error };
-  }
-
-  #signal(): AbortSignal {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    return this.#options.deadline === undefined ? timeout : AbortSignal.any([timeout, this.#options.deadline]);
   }
 }
 
