@@ -29,7 +29,7 @@ export const prefixedStreams = (prefix: string): ConsumerStreams => ({
   dead: `${prefix}:runtime:job_results:dead`,
 });
 
-/** The variables of spec section 8 that point the handler at `targets`. */
+/** The variables (docs/contract.md §8) that point the handler at `targets`. */
 export const consumerEnv = (targets: ConsumerTargets): Record<string, string> => ({
   RESULTS_STREAM: targets.streams.results,
   STOP_JOBS_STREAM: targets.streams.stopJobs,

@@ -17,7 +17,7 @@ export class PortInUseError extends Error {
  * The port is released before it is returned, so another process may grab it before the
  * caller binds it; {@link withFreePort} retries for exactly that race.
  */
-export async function findFreePort(host: string = LOOPBACK): Promise<number> {
+async function findFreePort(host: string = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

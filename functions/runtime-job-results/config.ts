@@ -1,5 +1,5 @@
 /**
- * The whole configuration, read and validated once at cold start (spec 6.1, 8). Adapters get
+ * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8). Adapters get
  * values from here and never read `process.env` themselves.
  */
 
@@ -61,11 +61,6 @@ export interface Config {
     readonly attemptsPerInvocation: number;
     /** First in-invocation backoff; doubles per retry. */
     readonly retryBackoffMs: number;
-  };
-  readonly telemetry: {
-    readonly serviceName: string;
-    readonly metricsNamespace: string;
-    readonly logLevel: string;
   };
 }
 
@@ -203,7 +198,7 @@ export const loadConfig = (env: Env): Config => {
     },
     consumer: {
       mode,
-      // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
+      // The Go worker read one entry per XREAD and handled it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
       prefetch: !seedMode,
       // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).
@@ -212,11 +207,6 @@ export const loadConfig = (env: Env): Config => {
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
       attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),
       retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS', 100, 0, 60_000),
-    },
-    telemetry: {
-      serviceName: present(env, 'POWERTOOLS_SERVICE_NAME') ?? 'lobby',
-      metricsNamespace: present(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Galaxy/Lobby',
-      logLevel,
     },
   };
 };

@@ -27,14 +27,14 @@ export class ConsumerError extends Error {
 // ---- Games table decisions: the start flow's answers, not infrastructure errors ----
 
 /** Base of the decisions the game store reports; everything else is an infrastructure error. */
-export class GameStoreDecision extends ConsumerError {
+class GameStoreDecision extends ConsumerError {
   constructor(message: string, options: ConsumerErrorOptions = {}) {
     super(message, options);
     this.name = 'GameStoreDecision';
   }
 }
 
-/** The game exists but its status is not the one the write expected (the Go worker's `ErrConflict`). */
+/** The game exists but its status is not the one the write expected (docs/contract.md §3.2). */
 export class ConflictError extends GameStoreDecision {
   readonly gameId: string;
   readonly expectedStatus: string;
@@ -63,7 +63,7 @@ export class NotFoundError extends GameStoreDecision {
   }
 }
 
-/** The transition table does not allow the change (the Go worker's `ErrInvalidTransition`). */
+/** The transition table does not allow the change (docs/contract.md §3.2). */
 export class InvalidTransitionError extends GameStoreDecision {
   readonly transition: Transition;
 
@@ -76,7 +76,7 @@ export class InvalidTransitionError extends GameStoreDecision {
   }
 }
 
-/** Conflict and InvalidTransition both mean "the game moved on": the Go worker absorbs them alike. */
+/** Conflict and InvalidTransition both mean "the game moved on": absorbed alike, as the Go worker did. */
 export const isMovedOn = (error: unknown): error is ConflictError | InvalidTransitionError =>
   error instanceof ConflictError || error instanceof InvalidTransitionError;
 

@@ -28,7 +28,8 @@ const UPSTASH_AUTH_STATUSES = new Set([401, 403]);
  * Errors that stop the whole invocation rather than count as an attempt of one entry:
  * a missing table or a wrong token would otherwise dead-letter every entry it touched after
  * `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The
- * offset stays where it is and the invocation fails loudly, so the Lambda error alarm fires.
+ * offset stays where it is and the invocation fails loudly, so the Lambda error alarm fires
+ * (docs/contract.md §5.10).
  * A request cut at the invocation's deadline ends the invocation too: nothing more can be
  * done in the time left.
  *

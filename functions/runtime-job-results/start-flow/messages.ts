@@ -1,5 +1,5 @@
 /**
- * The messages the start flow publishes (spec 4), built in one place so every path and
+ * The messages the start flow publishes (docs/contract.md §4), built in one place so every path and
  * every replay produces the same fields.
  */
 import type { Game, PendingIntent } from '../domain/game.js';
@@ -7,9 +7,9 @@ import { truncateText } from '../domain/text.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { OutboundMessage } from '../ports.js';
 
-export const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
+const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
 
-/** Seed key: one notification per result entry, whatever happens to it afterwards. */
+/** The Go worker's key: one notification per result entry, whatever happens to it afterwards. */
 export const pausedIntentKey = (entryId: string): string => `${PAUSED_AFTER_START}:${entryId}`;
 
 /** The admin notification for a game paused because Game Master was unavailable. */
@@ -43,10 +43,7 @@ export const stopJobMessage = (stream: string, gameId: string, entryId: string, 
   ],
 });
 
-/**
- * Dead-letter reasons other than an invalid entry's rule, stable for dead-letter consumers
- * (`game_not_found` as the Go worker wrote it).
- */
+/** Dead-letter reasons beyond the decoding rules (docs/contract.md §4.3), stable for dead-letter consumers. */
 export const DeadLetterReason = {
   gameNotFound: 'game_not_found',
   retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,

@@ -1,10 +1,10 @@
 /**
- * The start flow for one result entry (spec 5): the seed's `HandleMessage`, with dead
- * letters, the intent outbox and transient errors left to the caller to retry.
+ * The start flow for one result entry (docs/contract.md §5): the Go worker's per-message
+ * handling, with dead letters, the intent outbox and transient errors left to the caller to retry.
  *
  * Decisions (invalid entry, game moved on, game not found) are returned as an
  * {@link EntryOutcome}. Anything else is thrown: the consumer retries the entry and keeps the
- * offset before it (spec 5.6).
+ * offset before it (docs/contract.md §5.9).
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
@@ -46,7 +46,10 @@ export interface StartFlowDeps {
   readonly nowMs: () => number;
 }
 
-const fromStarting = (to: Transition['to']): Transition => ({
+/** Where a start flow leaves a `starting` game. */
+type StartFlowTarget = typeof GameStatus.running | typeof GameStatus.paused | typeof GameStatus.startFailed;
+
+const fromStarting = (to: StartFlowTarget): Transition & { readonly to: StartFlowTarget } => ({
   from: GameStatus.starting,
   to,
   trigger: TransitionTrigger.runtimeEvent,
@@ -87,7 +90,7 @@ export class StartFlow {
     }
     if (!decoded.ok) {
       const { rule, detail, part } = decoded.invalid;
-      // The seed's two messages: a decode error, or a success event that fails validation.
+      // The Go worker's two messages: a decode error, or a success event that fails validation.
       const message = part === 'entry' ? 'decode runtime job result' : 'invalid runtime job success event';
       this.#deps.log.warn(message, {
         stream_entry_id: entry.id,
@@ -175,8 +178,8 @@ export class StartFlow {
   }
 
   /**
-   * The game is not `starting`: the seed ignores the entry. Two exceptions finish what this
-   * very entry began before an invocation died (spec 5.5): an intent still in the outbox,
+   * The game is not `starting`: as the Go worker did, the entry is ignored. Two exceptions finish
+   * what this very entry began before an invocation died (docs/contract.md §5.7, §5.8): an intent still in the outbox,
    * and a claim without a binding from this entry — the game moved on while the container
    * was being bound, and the stop job may never have gone out.
    */
@@ -205,7 +208,7 @@ export class StartFlow {
     return outcome(EntryResult.ignored);
   }
 
-  /** Orphan container path (seed `handleOrphan`): stop job first, then `start_failed`. */
+  /** Orphan container path (docs/contract.md §5.4): stop job first, then `start_failed`. */
   async #handleOrphan(entry: RawEntry, gameId: string, cause: Error): Promise<EntryOutcome> {
     this.#deps.log.warn('persist runtime binding failed; orphan container path', {
       ...this.#attrs(entry, gameId),
@@ -235,13 +238,13 @@ export class StartFlow {
       if (!isMovedOn(error)) throw error;
     }
     // Counted even when the game had already moved on: the start flow did end in failure,
-    // and the seed counts it the same way.
+    // and the Go worker counted it the same way.
     this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
     // The claim outlives a lost status write; it is ours to remove now the stop job is out.
     return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
   }
 
-  /** Paused-after-start path (seed `handleGMUnavailable`), with the intent in an outbox. */
+  /** Paused-after-start path (docs/contract.md §5.5), with the intent in an outbox. */
   async #handleGameMasterUnavailable(entry: RawEntry, game: Game, cause: unknown): Promise<EntryOutcome> {
     const attrs = this.#attrs(entry, game.gameId);
     this.#deps.log.warn('gm registration failed; pause-after-start path', { ...attrs, err: errorText(cause) });
@@ -264,14 +267,20 @@ export class StartFlow {
    * ignored; it vanished → dead letter `game_not_found`; anything else is thrown for a retry.
    * The log lines are the Go worker's, named after the transition.
    */
-  #lostStatusWrite(error: unknown, entry: RawEntry, gameId: string, transition: Transition): EntryOutcome {
+  #lostStatusWrite(
+    error: unknown,
+    entry: RawEntry,
+    gameId: string,
+    transition: Transition & { readonly to: StartFlowTarget },
+  ): EntryOutcome {
     const attrs = this.#attrs(entry, gameId);
+    const lines = LOST_WRITE_LINES[transition.to];
     if (isMovedOn(error)) {
-      this.#deps.log.info(ignoredLine(transition), { ...attrs, ...currentStatus(error) });
+      this.#deps.log.info(lines.movedOn, { ...attrs, ...currentStatus(error) });
       return outcome(EntryResult.ignored);
     }
     if (error instanceof NotFoundError) {
-      this.#deps.log.warn(`transition game to ${transition.to}`, { ...attrs, err: error.message });
+      this.#deps.log.warn(lines.vanished, { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
     }
     throw error;
@@ -306,11 +315,24 @@ export class StartFlow {
   }
 }
 
-/** The Go worker's line for a result whose game had moved on before its transition. */
-const ignoredLine = (transition: Transition): string =>
-  transition.to === GameStatus.startFailed
-    ? `ignored runtime failure for game not in ${transition.from}`
-    : `ignored ${transition.to} transition for game not in ${transition.from}`;
+/**
+ * The Go worker's log lines for a status write that lost, by the transition's target: the
+ * game had moved on, or it had vanished.
+ */
+const LOST_WRITE_LINES: Readonly<Record<StartFlowTarget, { movedOn: string; vanished: string }>> = {
+  [GameStatus.startFailed]: {
+    movedOn: 'ignored runtime failure for game not in starting',
+    vanished: 'transition game to start_failed',
+  },
+  [GameStatus.running]: {
+    movedOn: 'ignored running transition for game not in starting',
+    vanished: 'transition game to running',
+  },
+  [GameStatus.paused]: {
+    movedOn: 'ignored paused transition for game not in starting',
+    vanished: 'transition game to paused',
+  },
+};
 
 const transitionAttrs = (transition: Transition): LogAttributes => ({
   from_status: transition.from,
