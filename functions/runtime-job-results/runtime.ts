@@ -139,7 +139,7 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     url: config.upstash.url,
     token: upstashToken,
     timeoutMs: config.upstash.timeoutMs,
-    deadline: deadline.signal,
+    deadline,
   });
   return {
     config,

@@ -12,6 +12,7 @@ import { forward } from '../../local/dynamodb-proxy.js';
 import { lambdaContext, scheduledEvent } from '../../scripts/support/lambda-context.js';
 import { createHandler } from '../../functions/runtime-job-results/create-handler.js';
 import { createHarness } from '../support/consumer-harness.js';
+import { testStack } from '../support/stack.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { leaseExpiry } from './support/child-invocation.js';
 import { isStatusWrite, successFields } from './support/hooks.js';
@@ -85,6 +86,48 @@ describe('a DynamoDB that accepts connections and never answers', () => {
     await sleep(leaseExpiry(offset));
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entries[5] });
     for (const id of ids) expect(await h.getGame(id)).toMatchObject({ status: 'running' });
+  }, 60_000);
+});
+
+describe('an Upstash that accepts connections and never answers', () => {
+  let h: Harness;
+  let front: SilentFront;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    front = await startSilentFront(new URL(testStack().upstashUrl));
+  });
+  afterAll(async () => {
+    await front.close();
+    await h.cleanup();
+  });
+
+  it('fails the invocation before its deadline naming Upstash, even with a per-request timeout longer than the invocation', async () => {
+    await h.putGame({ gameId: 'upstash-silent', status: 'starting' });
+    await h.addResult({ game_id: 'upstash-silent', outcome: 'failure' });
+    // The per-request timeout alone would wait 60 s: only the deadline can end this one.
+    const handler = createHandler({
+      ...h.env,
+      UPSTASH_REDIS_REST_URL: front.url,
+      UPSTASH_TIMEOUT_MS: '60000',
+      TIME_BUDGET_MARGIN_MS: '1000',
+    });
+    // A first invocation while Upstash answers, so the next one is a warm invocation whose
+    // deadline is armed anew (each invocation has its own).
+    expect(await handler(scheduledEvent(), lambdaContext(30_000))).toMatchObject({ stoppedBy: 'drained' });
+    front.silence();
+    await h.putGame({ gameId: 'upstash-silent-2', status: 'starting' });
+    await h.addResult({ game_id: 'upstash-silent-2', outcome: 'failure' });
+
+    const timeoutMs = 6_000;
+    const started = Date.now();
+    const failure = await handler(scheduledEvent(), lambdaContext(timeoutMs)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(String(failure)).toMatch(/Upstash did not answer before the invocation's deadline/);
+    expect(Date.now() - started).toBeLessThan(timeoutMs);
+    expect(await h.getGame('upstash-silent-2')).toMatchObject({ status: 'starting' });
   }, 60_000);
 });
 

@@ -10,8 +10,11 @@ export interface UpstashClientOptions {
   readonly token: string;
   /** Per-request timeout: a request has none of its own and would wait forever. */
   readonly timeoutMs: number;
-  /** Aborts every request when the invocation's deadline is near (see `InvocationDeadline`). */
-  readonly deadline?: AbortSignal;
+  /**
+   * The invocation's deadline (`InvocationDeadline`): read at each request, since every
+   * invocation arms a new signal, and every request is cut when it aborts.
+   */
+  readonly deadline?: { readonly signal: AbortSignal };
 }
 
 type UpstashRequest = Parameters<Requester['request']>[0];
@@ -52,12 +55,13 @@ class UpstashTransport implements Requester {
     };
     const body = JSON.stringify(req.body);
     for (let attempt = 0; ; attempt += 1) {
-      const { signal, done } = requestSignal(this.#options.timeoutMs, this.#options.deadline);
+      const deadline = this.#options.deadline?.signal;
+      const { signal, done } = requestSignal(this.#options.timeoutMs, deadline);
       try {
         const response = await fetch(url, { method: 'POST', headers, body, keepalive: true, signal });
         return this.#answer<TResult>(response, await response.text());
       } catch (error) {
-        if (this.#options.deadline?.aborted) throw new DeadlineReachedError('Upstash', { cause: error });
+        if (deadline?.aborted) throw new DeadlineReachedError('Upstash', { cause: error });
         // An answer, a timeout: retrying would not change it, or only wait again.
         if (error instanceof UpstashHttpError || signal.aborted || attempt >= RETRIES) throw error;
       } finally {
