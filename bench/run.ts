@@ -1,18 +1,19 @@
 /**
  * `npm run bench`: the consumer's default (batched) mode against its seed-compatible mode on
- * the local stack, on equal fresh backlogs. Prints a table, writes bench/results.json and
- * bench/throughput.svg, and exits 1 if the modes do not end in the same (expected) state.
- * docs/performance.md explains the figures.
+ * the local stack, on equal fresh backlogs. Prints a table, writes results.json and
+ * throughput.svg into bench/results/ (ignored by git), and exits 1 if the modes do not end
+ * in the same (expected) state. docs/performance.md explains the figures.
  *
  *   npm run bench
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
+ *   npm run bench -- --entries 2000 --lambda-memory 256 --dynamodb-latency 5 --upstash-latency 3
  */
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
 import { runBench } from './bench.js';
 import type { BenchOptions } from './bench.js';
-import { modeList, stackOptions, wholeNumber } from './cli-options.js';
+import { lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { writeOutputs } from './outputs.js';
 import { terminalProgress } from './progress.js';
@@ -20,7 +21,7 @@ import { formatReport } from './report.js';
 import type { ConsumerModeName } from './run-mode.js';
 import { benchStackOf } from './stack.js';
 
-const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 interface CliOptions extends StackCliOptions {
   modes: ConsumerModeName[];
@@ -28,6 +29,7 @@ interface CliOptions extends StackCliOptions {
   maxConcurrency?: number;
   loadSamples: number;
   profile?: string;
+  lambdaMemory?: number;
   out: string;
 }
 
@@ -53,7 +55,15 @@ program
     new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10),
   )
   .addOption(new Option('--profile <dir>', 'write a CPU profile of each drain child here and summarise it'))
-  .addOption(new Option('--out <dir>', 'where results.json and throughput.svg go').default(BENCH_DIR, 'bench/'));
+  .addOption(
+    new Option(
+      '--lambda-memory <MB>',
+      'run the handler as a Lambda function of this size: its CPU share (cgroup quota) and heap limits',
+    ).argParser(lambdaMemory),
+  )
+  .addOption(
+    new Option('--out <dir>', 'where results.json and throughput.svg go').default(RESULTS_DIR, 'bench/results/'),
+  );
 
 program.parse();
 const cli = program.opts<CliOptions>();
@@ -72,6 +82,7 @@ const options: BenchOptions = {
   warmUpEntries: cli.warmUp,
   moduleLoadSamples: cli.loadSamples,
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
+  ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
 };
 
 // The handler's SDK clients live in the drain child; this only quiets the seeding client.

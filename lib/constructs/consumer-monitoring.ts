@@ -64,6 +64,7 @@ export class ConsumerMonitoring extends Construct {
     readonly lagAge: cloudwatch.Alarm;
     readonly deadLetters: cloudwatch.Alarm;
     readonly offsetAheadOfStream: cloudwatch.Alarm;
+    readonly publishAbandoned: cloudwatch.Alarm;
     readonly entriesTrimmed: cloudwatch.Alarm;
     readonly undeliveredTicks: cloudwatch.Alarm;
     readonly failedInvocations: cloudwatch.Alarm;
@@ -143,6 +144,19 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Messages given up after MAX_ATTEMPTS tries are only in the error log (an intent also in
+    // its game's outbox): someone must resend them (docs/runbook.md, `npm run ops -- replay`).
+    const publishAbandoned = new cloudwatch.Alarm(this, 'PublishAbandoned', {
+      alarmDescription:
+        'The messages of a job result (a notification intent, a dead letter) could not be published after ' +
+        'MAX_ATTEMPTS tries and were written to the error log instead. Resend them with `npm run ops -- replay`.',
+      metric: lobbyMetric(MetricName.publishAbandoned, { period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     // Results were trimmed from the stream (MAXLEN, XTRIM) before the consumer read them:
     // they are gone, and the games they were for may be stuck in `starting`.
     const entriesTrimmed = new cloudwatch.Alarm(this, 'EntriesTrimmed', {
@@ -172,6 +186,7 @@ export class ConsumerMonitoring extends Construct {
       lagAge,
       deadLetters,
       offsetAheadOfStream,
+      publishAbandoned,
       entriesTrimmed,
       undeliveredTicks,
       failedInvocations,
@@ -252,6 +267,7 @@ export class ConsumerMonitoring extends Construct {
         left: [
           lobbyMetric(MetricName.deadLetters, { label: 'dead letters', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.transientErrors, { label: 'transient errors', period: Duration.minutes(5) }),
+          lobbyMetric(MetricName.publishAbandoned, { label: 'messages given up', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.entriesTrimmed, { label: 'trimmed before read', period: Duration.minutes(5) }),
         ],
         right: [

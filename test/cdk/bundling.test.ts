@@ -153,7 +153,7 @@ describe('bin/app.ts with real esbuild bundling', () => {
         const context = {
           awsRequestId: 'bundle-test', functionName: 'runtime-job-results', functionVersion: '$LATEST',
           invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:runtime-job-results',
-          memoryLimitInMB: '256', logGroupName: 'local', logStreamName: 'local',
+          memoryLimitInMB: '1024', logGroupName: 'local', logStreamName: 'local',
           getRemainingTimeInMillis: () => deadline - Date.now(),
         };
         console.log(JSON.stringify(await handler({}, context)));`;

@@ -142,7 +142,7 @@ describe('consumer function', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: 256,
+      MemorySize: 1024,
       Timeout: 50,
       ReservedConcurrentExecutions: 1,
       Role: arnOf(logicalId(stack, stack.consumer.role)),
@@ -441,6 +441,15 @@ describe('dead-letter queues', () => {
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.publish_abandoned',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('npm run ops -- replay'),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.entries_trimmed',
       Dimensions: [{ Name: 'service', Value: 'lobby' }],
       Statistic: 'Sum',
@@ -542,10 +551,10 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on errors, lag, dead letters, an offset past the stream, trimmed entries and both dead-letter queues, notifying on ALARM and OK', () => {
+  it('alarms on errors, lag, dead letters, an offset past the stream, messages given up, trimmed entries and both dead-letter queues, notifying on ALARM and OK', () => {
     const { stack, template } = defaults;
     const topic = [ref(logicalId(stack, stack.monitoring.topic))];
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: topic, OKActions: topic });
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -659,6 +668,9 @@ describe('monitoring', () => {
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
       '"lobby.start_flow.transient_errors","service","lobby"',
+    );
+    expect(metricsOf('Dead letters and transient errors')).toContain(
+      '"lobby.start_flow.publish_abandoned","service","lobby"',
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
       '"lobby.start_flow.entries_trimmed","service","lobby"',

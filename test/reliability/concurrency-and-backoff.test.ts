@@ -112,6 +112,7 @@ describe('jitter', () => {
       publisher,
       games,
       process: (entry, hints) => flow.process(entry, hints),
+      giveUp: (entry, attempts) => flow.giveUp(entry, attempts),
       settings: {
         batchSize: 10,
         prefetch: false,

@@ -1,3 +1,4 @@
+import { AWS_ACCESS_ERRORS } from '../adapters/conditional-write.js';
 import {
   ConsumerError,
   DeadlineReachedError,
@@ -7,19 +8,6 @@ import {
   UpstashHttpError,
 } from '../errors.js';
 import { errorText } from '../telemetry/log.js';
-
-/**
- * AWS SDK exceptions (by their class name, which the SDK sets from the service's error
- * type) that no retry of the same entry can fix: credentials and permissions.
- */
-const AWS_ACCESS_ERRORS = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'CredentialsProviderError',
-]);
 
 /** Upstash's answers to a token that is wrong (401) or may not do this (403). */
 const UPSTASH_AUTH_STATUSES = new Set([401, 403]);
