@@ -10,6 +10,7 @@ import {
   leasePollDelayMs,
 } from '../../functions/runtime-job-results/consumer/lease-wait.js';
 import { runInvocation } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import { LEASE_CLOCK_SKEW_MS } from '../../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import type { InvocationDeps } from '../../functions/runtime-job-results/consumer/run-invocation.js';
 import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
@@ -123,8 +124,10 @@ describe('the lease-poll rule', () => {
     expect(leasePollDelayMs(release - 1_000, release, expiry)).toBe(500);
     expect(leasePollDelayMs(release - 50, release, expiry)).toBe(LEASE_POLL_MIN_MS);
     expect(leasePollDelayMs(release + 600, release, expiry)).toBe(300);
-    // A holder that never released: the last try is timed for one ms past its expiry.
-    expect(leasePollDelayMs(expiry - 700, release, expiry)).toBe(701);
+    // A holder that never released: the last try is timed for the moment its lease is free.
+    expect(leasePollDelayMs(expiry - 700, release, expiry + 1)).toBe(701);
+    // Past it, a try that failed met a new holder: no tight loop.
+    expect(leasePollDelayMs(expiry + 5, release, expiry + 1)).toBe(LEASE_POLL_MIN_MS);
   });
 });
 
@@ -243,12 +246,12 @@ describe('the hand-over', () => {
     expect(log.messages()).toContain('offset lease taken over from the previous invocation');
   });
 
-  it("takes a killed holder's lease one ms after it expires", async () => {
+  it("takes a killed holder's lease once it has expired, skew allowance included", async () => {
     const holderExpiry = clock + 20_000;
     offsets.lease = { owner: 'killed', expiresAtMs: holderExpiry };
     addFailure(clock + 1_000, 'g1');
     const summary = await runInvocation(deps('next', 80_000));
-    expect(summary.handoverWaitMs).toBe(20_001);
+    expect(summary.handoverWaitMs).toBe(20_000 + LEASE_CLOCK_SKEW_MS + 1);
     expect(summary).toMatchObject({ entriesRead: 1, stoppedBy: 'drained' });
   });
 

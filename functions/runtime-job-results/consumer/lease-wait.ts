@@ -9,8 +9,9 @@
  * between two tries is half the distance to that moment, between {@link LEASE_POLL_MIN_MS}
  * and {@link LEASE_POLL_MAX_MS}, so the tries crowd around the expected release and thin
  * out away from it. A killed holder never releases: the last try is timed for the moment its
- * lease expires.
+ * lease can be taken, its expiry plus the clock-skew allowance of the lease's condition.
  */
+import { LEASE_CLOCK_SKEW_MS } from '../adapters/dynamodb-offset-store.js';
 import type { LeaseResult, OffsetStore } from '../ports.js';
 
 /** Shortest wait between two tries: the hand-over gap is at most about this long. */
@@ -19,12 +20,12 @@ export const LEASE_POLL_MIN_MS = 100;
 /** Longest wait between two tries, so a holder that stops early is not waited for long. */
 export const LEASE_POLL_MAX_MS = 2_000;
 
-/** The wait before the next try to take a held lease. */
-export const leasePollDelayMs = (nowMs: number, expectedReleaseMs: number, expiresAtMs: number): number => {
+/** The wait before the next try to take a held lease that can be taken at `freeAtMs` unreleased. */
+export const leasePollDelayMs = (nowMs: number, expectedReleaseMs: number, freeAtMs: number): number => {
   const delay = Math.min(LEASE_POLL_MAX_MS, Math.max(LEASE_POLL_MIN_MS, Math.abs(expectedReleaseMs - nowMs) / 2));
-  // One millisecond past the expiry, the lease's condition (`leaseExpiresAt < now`) holds.
-  const untilFree = expiresAtMs + 1 - nowMs;
-  return Math.round(Math.max(1, Math.min(delay, untilFree)));
+  const untilFree = freeAtMs - nowMs;
+  // Past that moment a try that still fails meets a new holder: the loop reads its lease again.
+  return Math.round(Math.max(untilFree > 0 ? 1 : LEASE_POLL_MIN_MS, Math.min(delay, untilFree)));
 };
 
 export interface LeaseWaitDeps {
@@ -59,9 +60,11 @@ export const takeLease = async (deps: LeaseWaitDeps, wait: boolean): Promise<Lea
   let tries = 1;
   while (!result.acquired && wait) {
     const expiresAt = result.heldBy.expiresAtMs;
-    // Taken at the holder's expiry at the latest, the lease must leave time to work with.
-    if (expiresAt > deadline - deps.timeBudgetMarginMs) break;
-    await deps.sleep(leasePollDelayMs(deps.nowMs(), expiresAt - deps.timeBudgetMarginMs, expiresAt));
+    // An unreleased lease is taken once expired by the holder's clock too (the condition's
+    // skew allowance); taken then at the latest, it must leave this invocation time to work.
+    const freeAt = expiresAt + LEASE_CLOCK_SKEW_MS + 1;
+    if (freeAt > deadline - deps.timeBudgetMarginMs) break;
+    await deps.sleep(leasePollDelayMs(deps.nowMs(), expiresAt - deps.timeBudgetMarginMs, freeAt));
     result = await deps.offsets.acquireLease(deps.invocationId, deadline, deps.nowMs());
     tries += 1;
   }

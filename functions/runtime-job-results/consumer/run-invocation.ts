@@ -13,11 +13,11 @@ import type {
   StreamPage,
   StreamPublisher,
 } from '../ports.js';
+import { EntryResult } from '../start-flow/outcome.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
-import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
 import type { EntryState } from './entry-state.js';
@@ -26,7 +26,7 @@ import { FollowPacer } from './follow.js';
 import { takeLease } from './lease-wait.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
-import { checkOffsetInStream, recordLag } from './stream-position.js';
+import { checkNothingTrimmed, checkOffsetInStream, recordLag } from './stream-position.js';
 import type { ConsumerSettings } from './settings.js';
 
 export const StoppedBy = {
@@ -139,6 +139,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   let caughtUpAt: number | undefined;
   /** The last read returned less than it asked for: nothing was left unread then. */
   let caughtUp = false;
+  // Started once the first read answered, awaited at the end: it runs beside the batches.
+  let trimCheck: Promise<void> | undefined;
 
   try {
     let next: Promise<Read> | undefined;
@@ -152,6 +154,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       const page = unwrap(await (next ?? read(deps, state.lastEntryId)));
       const batch = page.entries;
       next = undefined;
+      trimCheck ??= checkNothingTrimmed(deps, state.lastEntryId, batch[0]?.id);
       // A short batch means the stream had no more: skip the read that would say so.
       const full = batch.length === settings.batchSize || page.cutShort;
       caughtUp = !full;
@@ -194,6 +197,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
+  await trimCheck;
   if (following) {
     const stats = {
       followedMs: caughtUpAt === undefined ? 0 : deps.nowMs() - caughtUpAt,

@@ -15,6 +15,7 @@ export const MetricName = {
   emptyPolls: 'lobby.start_flow.empty_polls',
   /** Follow mode: ms an invocation waited for the previous one to release the lease. */
   handoverWait: 'lobby.start_flow.handover_wait',
+  entriesTrimmed: 'lobby.start_flow.entries_trimmed',
 } as const;
 
 /** The outcome of one start flow, as the Go worker counted it. */
@@ -25,13 +26,3 @@ export const StartFlowOutcome = {
 } as const;
 
 export type StartFlowOutcome = (typeof StartFlowOutcome)[keyof typeof StartFlowOutcome];
-
-/** What became of one stream entry; every entry done lands in exactly one of these. */
-export const EntryResult = {
-  applied: 'applied',
-  ignored: 'ignored',
-  invalid: 'invalid',
-  deadLettered: 'dead_lettered',
-} as const;
-
-export type EntryResult = (typeof EntryResult)[keyof typeof EntryResult];
