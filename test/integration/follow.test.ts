@@ -26,10 +26,10 @@ const leaseTaken = async (): Promise<void> => {
 
 describe('follow mode (POLL_INTERVAL_MS > 0)', () => {
   it('applies an entry added while the invocation follows, before it returns', async () => {
-    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '1000' });
+    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '2500' });
     await h.putGame({ gameId: 'fw-1', status: 'starting' });
     await h.putGame({ gameId: 'fw-2', status: 'starting' });
-    const invocation = h.invoke({ timeoutMs: 8_000 });
+    const invocation = h.invoke({ timeoutMs: 9_000 });
     await leaseTaken();
     const first = await h.addResult(successFields('fw-1'));
     await sleep(1_500);
@@ -68,13 +68,13 @@ describe('follow mode (POLL_INTERVAL_MS > 0)', () => {
   }, 60_000);
 
   it('writes nothing to DynamoDB while the stream is idle, apart from the lease and its release', async () => {
-    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '1000' });
+    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '2500' });
     const calls: string[] = [];
     h.proxy.setHook((call) => {
       calls.push(`${call.operation} ${String(call.body.UpdateExpression ?? '').split(' ')[0]}`);
       return { kind: 'forward' };
     });
-    const summary = await h.invoke({ timeoutMs: 4_000 });
+    const summary = await h.invoke({ timeoutMs: 6_000 });
     h.proxy.setHook(undefined);
     expect(summary.emptyPolls).toBeGreaterThanOrEqual(2);
     // Take the lease, release it: nothing else, however many polls came back empty.

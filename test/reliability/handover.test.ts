@@ -79,8 +79,8 @@ describe('hand-over between following invocations', () => {
   }, 90_000);
 
   it("a killed holder's lease is taken over when it expires, and nothing is lost", async () => {
-    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '1000' });
-    const holder = spawnInvocation(h.env, 6_000);
+    h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '2500' });
+    const holder = spawnInvocation(h.env, 7_000);
     await waitFor(async () => (await h.offsetItem())?.leaseOwner !== undefined, 'the holder to take the lease');
     let stopped = false;
     const feeding = trickle('kh', 100, () => stopped);

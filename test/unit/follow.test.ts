@@ -251,7 +251,10 @@ describe('the hand-over', () => {
     offsets.lease = { owner: 'killed', expiresAtMs: holderExpiry };
     addFailure(clock + 1_000, 'g1');
     const summary = await runInvocation(deps('next', 80_000));
-    expect(summary.handoverWaitMs).toBe(20_000 + LEASE_CLOCK_SKEW_MS + 1);
+    // The tries go on past the expiry, the last one timed for the end of the skew allowance;
+    // this store has none, so a try after the expiry takes it.
+    expect(summary.handoverWaitMs).toBeGreaterThan(20_000);
+    expect(summary.handoverWaitMs).toBeLessThanOrEqual(20_000 + LEASE_CLOCK_SKEW_MS + 1);
     expect(summary).toMatchObject({ entriesRead: 1, stoppedBy: 'drained' });
   });
 
