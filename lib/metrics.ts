@@ -7,7 +7,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { EntryResult, StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
+import { EntryResult } from '../functions/runtime-job-results/start-flow/outcome.js';
+import { StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
 
 /** `POWERTOOLS_METRICS_NAMESPACE` of the function. */
 export const METRICS_NAMESPACE = 'Galaxy/Lobby';

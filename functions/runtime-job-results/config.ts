@@ -113,6 +113,26 @@ const tokenSource = (env: Env, valueVar: string, arnVar: string): TokenSource | 
   return value === undefined ? undefined : { kind: 'value', value };
 };
 
+/** Hosts whose traffic never leaves the machine, where a token may travel over plain http. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const isLoopback = (url: string): boolean => {
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+};
+
+/** Game Master's URL: a token is sent with every call, so it must not cross the network in clear. */
+const gameMasterUrl = (env: Env, token: TokenSource | undefined): string => {
+  const url = httpUrl(env, 'GM_BASE_URL');
+  if (token !== undefined && new URL(url).protocol === 'http:' && !isLoopback(url)) {
+    throw new ConfigError(
+      'GM_BASE_URL',
+      `must be an https:// URL while a Game Master token is configured (http:// only for loopback), got ${JSON.stringify(url)}`,
+    );
+  }
+  return url;
+};
+
 const tableName = (env: Env, name: string): string => {
   const value = required(env, name);
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
@@ -141,6 +161,7 @@ export const loadConfig = (env: Env): Config => {
     throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
   const seedMode = mode === ConsumerMode.seed;
+  const gameMasterToken = tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN');
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
   const region =
     present(env, 'AWS_REGION') ?? present(env, 'AWS_DEFAULT_REGION') ?? (dynamodbEndpoint ? 'us-east-1' : undefined);
@@ -171,9 +192,9 @@ export const loadConfig = (env: Env): Config => {
         : undefined,
     },
     gameMaster: {
-      baseUrl: httpUrl(env, 'GM_BASE_URL'),
+      baseUrl: gameMasterUrl(env, gameMasterToken),
       timeoutMs: integer(env, 'GM_TIMEOUT_MS', 3_000, 1, 60_000),
-      token: tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN'),
+      token: gameMasterToken,
     },
     consumer: {
       mode,

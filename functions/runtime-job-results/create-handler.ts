@@ -2,6 +2,7 @@
  * The Lambda handler, as a factory over an environment: `handler.ts` gives it `process.env`;
  * the local runner and the integration tests give it theirs and get the same wiring.
  */
+import { randomBytes } from 'node:crypto';
 import { Logger, LogLevel } from '@aws-lambda-powertools/logger';
 import type { LogLevel as LogLevelName } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -33,6 +34,13 @@ const logLevelOf = (value: string | undefined): LogLevelName => {
   return logLevels.includes(level) ? (level as LogLevelName) : LogLevel.INFO;
 };
 
+/**
+ * The lease owner of one invocation: its request id and a random part. Lambda retries an
+ * asynchronous invocation with the same request id, and a test or a script may reuse one;
+ * two invocations sharing an owner would each take the other's lease for its own.
+ */
+const leaseOwner = (requestId: string): string => `${requestId}/${randomBytes(6).toString('hex')}`;
+
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
   const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'lobby';
@@ -62,7 +70,8 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
 
   return async (_event, context) => {
     logger.addContext(context);
-    const { config, ...ports } = await cachedRuntime();
+    const { config, deadline, ...ports } = await cachedRuntime();
+    deadline.start(context.getRemainingTimeInMillis());
     const startFlow = new StartFlow({
       games: ports.games,
       gameMaster: ports.gameMaster,
@@ -80,7 +89,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
         settings: { ...config.consumer, deadLetterStream: config.streams.deadLetters },
         log: logger,
         telemetry: recorder,
-        invocationId: context.awsRequestId,
+        invocationId: leaseOwner(context.awsRequestId),
         nowMs,
         remainingMs: () => context.getRemainingTimeInMillis(),
       });
@@ -92,6 +101,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       }
       throw error;
     } finally {
+      deadline.end();
       options.onMetrics?.(recorder.snapshot());
       recorder.flush(metrics);
     }
