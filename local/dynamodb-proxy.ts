@@ -5,7 +5,7 @@
  * Local does not check SigV4 signatures, so requests are forwarded unchanged.
  */
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOPBACK } from './free-port.js';
 
@@ -16,6 +16,8 @@ export interface DynamoDbCall {
   readonly tableName: string | undefined;
   /** The JSON request, in DynamoDB's wire format (`{"S": "…"}`). */
   readonly body: Record<string, unknown>;
+  /** The request's headers, names in lower case. */
+  readonly headers: IncomingHttpHeaders;
 }
 
 export type ProxyAction =
@@ -77,6 +79,7 @@ const parseCall = (request: IncomingMessage, raw: Buffer): DynamoDbCall => {
     operation: target.split('.').pop() ?? '',
     tableName: typeof body.TableName === 'string' ? body.TableName : undefined,
     body,
+    headers: request.headers,
   };
 };
 
