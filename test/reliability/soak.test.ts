@@ -48,7 +48,9 @@ describe('crash soak (short)', () => {
     expect(report.crash.drained).toBe(true);
     // Each kill hit the holder while the next invocation was waiting to take over.
     expect(Object.values(report.crash.kills).reduce((sum, count) => sum + count, 0)).toBe(3);
-    expect(report.crash.endings.drained).toBeGreaterThan(0);
+    // After the kills, an invocation took over and ended on its own.
+    const ended = Object.entries(report.crash.endings).filter(([ending]) => !ending.startsWith('killed'));
+    expect(ended.reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(0);
     expect(report.mismatches).toEqual([]);
   }, 180_000);
 });
