@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
@@ -94,26 +94,27 @@ export class DynamoDbGameStore implements GameStore {
     this.#tableName = tableName;
   }
 
+  /** One `UpdateItem` on the game's item; a missing table is reported by name. */
+  #update(gameId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>) {
+    return onTable(this.#tableName, () =>
+      this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ...input })),
+    );
+  }
+
   async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
     try {
-      const { Attributes } = await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#tableName,
-            Key: { gameId: S(gameId) },
-            UpdateExpression: 'SET startFlowClaim = :claim',
-            ConditionExpression: allOf(itemExists, statusIs),
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':claim': stringMap({ sourceEntryId, claimedAt: at }),
-              ':expected': S(GameStatus.starting),
-            },
-            // Both images are read strongly consistently: this is the flow's read.
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
+      const { Attributes } = await this.#update(gameId, {
+        UpdateExpression: 'SET startFlowClaim = :claim',
+        ConditionExpression: allOf(itemExists, statusIs),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':claim': stringMap({ sourceEntryId, claimedAt: at }),
+          ':expected': S(GameStatus.starting),
+        },
+        // Both images are read strongly consistently: this is the flow's read.
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       return { claimed: true, game: gameFromItem(Attributes === undefined ? {} : unmarshall(Attributes)) };
     } catch (error) {
       if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, 'start claim', error);
@@ -163,18 +164,12 @@ export class DynamoDbGameStore implements GameStore {
 
   async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {
     try {
-      await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#tableName,
-            Key: { gameId: S(gameId) },
-            UpdateExpression: 'REMOVE #marker',
-            ConditionExpression: '#marker.sourceEntryId = :entry',
-            ExpressionAttributeNames: { '#marker': marker },
-            ExpressionAttributeValues: { ':entry': S(sourceEntryId) },
-          }),
-        ),
-      );
+      await this.#update(gameId, {
+        UpdateExpression: 'REMOVE #marker',
+        ConditionExpression: '#marker.sourceEntryId = :entry',
+        ExpressionAttributeNames: { '#marker': marker },
+        ExpressionAttributeValues: { ':entry': S(sourceEntryId) },
+      });
     } catch (error) {
       // Already cleared, or replaced by a newer entry's: nothing of ours left to remove.
       if (conditionFailure(error) === undefined) throw error;
@@ -193,19 +188,13 @@ export class DynamoDbGameStore implements GameStore {
     },
   ): Promise<void> {
     try {
-      await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#tableName,
-            Key: { gameId: S(gameId) },
-            UpdateExpression: update.UpdateExpression,
-            ConditionExpression: allOf(itemExists, statusIs),
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': S(expectedStatus) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
+      await this.#update(gameId, {
+        UpdateExpression: update.UpdateExpression,
+        ConditionExpression: allOf(itemExists, statusIs),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': S(expectedStatus) },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
     } catch (error) {
       if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, update.write, error);
       const found = conditionFailure(error);

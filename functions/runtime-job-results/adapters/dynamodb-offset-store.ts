@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { STREAM_START } from '../domain/entry-id.js';
 import type { EntryAttempts, EntryRange, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
 import { conditionFailure, onTable } from './conditional-write.js';
@@ -74,27 +74,28 @@ export class DynamoDbOffsetStore implements OffsetStore {
     this.#consumer = consumer;
   }
 
+  /** One `UpdateItem` on this consumer's item; a missing table is reported by name. */
+  #update(input: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
+    return onTable(this.#tableName, () =>
+      this.#client.send(new UpdateCommand({ TableName: this.#tableName, Key: { consumer: this.#consumer }, ...input })),
+    );
+  }
+
   async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
     try {
       // One request takes the lease and reads the offset: the item is created on first use.
-      const { Attributes } = await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateCommand({
-            TableName: this.#tableName,
-            Key: { consumer: this.#consumer },
-            UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
-            ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
-            ExpressionAttributeValues: {
-              ':owner': owner,
-              ':expires': expiresAtMs,
-              // Expired by the holder's clock even if the holder's runs behind ours.
-              ':now': nowMs - LEASE_CLOCK_SKEW_MS,
-            },
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
+      const { Attributes } = await this.#update({
+        UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
+        ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':expires': expiresAtMs,
+          // Expired by the holder's clock even if the holder's runs behind ours.
+          ':now': nowMs - LEASE_CLOCK_SKEW_MS,
+        },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       return { acquired: true, state: offsetStateOf(Attributes) };
     } catch (error) {
       const found = conditionFailure(error);
@@ -115,26 +116,20 @@ export class DynamoDbOffsetStore implements OffsetStore {
   async commit(owner: string, state: OffsetState): Promise<void> {
     const finished = state.finished ?? [];
     try {
-      await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateCommand({
-            TableName: this.#tableName,
-            Key: { consumer: this.#consumer },
-            // The finished entries go in the same write as the offset: one cannot move without the other.
-            UpdateExpression: `SET lastEntryId = :id, attempts = :attempts, updatedAt = :at${
-              finished.length > 0 ? ', finished = :finished' : ' REMOVE finished'
-            }`,
-            ConditionExpression: 'leaseOwner = :owner',
-            ExpressionAttributeValues: {
-              ':id': state.lastEntryId,
-              ':attempts': state.attempts,
-              ':at': new Date().toISOString(),
-              ':owner': owner,
-              ...(finished.length > 0 ? { ':finished': finishedText(finished) } : {}),
-            },
-          }),
-        ),
-      );
+      await this.#update({
+        // The finished entries go in the same write as the offset: one cannot move without the other.
+        UpdateExpression: `SET lastEntryId = :id, attempts = :attempts, updatedAt = :at${
+          finished.length > 0 ? ', finished = :finished' : ' REMOVE finished'
+        }`,
+        ConditionExpression: 'leaseOwner = :owner',
+        ExpressionAttributeValues: {
+          ':id': state.lastEntryId,
+          ':attempts': state.attempts,
+          ':at': new Date().toISOString(),
+          ':owner': owner,
+          ...(finished.length > 0 ? { ':finished': finishedText(finished) } : {}),
+        },
+      });
     } catch (error) {
       if (conditionFailure(error) === undefined) throw error;
       throw new LeaseLostError(owner, { cause: error });
@@ -143,20 +138,14 @@ export class DynamoDbOffsetStore implements OffsetStore {
 
   async releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void> {
     try {
-      await onTable(this.#tableName, () =>
-        this.#client.send(
-          new UpdateCommand({
-            TableName: this.#tableName,
-            Key: { consumer: this.#consumer },
-            UpdateExpression: `REMOVE leaseOwner, leaseExpiresAt${lastInvocation ? ' SET lastInvocation = :summary' : ''}`,
-            ConditionExpression: 'leaseOwner = :owner',
-            ExpressionAttributeValues: {
-              ':owner': owner,
-              ...(lastInvocation ? { ':summary': { ...lastInvocation, at: new Date().toISOString() } } : {}),
-            },
-          }),
-        ),
-      );
+      await this.#update({
+        UpdateExpression: `REMOVE leaseOwner, leaseExpiresAt${lastInvocation ? ' SET lastInvocation = :summary' : ''}`,
+        ConditionExpression: 'leaseOwner = :owner',
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ...(lastInvocation ? { ':summary': { ...lastInvocation, at: new Date().toISOString() } } : {}),
+        },
+      });
     } catch (error) {
       // Someone took over after our lease ran out; theirs is not ours to release.
       if (conditionFailure(error) === undefined) throw error;
