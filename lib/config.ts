@@ -6,24 +6,14 @@
  * key is documented in `docs/deployment.md`; keep the two in sync.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConsumerMode, DEFAULT_STREAMS, LOG_LEVELS, VARIABLES } from '../functions/runtime-job-results/environment.js';
+import type { LogLevel, StreamNames, VariableOfKind } from '../functions/runtime-job-results/environment.js';
 
-/** What the consumer does with a stream (mirrors `CONSUMER_MODE` in the handler). */
-export type ConsumerMode = 'batched' | 'seed';
-
-/** Log levels understood by Powertools Logger. */
-export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-/** Names of the Redis streams the consumer reads from and writes to. */
-export interface StreamNames {
-  /** Stream of Runtime Manager job results that the consumer pulls from. */
-  readonly results: string;
-  /** Stream the consumer publishes stop-job requests to. */
-  readonly stopJobs: string;
-  /** Stream the consumer publishes notification intents to. */
-  readonly notificationIntents: string;
-  /** Stream that receives entries the consumer gave up on. */
-  readonly deadLetter: string;
-}
+/**
+ * The stream names and the tuning below are the function's variables: their defaults and
+ * limits are the function's own (functions/runtime-job-results/environment.ts), so a value
+ * the stack accepts is one the function accepts.
+ */
 
 /** Tuning values handed to the function through its environment. */
 export interface ConsumerTuning {
@@ -120,20 +110,15 @@ export const DEFAULTS = {
   memorySizeMb: 256,
   logRetentionDays: 30,
   gameMasterAuth: true,
-  streams: {
-    results: 'runtime:job_results',
-    stopJobs: 'runtime:stop_jobs',
-    notificationIntents: 'notification:intents',
-    deadLetter: 'runtime:job_results:dead',
-  },
+  streams: DEFAULT_STREAMS,
   tuning: {
-    batchSize: 100,
-    maxConcurrency: 16,
-    maxAttempts: 5,
-    mode: 'batched',
-    gmTimeoutMs: 3000,
-    timeBudgetMarginMs: 10_000,
-    logLevel: 'INFO',
+    batchSize: VARIABLES.BATCH_SIZE.default,
+    maxConcurrency: VARIABLES.MAX_CONCURRENCY.default,
+    maxAttempts: VARIABLES.MAX_ATTEMPTS.default,
+    mode: VARIABLES.CONSUMER_MODE.default,
+    gmTimeoutMs: VARIABLES.GM_TIMEOUT_MS.default,
+    timeBudgetMarginMs: VARIABLES.TIME_BUDGET_MARGIN_MS.default,
+    logLevel: VARIABLES.POWERTOOLS_LOG_LEVEL.default,
   },
   alarms: {
     lagAgeSeconds: 300,
@@ -204,8 +189,7 @@ export function readConfig(
     );
   }
 
-  const timeBudgetMarginMs =
-    read.integer('timeBudgetMarginMs', 0, MAX_LAMBDA_TIMEOUT_SECONDS * 1000) ?? DEFAULTS.tuning.timeBudgetMarginMs;
+  const timeBudgetMarginMs = read.variable('timeBudgetMarginMs', 'TIME_BUDGET_MARGIN_MS');
   if (timeBudgetMarginMs >= functionTimeoutSeconds * 1000) {
     throw new ConfigError(
       'timeBudgetMarginMs',
@@ -258,16 +242,16 @@ export function readConfig(
       results: read.string('resultsStream') ?? DEFAULTS.streams.results,
       stopJobs: read.string('stopJobsStream') ?? DEFAULTS.streams.stopJobs,
       notificationIntents: read.string('notificationIntentsStream') ?? DEFAULTS.streams.notificationIntents,
-      deadLetter: read.string('deadLetterStream') ?? DEFAULTS.streams.deadLetter,
+      deadLetters: read.string('deadLetterStream') ?? DEFAULTS.streams.deadLetters,
     },
     tuning: {
-      batchSize: read.integer('batchSize', 1, 1000) ?? DEFAULTS.tuning.batchSize,
-      maxConcurrency: read.integer('maxConcurrency', 1, 256) ?? DEFAULTS.tuning.maxConcurrency,
-      maxAttempts: read.integer('maxAttempts', 1, 100) ?? DEFAULTS.tuning.maxAttempts,
-      mode: read.oneOf('consumerMode', ['batched', 'seed'] as const) ?? DEFAULTS.tuning.mode,
-      gmTimeoutMs: read.integer('gmTimeoutMs', 100, 60_000) ?? DEFAULTS.tuning.gmTimeoutMs,
+      batchSize: read.variable('batchSize', 'BATCH_SIZE'),
+      maxConcurrency: read.variable('maxConcurrency', 'MAX_CONCURRENCY'),
+      maxAttempts: read.variable('maxAttempts', 'MAX_ATTEMPTS'),
+      mode: read.oneOf('consumerMode', Object.values(ConsumerMode)) ?? DEFAULTS.tuning.mode,
+      gmTimeoutMs: read.variable('gmTimeoutMs', 'GM_TIMEOUT_MS'),
       timeBudgetMarginMs,
-      logLevel: read.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? DEFAULTS.tuning.logLevel,
+      logLevel: read.oneOf('logLevel', LOG_LEVELS, { ignoreCase: true }) ?? DEFAULTS.tuning.logLevel,
     },
     alarms: {
       lagAgeSeconds,
@@ -309,10 +293,21 @@ class ContextReader {
     return parsed;
   }
 
+  /** An integer within the limits of the function's variable `name`, or that variable's default. */
+  variable(key: string, name: VariableOfKind<'integer'>): number {
+    const { min, max, default: fallback } = VARIABLES[name];
+    return this.integer(key, min, max) ?? fallback;
+  }
+
   /** One of a fixed set of strings. */
-  oneOf<const T extends string>(key: string, allowed: readonly T[]): T | undefined {
-    const value = this.string(key);
-    if (value === undefined) return undefined;
+  oneOf<const T extends string>(
+    key: string,
+    allowed: readonly T[],
+    options: { readonly ignoreCase?: boolean } = {},
+  ): T | undefined {
+    const raw = this.string(key);
+    if (raw === undefined) return undefined;
+    const value = options.ignoreCase ? raw.toUpperCase() : raw;
     const match = allowed.find((candidate) => candidate === value);
     if (match === undefined) throw new ConfigError(key, `expected one of ${allowed.join(', ')}`);
     return match;

@@ -1,7 +1,10 @@
 /**
  * The whole configuration, read and validated once at cold start (spec 6.1, 8). Adapters get
- * values from here and never read `process.env` themselves.
+ * values from here and never read `process.env` themselves. The variables' names, defaults
+ * and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
+import { ConsumerMode, isLogLevel, LOG_LEVELS, VARIABLES } from './environment.js';
+import type { LogLevel, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
 
 export class ConfigError extends Error {
   /** The variable that is missing or malformed. */
@@ -13,10 +16,6 @@ export class ConfigError extends Error {
     this.variable = variable;
   }
 }
-
-/** `batched` is the default; `seed` replays the Go worker's algorithm (one entry per pull). */
-export const ConsumerMode = { batched: 'batched', seed: 'seed' } as const;
-export type ConsumerMode = (typeof ConsumerMode)[keyof typeof ConsumerMode];
 
 /** Where a token comes from: the value itself (local) or a Secrets Manager ARN (AWS). */
 export type TokenSource =
@@ -65,26 +64,28 @@ export interface Config {
   readonly telemetry: {
     readonly serviceName: string;
     readonly metricsNamespace: string;
-    readonly logLevel: string;
+    readonly logLevel: LogLevel;
   };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
-
-const present = (env: Env, name: string): string | undefined => {
+const present = (env: Env, name: VariableName): string | undefined => {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 };
 
-const required = (env: Env, name: string): string => {
+const required = (env: Env, name: VariableName): string => {
   const value = present(env, name);
   if (value === undefined) throw new ConfigError(name, 'is required but not set');
   return value;
 };
 
-const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+/** The variable's value, or its default. */
+const text = (env: Env, name: TextWithDefault): string => present(env, name) ?? VARIABLES[name].default;
+
+const integer = (env: Env, name: VariableOfKind<'integer'>): number => {
+  const { default: fallback, min, max } = VARIABLES[name];
   const raw = present(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
@@ -95,7 +96,7 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   return value;
 };
 
-const httpUrl = (env: Env, name: string): string => {
+const httpUrl = (env: Env, name: VariableOfKind<'text'>): string => {
   const raw = required(env, name);
   if (!URL.canParse(raw)) throw new ConfigError(name, `must be an absolute URL, got ${JSON.stringify(raw)}`);
   const protocol = new URL(raw).protocol;
@@ -105,10 +106,14 @@ const httpUrl = (env: Env, name: string): string => {
   return raw.replace(/\/+$/, '');
 };
 
-const optionalUrl = (env: Env, name: string): string | undefined =>
+const optionalUrl = (env: Env, name: VariableOfKind<'text'>): string | undefined =>
   present(env, name) === undefined ? undefined : httpUrl(env, name);
 
-const tokenSource = (env: Env, valueVar: string, arnVar: string): TokenSource | undefined => {
+const tokenSource = (
+  env: Env,
+  valueVar: VariableOfKind<'text'>,
+  arnVar: VariableOfKind<'text'>,
+): TokenSource | undefined => {
   const arn = present(env, arnVar);
   if (arn !== undefined) {
     if (!arn.startsWith('arn:')) throw new ConfigError(arnVar, 'must be a Secrets Manager ARN (arn:…)');
@@ -118,7 +123,7 @@ const tokenSource = (env: Env, valueVar: string, arnVar: string): TokenSource | 
   return value === undefined ? undefined : { kind: 'value', value };
 };
 
-const tableName = (env: Env, name: string): string => {
+const tableName = (env: Env, name: VariableOfKind<'text'>): string => {
   const value = required(env, name);
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
     throw new ConfigError(name, `is not a valid DynamoDB table name: ${JSON.stringify(value)}`);
@@ -126,7 +131,19 @@ const tableName = (env: Env, name: string): string => {
   return value;
 };
 
-const streamKey = (env: Env, name: string, fallback: string): string => present(env, name) ?? fallback;
+const consumerMode = (env: Env): ConsumerMode => {
+  const mode = present(env, 'CONSUMER_MODE') ?? VARIABLES.CONSUMER_MODE.default;
+  if (mode !== ConsumerMode.batched && mode !== ConsumerMode.seed) {
+    throw new ConfigError('CONSUMER_MODE', `must be "batched" or "seed", got ${JSON.stringify(mode)}`);
+  }
+  return mode;
+};
+
+const logLevel = (env: Env): LogLevel => {
+  const level = (present(env, 'POWERTOOLS_LOG_LEVEL') ?? VARIABLES.POWERTOOLS_LOG_LEVEL.default).toUpperCase();
+  if (!isLogLevel(level)) throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+};
 
 /** Reads every variable; throws {@link ConfigError} naming the first missing or malformed one. */
 export const loadConfig = (env: Env): Config => {
@@ -137,14 +154,7 @@ export const loadConfig = (env: Env): Config => {
       'is required but not set (or set UPSTASH_REDIS_REST_TOKEN_SECRET_ARN)',
     );
   }
-  const mode = present(env, 'CONSUMER_MODE') ?? ConsumerMode.batched;
-  if (mode !== ConsumerMode.batched && mode !== ConsumerMode.seed) {
-    throw new ConfigError('CONSUMER_MODE', `must be "batched" or "seed", got ${JSON.stringify(mode)}`);
-  }
-  const logLevel = (present(env, 'POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const mode = consumerMode(env);
   const seedMode = mode === ConsumerMode.seed;
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
   const region =
@@ -153,15 +163,15 @@ export const loadConfig = (env: Env): Config => {
 
   return {
     streams: {
-      results: streamKey(env, 'RESULTS_STREAM', 'runtime:job_results'),
-      stopJobs: streamKey(env, 'STOP_JOBS_STREAM', 'runtime:stop_jobs'),
-      notificationIntents: streamKey(env, 'NOTIFICATION_INTENTS_STREAM', 'notification:intents'),
-      deadLetters: streamKey(env, 'DEAD_LETTER_STREAM', 'runtime:job_results:dead'),
+      results: text(env, 'RESULTS_STREAM'),
+      stopJobs: text(env, 'STOP_JOBS_STREAM'),
+      notificationIntents: text(env, 'NOTIFICATION_INTENTS_STREAM'),
+      deadLetters: text(env, 'DEAD_LETTER_STREAM'),
     },
     upstash: {
       url: httpUrl(env, 'UPSTASH_REDIS_REST_URL'),
       token: upstashToken,
-      timeoutMs: integer(env, 'UPSTASH_TIMEOUT_MS', 5_000, 100, 60_000),
+      timeoutMs: integer(env, 'UPSTASH_TIMEOUT_MS'),
     },
     dynamodb: {
       gamesTable: tableName(env, 'GAMES_TABLE'),
@@ -170,32 +180,31 @@ export const loadConfig = (env: Env): Config => {
       region,
       localCredentials: dynamodbEndpoint
         ? {
-            accessKeyId: present(env, 'AWS_ACCESS_KEY_ID') ?? 'local',
-            secretAccessKey: present(env, 'AWS_SECRET_ACCESS_KEY') ?? 'local',
+            accessKeyId: text(env, 'AWS_ACCESS_KEY_ID'),
+            secretAccessKey: text(env, 'AWS_SECRET_ACCESS_KEY'),
           }
         : undefined,
     },
     gameMaster: {
       baseUrl: httpUrl(env, 'GM_BASE_URL'),
-      timeoutMs: integer(env, 'GM_TIMEOUT_MS', 3_000, 1, 60_000),
+      timeoutMs: integer(env, 'GM_TIMEOUT_MS'),
       token: tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN'),
     },
     consumer: {
       mode,
       // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
-      batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
+      batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE'),
       prefetch: !seedMode,
-      // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).
-      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY', 16, 1, 256),
-      maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100),
-      timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
-      attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),
-      retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS', 100, 0, 60_000),
+      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY'),
+      maxAttempts: integer(env, 'MAX_ATTEMPTS'),
+      timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS'),
+      attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION'),
+      retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS'),
     },
     telemetry: {
-      serviceName: present(env, 'POWERTOOLS_SERVICE_NAME') ?? 'lobby',
-      metricsNamespace: present(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Galaxy/Lobby',
-      logLevel,
+      serviceName: text(env, 'POWERTOOLS_SERVICE_NAME'),
+      metricsNamespace: text(env, 'POWERTOOLS_METRICS_NAMESPACE'),
+      logLevel: logLevel(env),
     },
   };
 };

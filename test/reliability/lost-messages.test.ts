@@ -73,7 +73,7 @@ describe('a paused write applied but answered with an error still gets its inten
 
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
     expect(await h.getGame('paused')).toMatchObject({ status: 'paused' });
-    expect((await h.read(h.streams.intents)).map((m) => m.fields.idempotency_key)).toEqual([
+    expect((await h.read(h.streams.notificationIntents)).map((m) => m.fields.idempotency_key)).toEqual([
       `lobby.runtime_paused_after_start:${entryId}`,
     ]);
   });
