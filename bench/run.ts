@@ -7,6 +7,7 @@
  *   npm run bench
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
  */
+import '../scripts/support/quiet-sdk-node-warning.js';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
@@ -74,8 +75,6 @@ const options: BenchOptions = {
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
 };
 
-// The handler's SDK clients live in the drain child; this only quiets the seeding client.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 let ok = false;
