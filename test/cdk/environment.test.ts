@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/runtime-job-results/config.js';
 import { VARIABLES } from '../../functions/runtime-job-results/environment.js';
 import { addStartFlowStack } from '../../lib/app.js';
+import { DEFAULTS } from '../../lib/config.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/metrics.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -163,5 +164,21 @@ describe('the function environment the stack writes', () => {
     expect(() => synth({ [key]: min - 1 })).toThrow(key);
     expect(() => synth({ [key]: max + 1 })).toThrow(key);
     expect(synth({ [key]: min }).environment[name]).toBe(String(min));
+  });
+
+  it("cdk.json's listed tuning values are the function's defaults, not other numbers", () => {
+    const { batchSize, maxConcurrency, maxAttempts, consumerMode, gmTimeoutMs, timeBudgetMarginMs, logLevel } =
+      cdkJson.context;
+    expect({ batchSize, maxConcurrency, maxAttempts, gmTimeoutMs, timeBudgetMarginMs }).toEqual({
+      batchSize: VARIABLES.BATCH_SIZE.default,
+      maxConcurrency: VARIABLES.MAX_CONCURRENCY.default,
+      maxAttempts: VARIABLES.MAX_ATTEMPTS.default,
+      gmTimeoutMs: VARIABLES.GM_TIMEOUT_MS.default,
+      timeBudgetMarginMs: VARIABLES.TIME_BUDGET_MARGIN_MS.default,
+    });
+    expect({ consumerMode, logLevel }).toEqual({
+      consumerMode: DEFAULTS.tuning.mode,
+      logLevel: DEFAULTS.tuning.logLevel,
+    });
   });
 });
