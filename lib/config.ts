@@ -6,8 +6,15 @@
  * key is documented in `docs/deployment.md`; keep the two in sync.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConsumerMode, DEFAULT_STREAMS, LOG_LEVELS, VARIABLES } from '../functions/runtime-job-results/environment.js';
-import type { LogLevel, StreamNames, VariableOfKind } from '../functions/runtime-job-results/environment.js';
+import { DEFAULT_STREAMS, VARIABLES } from '../functions/runtime-job-results/environment.js';
+import type {
+  ChoiceOf,
+  ChoiceVariable,
+  ConsumerMode,
+  LogLevel,
+  StreamNames,
+  VariableOfKind,
+} from '../functions/runtime-job-results/environment.js';
 
 /**
  * The stream names and the tuning below are the function's variables: their defaults and
@@ -248,10 +255,10 @@ export function readConfig(
       batchSize: read.variable('batchSize', 'BATCH_SIZE'),
       maxConcurrency: read.variable('maxConcurrency', 'MAX_CONCURRENCY'),
       maxAttempts: read.variable('maxAttempts', 'MAX_ATTEMPTS'),
-      mode: read.oneOf('consumerMode', Object.values(ConsumerMode)) ?? DEFAULTS.tuning.mode,
+      mode: read.choice('consumerMode', 'CONSUMER_MODE'),
       gmTimeoutMs: read.variable('gmTimeoutMs', 'GM_TIMEOUT_MS'),
       timeBudgetMarginMs,
-      logLevel: read.oneOf('logLevel', LOG_LEVELS, { ignoreCase: true }) ?? DEFAULTS.tuning.logLevel,
+      logLevel: read.choice('logLevel', 'POWERTOOLS_LOG_LEVEL'),
     },
     alarms: {
       lagAgeSeconds,
@@ -299,18 +306,14 @@ class ContextReader {
     return this.integer(key, min, max) ?? fallback;
   }
 
-  /** One of a fixed set of strings. */
-  oneOf<const T extends string>(
-    key: string,
-    allowed: readonly T[],
-    options: { readonly ignoreCase?: boolean } = {},
-  ): T | undefined {
+  /** One of the choices of the function's variable `name` (its case rule too), or its default. */
+  choice<N extends VariableOfKind<'choice'>>(key: string, name: N): ChoiceOf<N> {
+    const variable: ChoiceVariable = VARIABLES[name];
     const raw = this.string(key);
-    if (raw === undefined) return undefined;
-    const value = options.ignoreCase ? raw.toUpperCase() : raw;
-    const match = allowed.find((candidate) => candidate === value);
-    if (match === undefined) throw new ConfigError(key, `expected one of ${allowed.join(', ')}`);
-    return match;
+    const value = raw === undefined ? variable.default : variable.ignoreCase ? raw.toUpperCase() : raw;
+    const match = variable.choices.find((candidate) => candidate === value);
+    if (match === undefined) throw new ConfigError(key, `expected one of ${variable.choices.join(', ')}`);
+    return match as ChoiceOf<N>;
   }
 
   /** An absolute URL with one of the given protocols, without a trailing slash. */

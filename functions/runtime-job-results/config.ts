@@ -3,8 +3,15 @@
  * values from here and never read `process.env` themselves. The variables' names, defaults
  * and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
-import { ConsumerMode, isLogLevel, LOG_LEVELS, VARIABLES } from './environment.js';
-import type { LogLevel, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
+import { ConsumerMode, VARIABLES } from './environment.js';
+import type {
+  ChoiceOf,
+  ChoiceVariable,
+  LogLevel,
+  TextWithDefault,
+  VariableName,
+  VariableOfKind,
+} from './environment.js';
 
 export class ConfigError extends Error {
   /** The variable that is missing or malformed. */
@@ -131,18 +138,15 @@ const tableName = (env: Env, name: VariableOfKind<'text'>): string => {
   return value;
 };
 
-const consumerMode = (env: Env): ConsumerMode => {
-  const mode = present(env, 'CONSUMER_MODE') ?? VARIABLES.CONSUMER_MODE.default;
-  if (mode !== ConsumerMode.batched && mode !== ConsumerMode.seed) {
-    throw new ConfigError('CONSUMER_MODE', `must be "batched" or "seed", got ${JSON.stringify(mode)}`);
+const choice = <N extends VariableOfKind<'choice'>>(env: Env, name: N): ChoiceOf<N> => {
+  const variable: ChoiceVariable = VARIABLES[name];
+  const raw = present(env, name) ?? variable.default;
+  const value = variable.ignoreCase ? raw.toUpperCase() : raw;
+  const match = variable.choices.find((candidate) => candidate === value);
+  if (match === undefined) {
+    throw new ConfigError(name, `must be one of ${variable.choices.join(', ')}, got ${JSON.stringify(raw)}`);
   }
-  return mode;
-};
-
-const logLevel = (env: Env): LogLevel => {
-  const level = (present(env, 'POWERTOOLS_LOG_LEVEL') ?? VARIABLES.POWERTOOLS_LOG_LEVEL.default).toUpperCase();
-  if (!isLogLevel(level)) throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  return level;
+  return match as ChoiceOf<N>;
 };
 
 /** Reads every variable; throws {@link ConfigError} naming the first missing or malformed one. */
@@ -154,7 +158,7 @@ export const loadConfig = (env: Env): Config => {
       'is required but not set (or set UPSTASH_REDIS_REST_TOKEN_SECRET_ARN)',
     );
   }
-  const mode = consumerMode(env);
+  const mode = choice(env, 'CONSUMER_MODE');
   const seedMode = mode === ConsumerMode.seed;
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
   const region =
@@ -204,7 +208,7 @@ export const loadConfig = (env: Env): Config => {
     telemetry: {
       serviceName: text(env, 'POWERTOOLS_SERVICE_NAME'),
       metricsNamespace: text(env, 'POWERTOOLS_METRICS_NAMESPACE'),
-      logLevel: logLevel(env),
+      logLevel: choice(env, 'POWERTOOLS_LOG_LEVEL'),
     },
   };
 };

@@ -13,7 +13,7 @@ export const ConsumerMode = { batched: 'batched', seed: 'seed' } as const;
 export type ConsumerMode = (typeof ConsumerMode)[keyof typeof ConsumerMode];
 
 /** The levels Powertools Logger knows, quietest last. */
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 interface Documented {
@@ -22,7 +22,7 @@ interface Documented {
 }
 
 /** A free-form value: a name, a key, a URL. */
-export interface TextVariable extends Documented {
+interface TextVariable extends Documented {
   readonly kind: 'text';
   readonly default?: string;
   /** `true` when the function cannot start without it; a string when that depends (`required in AWS`). */
@@ -30,7 +30,7 @@ export interface TextVariable extends Documented {
 }
 
 /** A whole number within limits. */
-export interface IntegerVariable extends Documented {
+interface IntegerVariable extends Documented {
   readonly kind: 'integer';
   readonly default: number;
   readonly min: number;
@@ -42,6 +42,8 @@ export interface ChoiceVariable extends Documented {
   readonly kind: 'choice';
   readonly default: string;
   readonly choices: readonly string[];
+  /** Whether `debug` means `DEBUG`: the value is upper-cased before it is matched. */
+  readonly ignoreCase?: true;
 }
 
 export type Variable = TextVariable | IntegerVariable | ChoiceVariable;
@@ -139,7 +141,13 @@ export const VARIABLES = {
   },
   POWERTOOLS_SERVICE_NAME: { kind: 'text', default: 'lobby', doc: 'logger and metrics service' },
   POWERTOOLS_METRICS_NAMESPACE: { kind: 'text', default: 'Galaxy/Lobby', doc: 'metrics namespace' },
-  POWERTOOLS_LOG_LEVEL: { kind: 'choice', default: 'INFO', choices: LOG_LEVELS, doc: 'log level (any case)' },
+  POWERTOOLS_LOG_LEVEL: {
+    kind: 'choice',
+    default: 'INFO',
+    choices: LOG_LEVELS,
+    ignoreCase: true,
+    doc: 'log level (any case)',
+  },
 } as const satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -148,6 +156,9 @@ export type VariableName = keyof typeof VARIABLES;
 export type VariableOfKind<K extends Variable['kind']> = {
   [N in VariableName]: (typeof VARIABLES)[N]['kind'] extends K ? N : never;
 }[VariableName];
+
+/** The values a choice variable takes. */
+export type ChoiceOf<N extends VariableOfKind<'choice'>> = (typeof VARIABLES)[N]['choices'][number];
 
 /** Names of the text variables that have a default, so reading one always gives a value. */
 export type TextWithDefault = {
@@ -166,7 +177,7 @@ export const DEFAULT_STREAMS: StreamNames = {
 };
 
 /** Logger and metrics settings as `Config.telemetry` holds them. */
-export type TelemetrySettings = Config['telemetry'];
+type TelemetrySettings = Config['telemetry'];
 
 /**
  * What {@link renderEnvironment} writes: the parts of a {@link Config} that come from
@@ -246,7 +257,7 @@ const nonEmpty = (value: string | undefined): string | undefined => {
 };
 
 /** Whether `value` names a level of {@link LOG_LEVELS}, in any case. */
-export const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
+const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly string[]).includes(value);
 
 /**
  * The logger's and metrics' settings without validation: the logger exists before

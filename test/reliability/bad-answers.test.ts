@@ -72,7 +72,7 @@ describe('a malformed variable', () => {
     ['GM_BASE_URL', 'ftp://gm.internal', 'must be an http:// or https:// URL'],
     ['UPSTASH_REDIS_REST_TOKEN_SECRET_ARN', 'my-secret', 'must be a Secrets Manager ARN'],
     ['GAMES_TABLE', 'games table', 'is not a valid DynamoDB table name'],
-    ['CONSUMER_MODE', 'turbo', 'must be "batched" or "seed"'],
+    ['CONSUMER_MODE', 'turbo', 'must be one of batched, seed, got "turbo"'],
     ['POWERTOOLS_LOG_LEVEL', 'LOUD', 'must be one of'],
   ])('%s=%s fails the cold start with one error naming it, and moves nothing', async (variable, value, problem) => {
     const pending = await pendingEntry();
