@@ -17,12 +17,11 @@ import type {
 } from '../functions/runtime-job-results/environment.js';
 
 /**
- * The stream names and the tuning below are the function's variables: their defaults and
- * limits are the function's own (functions/runtime-job-results/environment.ts), so a value
- * the stack accepts is one the function accepts.
+ * Tuning values handed to the function through its environment. Their defaults and limits
+ * (and those of the stream names) are the function's own, from
+ * functions/runtime-job-results/environment.ts, so a value the stack accepts is one the
+ * function accepts.
  */
-
-/** Tuning values handed to the function through its environment. */
 export interface ConsumerTuning {
   /** Stream entries read per batch (`BATCH_SIZE`). */
   readonly batchSize: number;
@@ -196,7 +195,7 @@ export function readConfig(
     );
   }
 
-  const timeBudgetMarginMs = read.variable('timeBudgetMarginMs', 'TIME_BUDGET_MARGIN_MS');
+  const timeBudgetMarginMs = read.integerOf('timeBudgetMarginMs', 'TIME_BUDGET_MARGIN_MS');
   if (timeBudgetMarginMs >= functionTimeoutSeconds * 1000) {
     throw new ConfigError(
       'timeBudgetMarginMs',
@@ -252,13 +251,13 @@ export function readConfig(
       deadLetters: read.string('deadLetterStream') ?? DEFAULTS.streams.deadLetters,
     },
     tuning: {
-      batchSize: read.variable('batchSize', 'BATCH_SIZE'),
-      maxConcurrency: read.variable('maxConcurrency', 'MAX_CONCURRENCY'),
-      maxAttempts: read.variable('maxAttempts', 'MAX_ATTEMPTS'),
-      mode: read.choice('consumerMode', 'CONSUMER_MODE'),
-      gmTimeoutMs: read.variable('gmTimeoutMs', 'GM_TIMEOUT_MS'),
+      batchSize: read.integerOf('batchSize', 'BATCH_SIZE'),
+      maxConcurrency: read.integerOf('maxConcurrency', 'MAX_CONCURRENCY'),
+      maxAttempts: read.integerOf('maxAttempts', 'MAX_ATTEMPTS'),
+      mode: read.choiceOf('consumerMode', 'CONSUMER_MODE'),
+      gmTimeoutMs: read.integerOf('gmTimeoutMs', 'GM_TIMEOUT_MS'),
       timeBudgetMarginMs,
-      logLevel: read.choice('logLevel', 'POWERTOOLS_LOG_LEVEL'),
+      logLevel: read.choiceOf('logLevel', 'POWERTOOLS_LOG_LEVEL'),
     },
     alarms: {
       lagAgeSeconds,
@@ -301,13 +300,13 @@ class ContextReader {
   }
 
   /** An integer within the limits of the function's variable `name`, or that variable's default. */
-  variable(key: string, name: VariableOfKind<'integer'>): number {
+  integerOf(key: string, name: VariableOfKind<'integer'>): number {
     const { min, max, default: fallback } = VARIABLES[name];
     return this.integer(key, min, max) ?? fallback;
   }
 
   /** One of the choices of the function's variable `name` (its case rule too), or its default. */
-  choice<N extends VariableOfKind<'choice'>>(key: string, name: N): ChoiceOf<N> {
+  choiceOf<N extends VariableOfKind<'choice'>>(key: string, name: N): ChoiceOf<N> {
     const variable: ChoiceVariable = VARIABLES[name];
     const raw = this.string(key);
     const value = raw === undefined ? variable.default : variable.ignoreCase ? raw.toUpperCase() : raw;
