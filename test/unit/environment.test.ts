@@ -24,7 +24,7 @@ const everythingChanged: Config = {
     region: 'eu-central-1',
     localCredentials: undefined,
   },
-  gameMaster: { baseUrl: 'http://gm.internal:8080', timeoutMs: 100, token: { kind: 'value', value: 'gm-token' } },
+  gameMaster: { baseUrl: 'https://gm.internal:8443', timeoutMs: 100, token: { kind: 'value', value: 'gm-token' } },
   consumer: {
     mode: 'batched',
     batchSize: 7,
