@@ -19,7 +19,7 @@ export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 export type BacklogMix = Readonly<Record<EntryKind, number>>;
 
 /** The brief's default mix: 70% success, 20% failure, 5% invalid, 5% duplicates. */
-export const DEFAULT_MIX: BacklogMix = { success: 0.7, failure: 0.2, invalid: 0.05, duplicate: 0.05 };
+const DEFAULT_MIX: BacklogMix = { success: 0.7, failure: 0.2, invalid: 0.05, duplicate: 0.05 };
 
 export interface BacklogEntry {
   readonly kind: EntryKind;
@@ -87,7 +87,7 @@ const INVALID_ENTRIES: readonly { readonly rule: string; readonly fields: (n: nu
 ];
 
 /** The game ids of the backlog: fixed, since every mode gets fresh tables. */
-export const benchGameId = (index: number): string => `bench-game-${String(index).padStart(6, '0')}`;
+const benchGameId = (index: number): string => `bench-game-${String(index).padStart(6, '0')}`;
 
 const successFields = (gameId: string): Record<string, string> => ({
   game_id: gameId,
@@ -104,7 +104,7 @@ const failureFields = (gameId: string): Record<string, string> => ({
 });
 
 /** How many entries of each kind `total` entries hold; rounding leftovers go to `success`. */
-export const kindCounts = (total: number, mix: BacklogMix = DEFAULT_MIX): Record<EntryKind, number> => {
+const kindCounts = (total: number, mix: BacklogMix = DEFAULT_MIX): Record<EntryKind, number> => {
   const failure = Math.round(total * mix.failure);
   const invalid = Math.round(total * mix.invalid);
   const duplicate = Math.round(total * mix.duplicate);

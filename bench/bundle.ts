@@ -21,7 +21,7 @@ const runtimeTarget = (): string => {
  * ESM, `mainFields: ['module', 'main']`, the `require` banner, minify, source map without
  * sources content, no external modules.
  */
-export const lambdaBuildOptions = (entry: string, outfile: string): BuildOptions => ({
+const lambdaBuildOptions = (entry: string, outfile: string): BuildOptions => ({
   entryPoints: [entry],
   outfile,
   bundle: true,

@@ -17,7 +17,7 @@ export const wholeNumbers =
   (value: string): number[] =>
     value.split(',').map((part) => wholeNumber(min)(part.trim()));
 
-export const fraction = (value: string): number => {
+const fraction = (value: string): number => {
   const parsed = Number(value);
   if (value.trim() === '' || !(parsed >= 0 && parsed <= 1))
     throw new InvalidArgumentError('must be a number from 0 to 1');

@@ -35,7 +35,7 @@ const STDERR_TAIL_CHARS = 4_000;
  * space. Without them V8 sizes its heap for the whole machine's memory and collects lazily, which
  * would overstate the handler's peak RSS.
  */
-export const lambdaHeapArgs = (memoryMb: number = DEFAULTS.memorySizeMb): string[] => {
+const lambdaHeapArgs = (memoryMb: number = DEFAULTS.memorySizeMb): string[] => {
   const newSpaceMb = Math.floor(memoryMb / 10);
   return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
 };

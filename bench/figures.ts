@@ -3,7 +3,6 @@
  * 1,000 entries, latency from an entry's id time to the offset passing it, invocations,
  * peak RSS, CPU by process; and the ratios of one mode's figures to another's.
  */
-import { StoppedBy } from '../functions/runtime-job-results/consumer/run-invocation.js';
 import { entryLatenciesMs, passedAt } from './offset-commits.js';
 import type { CpuBreakdown, ModeRun } from './run-mode.js';
 import { perThousand, quantile, ratio, round } from './stats.js';
@@ -132,7 +131,3 @@ export const ratios = (numerator: ModeFigures, denominator: ModeFigures): Ratios
   invocations: round(ratio(numerator.invocations, denominator.invocations), 3),
   peakRss: round(ratio(numerator.peakRssMb, denominator.peakRssMb), 3),
 });
-
-/** True when every invocation but the last stopped for lack of time (a healthy drain). */
-export const drainedCleanly = (figures: ModeFigures): boolean =>
-  Object.keys(figures.stoppedBy).every((reason) => reason === StoppedBy.drained || reason === StoppedBy.timeBudget);

@@ -12,7 +12,7 @@ const times = (value: number | undefined): string =>
   value === undefined || !Number.isFinite(value) ? '' : `${number(value)}×`;
 
 /** Lays out rows as columns: the first left-aligned, the rest right-aligned. */
-export const formatTable = (rows: readonly (readonly string[])[]): string => {
+const formatTable = (rows: readonly (readonly string[])[]): string => {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, index) => {

@@ -31,7 +31,7 @@ import type { BenchStack } from './stack.js';
 export type ConsumerModeName = (typeof ConsumerMode)[keyof typeof ConsumerMode];
 
 /** The pretend Lambda timeout of each invocation (the deployed function's is 50 s). */
-export const INVOCATION_TIMEOUT_MS = 50_000;
+const INVOCATION_TIMEOUT_MS = 50_000;
 
 export interface ModeSpec {
   readonly mode: ConsumerModeName;

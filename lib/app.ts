@@ -22,7 +22,7 @@ export interface AddStartFlowStackOptions {
 }
 
 /** Name of the stack of a stage. */
-export function stackName(stage: string): string {
+function stackName(stage: string): string {
   return `GalaxyStartFlow-${stage}`;
 }
 

@@ -105,7 +105,7 @@ export interface ContextSource {
 }
 
 /** Placeholder host used when an endpoint URL is missing; `.invalid` never resolves (RFC 2606). */
-export const PLACEHOLDER_HOST_SUFFIX = '.invalid';
+const PLACEHOLDER_HOST_SUFFIX = '.invalid';
 
 /** Default values of every optional setting, exported so tests and docs can refer to them. */
 export const DEFAULTS = {

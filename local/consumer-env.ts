@@ -31,7 +31,7 @@ export const prefixedStreams = (prefix: string): StreamNames => ({
   deadLetters: `${prefix}:${DEFAULT_STREAMS.deadLetters}`,
 });
 
-/** The variables that point the handler at `targets`, with `tuning` on top. */
+/** The variables (docs/contract.md §8) that point the handler at `targets`, with `tuning` on top. */
 export const consumerEnv = (targets: ConsumerTargets, tuning: ConsumerTuning = {}): Record<string, string> =>
   renderEnvironment({
     streams: targets.streams,

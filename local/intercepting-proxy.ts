@@ -43,7 +43,7 @@ export type InterceptAction =
 /** The action hook. */
 export type InterceptHook<Call> = (call: Call) => InterceptAction | Promise<InterceptAction>;
 
-export const forwardUnchanged: InterceptAction = { kind: 'forward' };
+const forwardUnchanged: InterceptAction = { kind: 'forward' };
 
 /** Options of {@link startInterceptingProxy}. */
 export interface InterceptingProxyOptions<Call> {

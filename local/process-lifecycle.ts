@@ -11,7 +11,7 @@ import { waitUntil } from './wait.js';
  * We look before spawning because the watchdog wrapper below would otherwise turn a
  * missing binary into an opaque "exit 127" from `sh`.
  */
-export function findExecutable(name: string): string | undefined {
+function findExecutable(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') {
       continue;

@@ -45,7 +45,7 @@ const asCommand = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.length > 0 ? value.map((part: unknown) => String(part)) : undefined;
 
 /** Reads the commands out of a request body; a body we cannot read has none. */
-export const parseUpstashCall = (path: string, raw: string): UpstashCall => {
+const parseUpstashCall = (path: string, raw: string): UpstashCall => {
   const endpoint = ENDPOINTS[path.length > 1 ? path.replace(/\/$/, '') : path] ?? 'other';
   let parsed: unknown;
   try {

@@ -9,7 +9,7 @@ export interface Answer {
 }
 
 /** A connection failure, as opposed to an error reply from redis; answered with 500. */
-export class RedisUnavailableError extends Error {
+class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 

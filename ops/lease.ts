@@ -9,7 +9,7 @@ import type { OpsContext } from './context.js';
 import { LeaseHeldError } from './errors.js';
 
 /** Long enough for a read and a write, short enough that a crashed CLI blocks one tick at most. */
-export const OPERATOR_LEASE_MS = 30_000;
+const OPERATOR_LEASE_MS = 30_000;
 
 /** Runs `write` with the offset lease held by this operator; throws {@link LeaseHeldError} if taken. */
 export const withOperatorLease = async <T>(ctx: OpsContext, write: (state: OffsetState) => Promise<T>): Promise<T> => {

@@ -1,18 +1,22 @@
 /**
- * `npm run docs:environment`: rewrites the README's configuration table from the function's
- * list of variables (functions/runtime-job-results/environment.ts). Run it after adding or
- * changing a variable; a test fails until the README matches.
+ * `npm run docs:environment`: rewrites the configuration table in the README and in
+ * docs/contract.md (§8) from the function's list of variables
+ * (functions/runtime-job-results/environment.ts). Run it after adding or changing a variable;
+ * a test fails until both match.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { scriptProgram } from './support/cli-args.js';
-import { withConfigurationTable } from './support/configuration-table.js';
+import { DOCUMENTS_WITH_THE_TABLE, withConfigurationTable } from './support/configuration-table.js';
 
-scriptProgram('npm run docs:environment --', "Rewrite README.md's configuration table from environment.ts.").parse();
+scriptProgram(
+  'npm run docs:environment --',
+  'Rewrite the configuration table of README.md and docs/contract.md from environment.ts.',
+).parse();
 
-const readmePath = new URL('../README.md', import.meta.url);
-const before = readFileSync(readmePath, 'utf8');
-const after = withConfigurationTable(before);
-writeFileSync(readmePath, after);
-console.log(
-  after === before ? 'README.md: configuration table already up to date' : 'README.md: configuration table rewritten',
-);
+for (const file of DOCUMENTS_WITH_THE_TABLE) {
+  const path = new URL(`../${file}`, import.meta.url);
+  const before = readFileSync(path, 'utf8');
+  const after = withConfigurationTable(before);
+  writeFileSync(path, after);
+  console.log(`${file}: configuration table ${after === before ? 'already up to date' : 'rewritten'}`);
+}

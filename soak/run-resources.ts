@@ -47,7 +47,7 @@ export interface RunResources {
  * injected faults can only delay an entry, never exhaust its retries: then any
  * `retries_exhausted` dead letter is a finding, not noise.
  */
-export const SOAK_CONSUMER_ENV: Readonly<Record<string, string>> = {
+const SOAK_CONSUMER_ENV: Readonly<Record<string, string>> = {
   MAX_ATTEMPTS: '100',
   ATTEMPTS_PER_INVOCATION: '3',
   RETRY_BACKOFF_MS: '20',

@@ -25,7 +25,7 @@ export interface SoakOptions extends Omit<CrashRunOptions, 'faults'> {
  * Default fault rates, per request. DynamoDB faults are mostly absorbed by the SDK's own
  * retries (three attempts), so they are set high enough that some reach the consumer's.
  */
-export const DEFAULT_FAULTS: Omit<FaultPlanOptions, 'seed'> = {
+const DEFAULT_FAULTS: Omit<FaultPlanOptions, 'seed'> = {
   dynamodb: { throttling: 0.05, serverError: 0.02, serverErrorAfterApply: 0.01, dropped: 0.02, latency: 0.05 },
   upstash: { serverError: 0.02, malformed: 0.01, dropped: 0.02, droppedAfterApply: 0.01, latency: 0.05 },
   latencyMs: { min: 10, max: 80 },

@@ -25,7 +25,7 @@ export interface RunState {
 }
 
 /** Reads a whole stream, raw values (the client was built without deserialization). */
-export const readStream = async (resources: RunResources, key: string): Promise<StreamMessage[]> => {
+const readStream = async (resources: RunResources, key: string): Promise<StreamMessage[]> => {
   const reply = (await resources.redis.exec(['XRANGE', key, '-', '+'])) as [string, string[]][];
   return reply.map(([id, flat]) => {
     const fields = Object.create(null) as Record<string, string>;

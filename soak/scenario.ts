@@ -52,7 +52,7 @@ export interface Scenario {
 
 const STALE_STATUSES = ['running', 'finished', 'cancelled', 'paused', 'start_failed', 'draft'] as const;
 
-/** Entries that break a rule of spec 2.1/2.2, with the reason their dead letter must carry. */
+/** Entries that break a rule of docs/contract.md §2.2, with the reason their dead letter must carry. */
 const INVALID_ENTRIES: readonly (readonly [readonly (readonly [string, string])[], string])[] = [
   [[['outcome', 'failure']], 'missing_game_id'],
   [

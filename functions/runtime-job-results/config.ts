@@ -1,17 +1,10 @@
 /**
- * The whole configuration, read and validated once at cold start (spec 6.1, 8). Adapters get
- * values from here and never read `process.env` themselves. The variables' names, defaults
- * and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
+ * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8).
+ * Adapters get values from here and never read `process.env` themselves. The variables' names,
+ * defaults and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
 import { ConsumerMode, VARIABLES } from './environment.js';
-import type {
-  ChoiceOf,
-  ChoiceVariable,
-  LogLevel,
-  TextWithDefault,
-  VariableName,
-  VariableOfKind,
-} from './environment.js';
+import type { ChoiceOf, ChoiceVariable, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
 
 export class ConfigError extends Error {
   /** The variable that is missing or malformed. */
@@ -67,11 +60,6 @@ export interface Config {
     readonly attemptsPerInvocation: number;
     /** First in-invocation backoff; doubles per retry. */
     readonly retryBackoffMs: number;
-  };
-  readonly telemetry: {
-    readonly serviceName: string;
-    readonly metricsNamespace: string;
-    readonly logLevel: LogLevel;
   };
 }
 
@@ -159,6 +147,8 @@ export const loadConfig = (env: Env): Config => {
     );
   }
   const mode = choice(env, 'CONSUMER_MODE');
+  // The logger reads the level before this runs (environment.ts, telemetryOf); a bad one fails here, by name.
+  choice(env, 'POWERTOOLS_LOG_LEVEL');
   const seedMode = mode === ConsumerMode.seed;
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
   const region =
@@ -196,7 +186,7 @@ export const loadConfig = (env: Env): Config => {
     },
     consumer: {
       mode,
-      // The seed reads one entry per XREAD and handles it alone; that is what `seed` means.
+      // The Go worker read one entry per XREAD and handled it alone; that is what `seed` means.
       batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE'),
       prefetch: !seedMode,
       maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY'),
@@ -204,11 +194,6 @@ export const loadConfig = (env: Env): Config => {
       timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS'),
       attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION'),
       retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS'),
-    },
-    telemetry: {
-      serviceName: text(env, 'POWERTOOLS_SERVICE_NAME'),
-      metricsNamespace: text(env, 'POWERTOOLS_METRICS_NAMESPACE'),
-      logLevel: choice(env, 'POWERTOOLS_LOG_LEVEL'),
     },
   };
 };

@@ -17,7 +17,10 @@ const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILE
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 interface Documented {
-  /** One line on what the variable means, in Markdown (the README's table shows it). */
+  /**
+   * One line on what the variable means, in Markdown without links (the README and
+   * docs/contract.md show it, and a relative link cannot be right in both).
+   */
   readonly doc: string;
 }
 
@@ -101,7 +104,7 @@ export const VARIABLES = {
     max: 256,
     doc:
       'entries of different games in flight at once (`1` = one at a time); chosen by measurement, ' +
-      'see [docs/performance.md](docs/performance.md)',
+      'see `docs/performance.md`',
   },
   MAX_ATTEMPTS: {
     kind: 'integer',
@@ -176,13 +179,20 @@ export const DEFAULT_STREAMS: StreamNames = {
   deadLetters: VARIABLES.DEAD_LETTER_STREAM.default,
 };
 
-/** Logger and metrics settings as `Config.telemetry` holds them. */
-type TelemetrySettings = Config['telemetry'];
+/**
+ * The logger's and the metrics' settings. Not part of `Config`: the logger exists before the
+ * configuration is loaded (to log its failure), so it reads them itself with {@link telemetryOf}.
+ */
+export interface TelemetrySettings {
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  readonly logLevel: LogLevel;
+}
 
 /**
  * What {@link renderEnvironment} writes: the parts of a {@link Config} that come from
- * variables. A whole `Config` fits; a part left out is not written, so the function uses its
- * default.
+ * variables, and the telemetry settings. A whole `Config` fits; a part left out is not
+ * written, so the function uses its default.
  */
 export interface EnvironmentSettings {
   readonly streams?: Partial<StreamNames>;

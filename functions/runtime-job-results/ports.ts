@@ -13,7 +13,7 @@ export interface UpdateStatusInput {
   readonly at: string;
   /** The stream entry that caused the change, kept in `lastTransition` for operators. */
   readonly sourceEntryId?: string;
-  /** Written in the same conditional update (the outbox of spec 5.5). */
+  /** Written in the same conditional update (the outbox, docs/contract.md §5.7). */
   readonly pendingIntent?: PendingIntent;
 }
 
@@ -97,7 +97,7 @@ export interface ResultStream {
 }
 
 /**
- * One message for an output stream (spec 4). Fields are pairs, not an object, so names such
+ * One message for an output stream (docs/contract.md §4). Fields are pairs, not an object, so names such
  * as `__proto__` copied from a bad entry into a dead letter stay plain data.
  */
 export interface OutboundMessage {

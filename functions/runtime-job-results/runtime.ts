@@ -1,6 +1,6 @@
 /**
  * Everything an invocation needs, built once per cold start: configuration, secrets and
- * clients (spec 6.1). Kept apart from `handler.ts` so the local runner and the tests build
+ * clients (docs/contract.md §6.1). Kept apart from `handler.ts` so the local runner and the tests build
  * exactly what the Lambda builds.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,5 +1,5 @@
 /**
- * `dead-letters list | requeue | purge`: the entries the consumer gave up on (spec 4), and
+ * `dead-letters list | requeue | purge`: the entries the consumer gave up on (docs/contract.md §4.3), and
  * the two ways out of the dead-letter stream: back onto the results stream, or gone.
  */
 import { fieldMap } from '../../functions/runtime-job-results/domain/job-result.js';
@@ -11,7 +11,7 @@ import { countText, isoOf, tableText } from '../output.js';
 import { entryIdArg, StreamView } from '../stream.js';
 
 /** Field that records which dead letter a requeued entry came from. */
-export const REQUEUED_FROM = 'requeued_from';
+const REQUEUED_FROM = 'requeued_from';
 
 const PAGE_SIZE = 100;
 

@@ -105,7 +105,7 @@ export const offsetSet = async (
   ctx.output.notice(
     direction === 'back'
       ? `Moving the offset back from ${previous} to ${target}: the next invocations process ${countText(entries, 'entry', 'entries')} again. ` +
-          'Replays change nothing visible (every status write is a compare-and-set, spec 5.4) but cost requests ' +
+          'Replays change nothing visible (every status write is a compare-and-set) but cost requests ' +
           '(about one DynamoDB read or write each), and invalid entries are dead-lettered again.'
       : `Moving the offset forward from ${previous} to ${target}: ${countText(entries, 'entry is', 'entries are')} SKIPPED and never processed; ` +
           'games waiting on them stay in starting.',

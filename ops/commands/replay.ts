@@ -1,6 +1,6 @@
 /**
  * `replay --from <id> --to <id>`: runs a range of the results stream through the start flow
- * again, without touching the offset. Safe because replays are invisible (spec 5.4): every
+ * again, without touching the offset. Safe because replays are invisible (docs/contract.md §5.6): every
  * status write is a compare-and-set, and a game that moved on is left as it is. What it
  * changes is what the first pass could not do — a game still `starting` after an outage, an
  * intent left in an outbox.

@@ -1,14 +1,17 @@
 /**
- * The README's configuration table, written from the function's list of variables so the
- * two cannot disagree: `npm run docs:environment` puts it into the README and a test fails
- * when the README holds another.
+ * The configuration table of the README and of docs/contract.md, written from the function's
+ * list of variables so they cannot disagree: `npm run docs:environment` puts it into both and a
+ * test fails when either holds another.
  */
 import { VARIABLES } from '../../functions/runtime-job-results/environment.js';
 import type { Variable } from '../../functions/runtime-job-results/environment.js';
 
-/** The lines around the table in the README; what lies between them is generated. */
-export const TABLE_START = '<!-- configuration table: generated from environment.ts by `npm run docs:environment` -->';
-export const TABLE_END = '<!-- end of configuration table -->';
+/** The documents that show the table, from the repository root. */
+export const DOCUMENTS_WITH_THE_TABLE = ['README.md', 'docs/contract.md'] as const;
+
+/** The lines around the table in those documents; what lies between them is generated. */
+const TABLE_START = '<!-- configuration table: generated from environment.ts by `npm run docs:environment` -->';
+const TABLE_END = '<!-- end of configuration table -->';
 
 const code = (value: string | number): string => `\`${value}\``;
 
@@ -37,10 +40,10 @@ export const configurationTable = (): string =>
     ),
   ].join('\n');
 
-/** `readme` with the text between the markers replaced by the current table. */
-export const withConfigurationTable = (readme: string): string => {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks the lines ${TABLE_START} … ${TABLE_END}`);
-  return `${readme.slice(0, start + TABLE_START.length)}\n${configurationTable()}\n${readme.slice(end)}`;
+/** `document` with the text between the markers replaced by the current table. */
+export const withConfigurationTable = (document: string): string => {
+  const start = document.indexOf(TABLE_START);
+  const end = document.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error(`the document lacks the lines ${TABLE_START} … ${TABLE_END}`);
+  return `${document.slice(0, start + TABLE_START.length)}\n${configurationTable()}\n${document.slice(end)}`;
 };

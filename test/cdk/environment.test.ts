@@ -11,7 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/runtime-job-results/config.js';
-import { VARIABLES } from '../../functions/runtime-job-results/environment.js';
+import { telemetryOf, VARIABLES } from '../../functions/runtime-job-results/environment.js';
 import { addStartFlowStack } from '../../lib/app.js';
 import { DEFAULTS } from '../../lib/config.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/metrics.js';
@@ -141,7 +141,7 @@ describe('the function environment the stack writes', () => {
       attemptsPerInvocation: VARIABLES.ATTEMPTS_PER_INVOCATION.default,
       retryBackoffMs: VARIABLES.RETRY_BACKOFF_MS.default,
     });
-    expect(config.telemetry).toEqual({
+    expect(telemetryOf(environment)).toEqual({
       serviceName: SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
       logLevel: stack.tuning.logLevel,

@@ -1,5 +1,5 @@
 /**
- * Tokens from Secrets Manager (spec 6.1), against a stand-in for its API on loopback: the
+ * Tokens from Secrets Manager (docs/contract.md §6.1), against a stand-in for its API on loopback: the
  * handler reads the ARN's secret at cold start, and after Upstash refuses it, reads it again
  * past Powertools' cache, so a rotated secret is picked up without a redeploy.
  */

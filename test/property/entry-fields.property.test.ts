@@ -1,7 +1,7 @@
 /**
  * Bad input never stops the consumer: whatever fields an entry carries, the invocation ends
  * normally, moves the offset past it, writes only the game the entry names (and only as
- * the spec allows), and dead-letters an invalid entry with the rule it broke and every
+ * the contract allows), and dead-letters an invalid entry with the rule it broke and every
  * field it had. Runs the real consumer loop and start flow over in-memory ports.
  */
 import fc from 'fast-check';
@@ -17,7 +17,7 @@ import {
 } from './support/entries.js';
 
 describe('property: any entry fields (in-memory ports)', () => {
-  it('never crash the consumer, write only what the spec allows, and dead-letter invalid entries with their rule', async () => {
+  it('never crash the consumer, write only what the contract allows, and dead-letter invalid entries with their rule', async () => {
     await fc.assert(
       fc.asyncProperty(anyFields, fc.boolean(), async (fields, gameMasterDown) => {
         const verdict = verdictOf(fields);

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('property: any entry fields (real stack)', () => {
-  it('never crash the consumer, write only what the spec allows, and dead-letter invalid entries with their rule', async () => {
+  it('never crash the consumer, write only what the contract allows, and dead-letter invalid entries with their rule', async () => {
     await fc.assert(
       fc.asyncProperty(anyFields, fc.boolean(), async (fields, gameMasterDown) => {
         fc.pre(fields.length > 0);

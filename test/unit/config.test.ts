@@ -31,7 +31,6 @@ describe('configuration', () => {
     });
     expect(config.consumer).toMatchObject({ mode: 'batched', batchSize: 100, maxConcurrency: 16, maxAttempts: 5 });
     expect(config.gameMaster).toEqual({ baseUrl: 'http://gm.internal', timeoutMs: 3000, token: undefined });
-    expect(config.telemetry).toEqual({ serviceName: 'lobby', metricsNamespace: 'Galaxy/Lobby', logLevel: 'INFO' });
     expect(config.dynamodb.localCredentials).toBeUndefined();
   });
 
@@ -71,7 +70,7 @@ describe('configuration', () => {
     expect(config.upstash.token).toEqual({ kind: 'secret', arn });
   });
 
-  it('runs the seed algorithm in seed mode: one entry at a time', () => {
+  it('runs the Go worker algorithm in seed mode: one entry at a time', () => {
     const config = loadConfig({ ...base, CONSUMER_MODE: 'seed', BATCH_SIZE: '50', MAX_CONCURRENCY: '16' });
     expect(config.consumer).toMatchObject({ mode: 'seed', batchSize: 1, maxConcurrency: 1 });
   });

@@ -8,7 +8,7 @@ import {
   VARIABLES,
   type VariableName,
 } from '../../functions/runtime-job-results/environment.js';
-import { configurationTable } from '../../scripts/support/configuration-table.js';
+import { configurationTable, DOCUMENTS_WITH_THE_TABLE } from '../../scripts/support/configuration-table.js';
 
 const everythingChanged: Config = {
   streams: { results: 'a:results', stopJobs: 'a:stop', notificationIntents: 'a:intents', deadLetters: 'a:dead' },
@@ -35,12 +35,15 @@ const everythingChanged: Config = {
     attemptsPerInvocation: 2,
     retryBackoffMs: 0,
   },
-  telemetry: { serviceName: 'svc', metricsNamespace: 'Ns/X', logLevel: 'TRACE' },
 };
 
+const telemetry = { serviceName: 'svc', metricsNamespace: 'Ns/X', logLevel: 'TRACE' } as const;
+
 describe('renderEnvironment', () => {
-  it('writes a configuration that loadConfig reads back unchanged', () => {
-    expect(loadConfig(renderEnvironment(everythingChanged))).toEqual(everythingChanged);
+  it('writes a configuration that loadConfig reads back unchanged, and telemetry the logger reads back', () => {
+    const environment = renderEnvironment({ ...everythingChanged, telemetry });
+    expect(loadConfig(environment)).toEqual(everythingChanged);
+    expect(telemetryOf(environment)).toEqual(telemetry);
   });
 
   it('round-trips a local configuration: plain Upstash token, DynamoDB Local, seed mode', () => {
@@ -90,6 +93,8 @@ describe('the variables table', () => {
   });
 
   it('gives the logger its defaults when a value is bad, leaving the error to loadConfig', () => {
+    const base = renderEnvironment(everythingChanged);
+    expect(() => loadConfig({ ...base, POWERTOOLS_LOG_LEVEL: 'loud' })).toThrow('POWERTOOLS_LOG_LEVEL');
     expect(telemetryOf({ POWERTOOLS_LOG_LEVEL: 'loud', POWERTOOLS_SERVICE_NAME: ' ' })).toEqual({
       serviceName: 'lobby',
       metricsNamespace: 'Galaxy/Lobby',
@@ -98,8 +103,11 @@ describe('the variables table', () => {
     expect(telemetryOf({ POWERTOOLS_LOG_LEVEL: 'debug' }).logLevel).toBe('DEBUG');
   });
 
-  it("is the README's configuration table (npm run docs:environment rewrites it)", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain(configurationTable());
-  });
+  it.each(DOCUMENTS_WITH_THE_TABLE)(
+    'is the configuration table of %s (npm run docs:environment rewrites it)',
+    (file) => {
+      const document = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      expect(document).toContain(configurationTable());
+    },
+  );
 });

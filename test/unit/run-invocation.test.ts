@@ -136,7 +136,7 @@ describe('invocation: batch loop', () => {
       return readAfter(afterId, count);
     };
     await runInvocation(deps({ settings: { ...settings, batchSize: 2 } }));
-    // The read after 2-0 starts before the first commit; the seed's way would wait for it.
+    // The read after 2-0 starts before the first commit; the Go worker's way would wait for it.
     expect(readStarted).toEqual(['0-0@0', '2-0@0', '4-0@1']);
   });
 

@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 describe('start flow: failure path', () => {
-  it('moves starting to start_failed and logs the seed message with the error code', async () => {
+  it('moves starting to start_failed and logs the Go worker message with the error code', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
     const result = await flow.process(failure('1-0', 'g1'));
     expect(result.result).toBe('applied');

@@ -45,7 +45,7 @@ const claimOf = (value: unknown): StartFlowClaim | undefined => {
 };
 
 /** Maps a stored item to the fields the start flow reads; every other attribute stays untouched. */
-export const gameFromItem = (item: Record<string, unknown>): Game => {
+const gameFromItem = (item: Record<string, unknown>): Game => {
   const binding = bindingOf(item.runtimeBinding);
   const pendingIntent = pendingIntentOf(item.pendingIntent);
   const startFlowClaim = claimOf(item.startFlowClaim);

@@ -5,7 +5,7 @@ import type { EntryAttempts, LeaseResult, OffsetState, OffsetStore } from '../po
 import { conditionFailure, onTable } from './conditional-write.js';
 import { LeaseLostError } from './errors.js';
 
-/** The seed's label for this consumer; stable even when the stream key is renamed. */
+/** The Go worker's label for this consumer (docs/contract.md §3.3); stable when the stream key is renamed. */
 export const CONSUMER_LABEL = 'runtime_results';
 
 const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
@@ -24,7 +24,7 @@ const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
   return attempts;
 };
 
-/** Reads the offset item's state, with the seed's default of `0-0` for a new consumer. */
+/** Reads the offset item's state; a new consumer starts at `0-0`, as the Go worker did. */
 export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => ({
   lastEntryId: typeof item?.lastEntryId === 'string' ? item.lastEntryId : STREAM_START,
   attempts: attemptsOf(item?.attempts),

@@ -1,6 +1,6 @@
 /**
  * Processes one batch: per-game lanes in parallel, in-invocation retries with backoff,
- * retries counted across invocations, dead letters once they run out (spec 5.6).
+ * retries counted across invocations, dead letters once they run out (docs/contract.md §5.9).
  */
 import { fieldMap } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';

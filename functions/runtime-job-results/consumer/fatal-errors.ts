@@ -17,8 +17,9 @@ const UPSTASH_AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b/;
 /**
  * Errors that stop the whole invocation rather than count as an attempt of one entry:
  * a missing table or a wrong token would otherwise dead-letter every entry it touched after
- * `MAX_ATTEMPTS` invocations (or, for Game Master's token, pause every game it started). The offset stays where it is and the invocation fails
- * loudly, so the Lambda error alarm fires.
+ * `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The offset
+ * stays where it is and the invocation fails loudly, so the Lambda error alarm fires
+ * (docs/contract.md §5.10).
  */
 export const isFatal = (error: unknown): boolean => {
   if (error instanceof MissingTableError || error instanceof LeaseLostError || error instanceof GameMasterAuthError) {

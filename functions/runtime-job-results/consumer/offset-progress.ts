@@ -5,7 +5,7 @@ import type { EntryAttempts, OffsetState } from '../ports.js';
 /**
  * The new offset after a batch: the last id of the longest run of done entries from the
  * start of the batch. An entry done after one that is not stays above the offset and is
- * seen again next time, which is harmless: a replay changes nothing (spec 5.4).
+ * seen again next time, which is harmless: a replay changes nothing (docs/contract.md §5.6).
  */
 export const advanceOffset = (
   previous: OffsetState,

@@ -1,5 +1,5 @@
 /**
- * One scheduled invocation (spec 6): take the lease, pull batches after the offset and apply
+ * One scheduled invocation (docs/contract.md §6): take the lease, pull batches after the offset and apply
  * them until the stream is drained or the time budget runs out, move the offset, release.
  */
 import type { RawEntry } from '../domain/job-result.js';
@@ -27,7 +27,7 @@ export const StoppedBy = {
 
 export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
 
-/** What the handler returns (spec 6.4). Every entry done is in exactly one of the counts. */
+/** What the handler returns (docs/contract.md §6.4). Every entry done is in exactly one of the counts. */
 export interface InvocationSummary {
   entriesRead: number;
   applied: number;

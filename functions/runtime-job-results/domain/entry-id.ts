@@ -13,7 +13,7 @@ export interface EntryId {
   readonly text: string;
 }
 
-/** The position before every entry: where a consumer without an offset starts (seed). */
+/** The position before every entry: where a consumer without an offset starts, as the Go worker did. */
 export const STREAM_START = '0-0';
 
 /** Parses `<ms>-<seq>`; returns undefined for anything else, including values above 2^64-1. */
@@ -41,9 +41,6 @@ export const compareEntryIds = (a: string, b: string): number => {
   if (left.seq !== right.seq) return left.seq < right.seq ? -1 : 1;
   return 0;
 };
-
-/** The later of two ids. */
-export const maxEntryId = (a: string, b: string): string => (compareEntryIds(a, b) >= 0 ? a : b);
 
 /** Milliseconds since the entry was added, from the time part of its id (never negative). */
 export const entryAgeMs = (id: string, nowMs: number): number => {

@@ -1,14 +1,14 @@
 import type { Transition } from './transitions.js';
 
 /** Base of the decisions the game store reports; everything else is an infrastructure error. */
-export class GameStoreDecision extends Error {
+class GameStoreDecision extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'GameStoreDecision';
   }
 }
 
-/** The game exists but its status is not the one the write expected (seed `game.ErrConflict`). */
+/** The game exists but its status is not the one the write expected (docs/contract.md §3.2). */
 export class ConflictError extends GameStoreDecision {
   readonly gameId: string;
   readonly expectedStatus: string;
@@ -35,7 +35,7 @@ export class NotFoundError extends GameStoreDecision {
   }
 }
 
-/** The transition table does not allow the change (seed `game.ErrInvalidTransition`). */
+/** The transition table does not allow the change (docs/contract.md §3.2). */
 export class InvalidTransitionError extends GameStoreDecision {
   readonly transition: Transition;
 
@@ -46,6 +46,6 @@ export class InvalidTransitionError extends GameStoreDecision {
   }
 }
 
-/** Conflict and InvalidTransition both mean "the game moved on": the seed absorbs them alike. */
+/** Conflict and InvalidTransition both mean "the game moved on": absorbed alike, as the Go worker did. */
 export const isMovedOn = (error: unknown): error is ConflictError | InvalidTransitionError =>
   error instanceof ConflictError || error instanceof InvalidTransitionError;

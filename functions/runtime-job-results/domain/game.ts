@@ -2,7 +2,7 @@
  * The game record as this consumer sees it, and the statuses it moves between.
  */
 
-/** Every status a Lobby game can have (spec 3.1). */
+/** Every status a Lobby game can have (docs/contract.md §3.1). */
 export const GameStatus = {
   draft: 'draft',
   enrollmentOpen: 'enrollment_open',
@@ -16,12 +16,6 @@ export const GameStatus = {
 } as const;
 
 export type GameStatus = (typeof GameStatus)[keyof typeof GameStatus];
-
-const knownStatuses: ReadonlySet<string> = new Set(Object.values(GameStatus));
-
-/** True when `value` is one of the statuses of {@link GameStatus}. */
-export const isGameStatus = (value: unknown): value is GameStatus =>
-  typeof value === 'string' && knownStatuses.has(value);
 
 /** What caused a status change; this consumer only ever reacts to runtime events. */
 export const TransitionTrigger = {
@@ -43,7 +37,7 @@ export interface RuntimeBinding {
 /**
  * An admin notification that must reach the intents stream at least once. It is written
  * into the game item by the same conditional update that pauses the game (the outbox),
- * and removed once published, so a crash in between cannot lose it (spec 5.5).
+ * and removed once published, so a crash in between cannot lose it (docs/contract.md §5.7).
  */
 export interface PendingIntent {
   readonly idempotencyKey: string;

@@ -1,5 +1,5 @@
 /**
- * Decoding and validation of one `runtime:job_results` entry (spec 2.1, 2.2). Pure: the
+ * Decoding and validation of one `runtime:job_results` entry (docs/contract.md §2). Pure: the
  * caller decides what to log and where invalid entries go.
  */
 
@@ -10,8 +10,8 @@ export const Outcome = {
 
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
-/** Limits the project adds on top of the seed's "non-blank" rules. */
-export const limits = {
+/** Limits the project adds to the Go worker's "non-blank" rules (docs/contract.md §2.2). */
+const limits = {
   containerIdChars: 256,
   engineEndpointChars: 2048,
   /** Longest `error_code` / `error_message` carried into a log line, in bytes. */
@@ -45,7 +45,7 @@ export type JobResult = FailureResult | SuccessResult;
 /**
  * Why an entry is invalid: `rule` is stable (it names the broken rule in dead letters);
  * `part` says whether the entry itself could not be read or a success lacked its fields,
- * which the seed logged under different messages.
+ * which the Go worker logged under different messages (docs/contract.md §5.1).
  */
 export interface Invalid {
   readonly rule: string;
@@ -58,7 +58,7 @@ export type Decoded =
   | { readonly ok: false; readonly invalid: Invalid; readonly gameId?: string };
 
 /**
- * Field lookup where a repeated field's last value wins (spec 2.1). A Map, not an object,
+ * Field lookup where a repeated field's last value wins (docs/contract.md §2.1). A Map, not an object,
  * so keys such as `__proto__` or `constructor` are plain data.
  */
 export const fieldMap = (entry: RawEntry): ReadonlyMap<string, string> => new Map(entry.fields);

@@ -9,10 +9,10 @@ export interface Transition {
 }
 
 /**
- * The status changes this consumer may perform (spec 3.1). Everything else is rejected
- * before any write, as the seed's domain does with `game.ErrInvalidTransition`.
+ * The status changes this consumer may perform (docs/contract.md §3.2). Everything else is
+ * rejected before any write, as the Go worker's domain did.
  */
-export const allowedTransitions: readonly Transition[] = [
+const allowedTransitions: readonly Transition[] = [
   { from: GameStatus.starting, to: GameStatus.running, trigger: TransitionTrigger.runtimeEvent },
   { from: GameStatus.starting, to: GameStatus.paused, trigger: TransitionTrigger.runtimeEvent },
   { from: GameStatus.starting, to: GameStatus.startFailed, trigger: TransitionTrigger.runtimeEvent },

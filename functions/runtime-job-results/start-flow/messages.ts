@@ -1,5 +1,5 @@
 /**
- * The messages the start flow publishes (spec 4), built in one place so every path and
+ * The messages the start flow publishes (docs/contract.md §4), built in one place so every path and
  * every replay produces the same fields.
  */
 import type { Game, PendingIntent } from '../domain/game.js';
@@ -7,9 +7,9 @@ import { truncateText } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { OutboundMessage } from '../ports.js';
 
-export const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
+const PAUSED_AFTER_START = 'lobby.runtime_paused_after_start';
 
-/** Seed key: one notification per result entry, whatever happens to it afterwards. */
+/** The Go worker's key: one notification per result entry, whatever happens to it afterwards. */
 export const pausedIntentKey = (entryId: string): string => `${PAUSED_AFTER_START}:${entryId}`;
 
 /** The admin notification for a game paused because Game Master was unavailable. */

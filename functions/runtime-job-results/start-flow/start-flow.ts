@@ -1,10 +1,10 @@
 /**
- * The start flow for one result entry (spec 5): the seed's `HandleMessage`, with dead
- * letters, the intent outbox and transient errors left to the caller to retry.
+ * The start flow for one result entry (docs/contract.md §5): the Go worker's per-message
+ * handling, with dead letters, the intent outbox and transient errors left to the caller to retry.
  *
  * Decisions (invalid entry, game moved on, game not found) are returned as an
  * {@link EntryOutcome}. Anything else is thrown: the consumer retries the entry and keeps the
- * offset before it (spec 5.6).
+ * offset before it (docs/contract.md §5.9).
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
@@ -65,7 +65,7 @@ export interface RetryHints {
   readonly pendingStopJob?: boolean;
 }
 
-/** The seed's `game_not_found`-style reasons, stable for dead-letter consumers. */
+/** Dead-letter reasons beyond the decoding rules (docs/contract.md §4.3), stable for dead-letter consumers. */
 export const DeadLetterReason = {
   gameNotFound: 'game_not_found',
   retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
@@ -86,7 +86,7 @@ export class StartFlow {
     }
     if (!decoded.ok) {
       const { rule, detail, part } = decoded.invalid;
-      // The seed's two messages: a decode error, or a success event that fails validation.
+      // The Go worker's two messages: a decode error, or a success event that fails validation.
       const message = part === 'entry' ? 'decode runtime job result' : 'invalid runtime job success event';
       this.#deps.log.warn(message, {
         stream_entry_id: entry.id,
@@ -191,8 +191,8 @@ export class StartFlow {
   }
 
   /**
-   * The game is not `starting`: the seed ignores the entry. Two exceptions finish what this
-   * very entry began before an invocation died (spec 5.5): an intent still in the outbox,
+   * The game is not `starting`: as the Go worker did, the entry is ignored. Two exceptions finish
+   * what this very entry began before an invocation died (docs/contract.md §5.7, §5.8): an intent still in the outbox,
    * and a claim without a binding from this entry — the game moved on while the container
    * was being bound, and the stop job may never have gone out.
    */
@@ -221,7 +221,7 @@ export class StartFlow {
     return outcome(EntryResult.ignored);
   }
 
-  /** Orphan container path (seed `handleOrphan`): stop job first, then `start_failed`. */
+  /** Orphan container path (docs/contract.md §5.4): stop job first, then `start_failed`. */
   async #handleOrphan(entry: RawEntry, gameId: string, cause: Error): Promise<EntryOutcome> {
     this.#deps.log.warn('persist runtime binding failed; orphan container path', {
       ...this.#attrs(entry, gameId),
@@ -251,13 +251,13 @@ export class StartFlow {
       if (!isMovedOn(error)) throw error;
     }
     // Counted even when the game had already moved on: the start flow did end in failure,
-    // and the seed counts it the same way.
+    // and the Go worker counted it the same way.
     this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
     // The claim outlives a lost status write; it is ours to remove now the stop job is out.
     return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
   }
 
-  /** Paused-after-start path (seed `handleGMUnavailable`), with the intent in an outbox. */
+  /** Paused-after-start path (docs/contract.md §5.5), with the intent in an outbox. */
   async #handleGameMasterUnavailable(entry: RawEntry, game: Game, cause: unknown): Promise<EntryOutcome> {
     const attrs = this.#attrs(entry, game.gameId);
     this.#deps.log.warn('gm registration failed; pause-after-start path', { ...attrs, err: errorText(cause) });

@@ -2,7 +2,7 @@ import { truncateText } from '../domain/job-result.js';
 
 /**
  * The logging surface the start flow needs. Powertools' `Logger` satisfies it; unit tests
- * pass a recorder. Attribute names follow the seed (`stream_entry_id`, `game_id`, `err`).
+ * pass a recorder. Attribute names are the Go worker's (`stream_entry_id`, `game_id`, `err`; docs/contract.md §7.1).
  */
 export type LogAttributes = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-/** Metric names and dimensions (spec 7); the CDK dashboard and alarms use the same ones. */
+/** Metric names and dimensions (docs/contract.md §7.2); the CDK dashboard and alarms use the same ones. */
 export const MetricName = {
   startFlowOutcomes: 'lobby.start_flow.outcomes',
   gameTransitions: 'lobby.game.transitions',
@@ -11,7 +11,7 @@ export const MetricName = {
   publishAbandoned: 'lobby.start_flow.publish_abandoned',
 } as const;
 
-/** The outcome of one start flow (seed `RecordStartFlowOutcome`). */
+/** The outcome of one start flow, as the Go worker counted it. */
 export const StartFlowOutcome = {
   running: 'running',
   paused: 'paused',

@@ -4,7 +4,7 @@ import type { Transition } from '../domain/transitions.js';
 import { MetricName } from './metric-names.js';
 import type { EntryResult, StartFlowOutcome } from './metric-names.js';
 
-/** What the start flow reports; the seed's two counters. */
+/** What the start flow reports: the Go worker's two counters. */
 export interface StartFlowTelemetry {
   transition(transition: Transition): void;
   outcome(outcome: StartFlowOutcome): void;
@@ -32,7 +32,7 @@ interface Counter {
 
 /**
  * Counts in memory during an invocation and writes one EMF record per metric and
- * dimension set at the end. The seed emitted a counter per entry; with batches of a
+ * dimension set at the end. The Go worker emitted a counter per entry; with batches of a
  * hundred entries that would be hundreds of log lines an invocation for the same sums.
  */
 export class MetricsRecorder implements ConsumerTelemetry {

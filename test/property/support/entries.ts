@@ -1,6 +1,6 @@
 /**
- * Arbitrary stream entries for the property tests, and the verdict spec 2.1/2.2 gives for
- * each: an oracle written from the spec, not from the decoder, so the properties check the
+ * Arbitrary stream entries for the property tests, and the verdict docs/contract.md §2.2 gives for
+ * each: an oracle written from the contract, not from the decoder, so the properties check the
  * consumer against the contract.
  */
 import fc from 'fast-check';
@@ -81,10 +81,10 @@ const fieldName = fc.oneof(
 );
 
 /** Any list of field/value pairs, repeats included (the last value wins). */
-export const arbitraryFields = fc.array(fc.tuple(fieldName, nastyValue), { maxLength: 10 });
+const arbitraryFields = fc.array(fc.tuple(fieldName, nastyValue), { maxLength: 10 });
 
 /** Mostly well-formed results for the known games, so the valid paths are walked too. */
-export const plausibleFields = fc
+const plausibleFields = fc
   .record({
     gameId: fc.constantFrom(...Object.keys(KNOWN_GAMES), 'ghost'),
     outcome: fc.constantFrom('success', 'failure'),
@@ -108,7 +108,7 @@ const GAME_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 const blank = (value: string | undefined): boolean => value === undefined || value.trim() === '';
 
-/** What spec 2.1/2.2 says of an entry with these fields. */
+/** What docs/contract.md §2.2 says of an entry with these fields. */
 export const verdictOf = (fields: readonly (readonly [string, string])[]): Verdict => {
   const last = new Map(fields);
   const gameId = last.get('game_id');
