@@ -69,6 +69,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       return await runInvocation({
         ...ports,
         process: (entry, hints) => startFlow.process(entry, hints),
+        giveUp: (entry, attempts) => startFlow.giveUp(entry, attempts),
         settings: { ...config.consumer, deadLetterStream: config.streams.deadLetters },
         log: logger,
         telemetry: recorder,

@@ -55,6 +55,17 @@ export interface EntryAttempts {
    * `starting`, and a fresh read would ignore the entry and leave the container running.
    */
   readonly pendingStopJob?: boolean;
+  /**
+   * The entry ran out of tries and is being given up, but the give-up itself (for a claimed
+   * success: the orphan path) has not finished. A retry goes straight back to it.
+   */
+  readonly givingUp?: boolean;
+}
+
+/** Stream entries from `first` to `last`, both included, all finished. */
+export interface EntryRange {
+  readonly first: string;
+  readonly last: string;
 }
 
 /** The consumer's position, as read when the lease was taken. */
@@ -62,6 +73,11 @@ export interface OffsetState {
   readonly lastEntryId: string;
   /** Attempts of entries above `lastEntryId` that failed transiently, by entry id. */
   readonly attempts: Readonly<Record<string, EntryAttempts>>;
+  /**
+   * Entries above `lastEntryId` already finished (done after one that was not), in stream
+   * order; skipped when read again. Absent when there are none.
+   */
+  readonly finished?: readonly EntryRange[];
 }
 
 export interface Lease {
@@ -86,10 +102,20 @@ export interface OffsetStore {
   releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void>;
 }
 
+/** One read of the results stream. */
+export interface StreamPage {
+  readonly entries: RawEntry[];
+  /** The read stopped before `count` entries at its byte budget: more entries follow. */
+  readonly cutShort: boolean;
+}
+
 /** The results stream. */
 export interface ResultStream {
-  /** Up to `count` entries with ids strictly after `afterId`, in stream order. */
-  readAfter(afterId: string, count: number): Promise<RawEntry[]>;
+  /**
+   * Up to `count` entries with ids strictly after `afterId`, in stream order; fewer when the
+   * stream has no more, or when their bytes reach the read's budget (`cutShort`).
+   */
+  readAfter(afterId: string, count: number): Promise<StreamPage>;
   /** The id of the last entry ever added (deleted or not); undefined when the stream does not exist. */
   lastGeneratedId(): Promise<string | undefined>;
   /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */
@@ -108,6 +134,11 @@ export interface OutboundMessage {
 /** Publishes to output streams. A batch goes out in one round trip where the transport allows. */
 export interface StreamPublisher {
   publish(messages: readonly OutboundMessage[]): Promise<void>;
+  /**
+   * A small write to a key of our own: resolves when the store takes writes at all. Tells a
+   * message that cannot be published apart from an outage.
+   */
+  probeWrite(): Promise<void>;
 }
 
 export interface RegisterGameRequest {

@@ -90,7 +90,8 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     games: new DynamoDbGameStore(documents, config.dynamodb.gamesTable),
     offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable),
     stream: new UpstashResultStream(redis, config.streams.results),
-    publisher: new UpstashStreamPublisher(redis),
+    // A key of our own beside our own stream: the probe that tells an outage from a bad message.
+    publisher: new UpstashStreamPublisher(redis, `${config.streams.deadLetters}:write_probe`),
     gameMaster: new HttpGameMaster({
       baseUrl: config.gameMaster.baseUrl,
       timeoutMs: config.gameMaster.timeoutMs,

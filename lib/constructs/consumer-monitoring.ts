@@ -64,6 +64,7 @@ export class ConsumerMonitoring extends Construct {
     readonly lagAge: cloudwatch.Alarm;
     readonly deadLetters: cloudwatch.Alarm;
     readonly offsetAheadOfStream: cloudwatch.Alarm;
+    readonly publishAbandoned: cloudwatch.Alarm;
     readonly undeliveredTicks: cloudwatch.Alarm;
     readonly failedInvocations: cloudwatch.Alarm;
   };
@@ -142,6 +143,19 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Messages given up after MAX_ATTEMPTS tries are only in the error log (an intent also in
+    // its game's outbox): someone must resend them (docs/runbook.md, `npm run ops -- replay`).
+    const publishAbandoned = new cloudwatch.Alarm(this, 'PublishAbandoned', {
+      alarmDescription:
+        'The messages of a job result (a notification intent, a dead letter) could not be published after ' +
+        'MAX_ATTEMPTS tries and were written to the error log instead. Resend them with `npm run ops -- replay`.',
+      metric: lobbyMetric(MetricName.publishAbandoned, { period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const undeliveredTicks = this.queueNotEmpty(
       'UndeliveredTicks',
       props.scheduleDeadLetterQueue,
@@ -153,7 +167,15 @@ export class ConsumerMonitoring extends Construct {
       'An asynchronous invocation of the start-flow consumer failed or expired; its record is in the failed-invocations queue.',
     );
 
-    this.alarms = { functionErrors, lagAge, deadLetters, offsetAheadOfStream, undeliveredTicks, failedInvocations };
+    this.alarms = {
+      functionErrors,
+      lagAge,
+      deadLetters,
+      offsetAheadOfStream,
+      publishAbandoned,
+      undeliveredTicks,
+      failedInvocations,
+    };
     const notify = new actions.SnsAction(this.topic);
     for (const alarm of Object.values(this.alarms)) {
       alarm.addAlarmAction(notify);
@@ -230,6 +252,7 @@ export class ConsumerMonitoring extends Construct {
         left: [
           lobbyMetric(MetricName.deadLetters, { label: 'dead letters', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.transientErrors, { label: 'transient errors', period: Duration.minutes(5) }),
+          lobbyMetric(MetricName.publishAbandoned, { label: 'messages given up', period: Duration.minutes(5) }),
         ],
         right: [
           props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

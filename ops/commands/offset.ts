@@ -136,10 +136,21 @@ export const offsetSet = async (
 export const offsetReset = (ctx: OpsContext, options: OffsetMoveOptions = {}): Promise<OffsetMove> =>
   offsetSet(ctx, STREAM_START, options);
 
-/** Retry counts below the new offset belong to entries that are done or skipped now. */
-const withOffset = (state: OffsetState, lastEntryId: string): OffsetState => ({
-  lastEntryId,
-  attempts: Object.fromEntries(
-    Object.entries(state.attempts).filter(([entryId]) => compareEntryIds(entryId, lastEntryId) > 0),
-  ),
-});
+/**
+ * Retry counts below the new offset belong to entries that are done or skipped now. The
+ * record of entries finished above the offset is kept when moving forward (they stay done),
+ * and dropped when moving back: the operator asked for those entries to be processed again.
+ */
+const withOffset = (state: OffsetState, lastEntryId: string): OffsetState => {
+  const forward = compareEntryIds(lastEntryId, state.lastEntryId) > 0;
+  const finished = forward
+    ? (state.finished ?? []).filter((range) => compareEntryIds(range.last, lastEntryId) > 0)
+    : [];
+  return {
+    lastEntryId,
+    attempts: Object.fromEntries(
+      Object.entries(state.attempts).filter(([entryId]) => compareEntryIds(entryId, lastEntryId) > 0),
+    ),
+    ...(finished.length > 0 ? { finished } : {}),
+  };
+};

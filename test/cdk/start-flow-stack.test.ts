@@ -439,6 +439,15 @@ describe('dead-letter queues', () => {
       Statistic: 'Sum',
       Threshold: 1,
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.publish_abandoned',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('npm run ops -- replay'),
+    });
     for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
       const id = logicalId(stack, queue);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -534,10 +543,10 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on errors, lag, dead letters, an offset past the stream and both dead-letter queues, notifying on ALARM and OK', () => {
+  it('alarms on errors, lag, dead letters, an offset past the stream, messages given up and both dead-letter queues, notifying on ALARM and OK', () => {
     const { stack, template } = defaults;
     const topic = [ref(logicalId(stack, stack.monitoring.topic))];
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: topic, OKActions: topic });
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -643,6 +652,9 @@ describe('monitoring', () => {
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
       '"lobby.start_flow.transient_errors","service","lobby"',
+    );
+    expect(metricsOf('Dead letters and transient errors')).toContain(
+      '"lobby.start_flow.publish_abandoned","service","lobby"',
     );
     expect(metricsOf('Duration')).toContain('"AWS/Lambda","Duration"');
     expect(metricsOf('Invocations and errors')).toContain('"AWS/Lambda","Errors"');

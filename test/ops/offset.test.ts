@@ -72,6 +72,17 @@ describe('ops offset set / reset', () => {
     expect(Object.keys((await h.offsetItem())?.attempts as object)).toEqual([ids[2]]);
   });
 
+  it('keeps the record of entries finished above the offset when moving forward, and drops it when moving back', async () => {
+    await putOffset(h, { lastEntryId: ids[0], finished: [ids[2]] });
+    await runOps(h, (ctx) => offsetSet(ctx, ids[1] as string, { yes: true }));
+    expect(await h.offsetItem()).toMatchObject({ lastEntryId: ids[1], finished: [ids[2]] });
+
+    // Back: the operator asked for these entries to be processed again, finished or not.
+    await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string, { yes: true }));
+    expect(await h.offsetItem()).not.toHaveProperty('finished');
+    expect(await h.invoke()).toMatchObject({ entriesRead: 2, ignored: 2, lastEntryId: ids[2] });
+  });
+
   it('without a yes nothing changes and it exits 3', async () => {
     const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string), { answer: false, json: true });
     expect(run.code).toBe(ExitCode.refused);

@@ -5,7 +5,7 @@
  * variable and an offset past the stream's end are in test/integration/bad-setup.test.ts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startUpstashProxy } from '../../local/upstash-proxy.js';
+import { startUpstashProxy, streamKeyOf } from '../../local/upstash-proxy.js';
 import type { UpstashCall, UpstashProxy } from '../../local/upstash-proxy.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
@@ -62,7 +62,12 @@ const nothingLost = async (offsetBefore: unknown, pending: { gameId: string; ent
   expect(await h.getGame(pending.gameId)).toMatchObject({ status: 'start_failed' });
 };
 
-const isRead = (call: UpstashCall): boolean => call.names.includes('XRANGE');
+/** The consumer's read of the results stream: a script (EVAL) that runs XRANGE inside Redis. */
+const isRead = (call: UpstashCall): boolean =>
+  call.commands.some((command) => command[0] === 'EVAL' && streamKeyOf(command) === h.streams.results);
+
+/** Any write: the messages (XADD) and the probe write (SET) that tells an outage from a bad message. */
+const isWrite = (call: UpstashCall): boolean => call.names.includes('XADD') || call.names.includes('SET');
 
 describe('a malformed variable', () => {
   it.each([
@@ -152,18 +157,20 @@ describe('bad answers from Upstash', () => {
     const pending = await pendingEntry();
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
     upstash.setHook((call) =>
-      call.names.includes('XADD')
-        ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' }
-        : { kind: 'forward' },
+      isWrite(call) ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' } : { kind: 'forward' },
     );
     const run = await invoke();
     // The batch request fails, then the entry's own: the entry before it, with no message, is done.
     expect(run.result).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: pending.entryId });
     expect(run.warnings).toEqual([
       expect.objectContaining({ level: 'WARN', message: 'publishing the batch failed; publishing entry by entry' }),
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'Upstash refuses writes; waiting the outage out without counting attempts',
+      }),
     ]);
     expect(run.metrics).toMatchObject({ 'lobby.start_flow.transient_errors|': 1 });
-    // Nothing could be published at all: an outage, so no attempt is counted.
+    // Nothing could be published, not even the probe write: an outage, so no attempt is counted.
     expect((await h.offsetItem())?.attempts).toEqual({
       [invalid]: { attempts: 0, lastError: expect.stringContaining('ERR busy') },
     });
@@ -177,13 +184,15 @@ describe('bad answers from Upstash', () => {
 
   it('a publish whose answer is lost is sent again: the dead letter arrives at least once', async () => {
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
-    let cut = false;
+    let sends = 0;
     upstash.setHook((call) => {
-      if (!call.names.includes('XADD') || cut) return { kind: 'forward' };
-      cut = true;
-      return { kind: 'dropAfter' };
+      if (!call.commands.some((command) => command.includes(invalid))) return { kind: 'forward' };
+      sends += 1;
+      return sends === 1 ? { kind: 'dropAfter' } : { kind: 'forward' };
     });
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, invalid: 1 });
+    // The first send was applied but not answered; only a second send lets the entry be done.
+    expect(sends).toBeGreaterThanOrEqual(2);
     const copies = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === invalid);
     expect(copies.length).toBeGreaterThanOrEqual(1);
     expect(new Set(copies.map((m) => m.fields.dead_letter_reason))).toEqual(new Set(['invalid_game_id']));
@@ -208,8 +217,9 @@ describe('bad answers from Upstash', () => {
       }
       // Only the entry with the dead letter waits; the result behind it was applied.
       expect(await h.getGame(behind.gameId)).toMatchObject({ status: 'start_failed' });
+      // Upstash takes the probe write, so this is the message's fault: each try counts.
       expect((await h.offsetItem())?.attempts).toMatchObject({
-        [first]: { attempts: 0, lastError: expect.stringContaining('WRONGTYPE') },
+        [first]: { attempts: 2, lastError: expect.stringContaining('WRONGTYPE') },
       });
     } finally {
       await h.redis.exec(['DEL', h.streams.deadLetters]);
@@ -219,9 +229,9 @@ describe('bad answers from Upstash', () => {
   });
 
   // Upstash refusing every write (a full database, Redis out of memory) is an outage, not a
-  // bad message: the consumer waits it out, counting no attempt, however many invocations
-  // it takes, and then publishes. (One message that alone cannot be published is given up
-  // after MAX_ATTEMPTS, to the error log: test/unit/run-invocation.test.ts.)
+  // bad message: the probe write fails too, so the consumer waits it out, counting no
+  // attempt, however many invocations it takes, and then publishes. (One message that alone
+  // cannot be published is given up after MAX_ATTEMPTS: test/reliability/lost-messages.test.ts.)
   it('an Upstash refusing every write stalls the consumer without giving anything up, then publishes', async () => {
     n += 1;
     const gameId = `bad-${n}`;
@@ -234,7 +244,7 @@ describe('bad answers from Upstash', () => {
       engine_endpoint: 'http://e/',
     });
     upstash.setHook((call) =>
-      call.names.includes('XADD')
+      isWrite(call)
         ? { kind: 'respond', status: 500, body: '{"error":"ERR max data size exceeded"}' }
         : { kind: 'forward' },
     );

@@ -1,15 +1,14 @@
 /**
  * Message losses the crash soak found, each reproduced exactly against the real stack, and
  * now fixed: the start-flow claim (orphan stop job after a crash), writes that recognise
- * their own applied retry (paused intent, lease), and per-entry publishing with truncated
- * dead letters (a message that can never be published). docs/reliability.md has the story.
+ * their own applied retry (paused intent, lease), and an intent that cannot be published
+ * kept in its game's outbox when it is given up. Entries too large to publish or read are in
+ * big-entries.test.ts. docs/reliability.md has the story.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis as IoRedis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
-import { testStack } from '../support/stack.js';
 import { forward } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../../local/dynamodb-proxy.js';
 import { leaseExpiry, spawnInvocation } from './support/child-invocation.js';
@@ -95,34 +94,28 @@ describe('a lease taken but answered with an error does not lock the consumer ou
   });
 });
 
-describe('a message that can never be published does not stall the consumer', () => {
-  // A failure result for an unknown game carrying an 11 MB error_message: a dead letter
-  // copying it whole would be refused (request too large) on every try. Dead letters now
-  // cut values at 16 KiB, and an entry whose messages still cannot be published counts
-  // attempts and is let go after MAX_ATTEMPTS with its messages in the error log.
-  it('gives up on an entry whose dead letter cannot be published, after MAX_ATTEMPTS', async () => {
+describe('an intent given up after MAX_ATTEMPTS stays in the game outbox', () => {
+  // The notification stream key holds another type: the paused intent can never be
+  // published while Upstash takes other writes. After MAX_ATTEMPTS the entry is let go, the
+  // PublishAbandoned alarm's metric is counted, and the intent stays in the game item
+  // (`pendingIntent`), where `npm run ops -- replay` resends it (docs/runbook.md).
+  it('keeps the intent in pendingIntent and counts publish_abandoned', async () => {
     h = await createHarness({ MAX_ATTEMPTS: '2' });
-    const stack = testStack();
-    const direct = new IoRedis({ host: stack.redisHost, port: stack.redisPort, lazyConnect: true });
-    await direct.connect();
-    // Runtime Manager writes over TCP: the REST server's request limit does not apply there.
-    await direct.xadd(
-      h.streams.results,
-      '*',
-      'game_id',
-      'ghost',
-      'outcome',
-      'failure',
-      'error_message',
-      'x'.repeat(11_000_000),
-    );
-    direct.disconnect();
-    await h.putGame({ gameId: 'behind', status: 'starting' });
-    const last = await h.addResult({ game_id: 'behind', outcome: 'failure' });
+    await h.putGame({ gameId: 'unheard', status: 'starting' });
+    h.gameMaster.setBehaviour('unheard', { kind: 'fail', status: 503 });
+    const entryId = await h.addResult(successFields('unheard'));
+    await h.redis.exec(['SET', h.streams.notificationIntents, 'not a stream']);
+    const metrics: Record<string, number>[] = [];
+    const invoke = () => h.invoke({ handler: { onMetrics: (m) => metrics.push(m) } });
 
-    for (let i = 0; i < 3; i += 1) await h.invoke();
-    expect((await h.offsetItem())?.lastEntryId).toBe(last);
-  }, 60_000);
+    expect(await invoke()).toMatchObject({ stoppedBy: 'transient_error' });
+    expect(await invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: entryId });
+    expect(metrics[1]).toMatchObject({ 'lobby.start_flow.publish_abandoned|': 1 });
+    expect(await h.getGame('unheard')).toMatchObject({
+      status: 'paused',
+      pendingIntent: { sourceEntryId: entryId, idempotencyKey: `lobby.runtime_paused_after_start:${entryId}` },
+    });
+  });
 });
 
 describe('the orphan path clears its start claim once the stop job is out', () => {

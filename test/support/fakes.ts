@@ -24,6 +24,7 @@ import type {
   OutboundMessage,
   RegisterGameRequest,
   ResultStream,
+  StreamPage,
   StreamPublisher,
   UpdateStatusInput,
 } from '../../functions/runtime-job-results/ports.js';
@@ -48,6 +49,8 @@ export class FakeGameStore implements GameStore {
   readonly writes: string[] = [];
   /** Runs before a binding write: lets a test move the game on in between (a race). */
   beforeBinding: ((gameId: string) => void) | undefined;
+  /** Status writes to these statuses fail with the error, every time, while it is set. */
+  readonly failingTransitionsTo = new Map<string, Error>();
 
   put(game: Partial<StoredGame> & { gameId: string; status: string }): void {
     this.games.set(game.gameId, {
@@ -82,6 +85,8 @@ export class FakeGameStore implements GameStore {
 
   async updateStatus(input: UpdateStatusInput): Promise<void> {
     this.#fault('updateStatus');
+    const failing = this.failingTransitionsTo.get(input.transition.to);
+    if (failing !== undefined) throw failing;
     assertTransitionAllowed(input.transition);
     const { startFlowClaim: _ended, ...game } = this.#expect(input.gameId, input.transition.from);
     this.games.set(input.gameId, {
@@ -131,6 +136,14 @@ export class FakeGameMaster implements GameMaster {
 export class FakePublisher implements StreamPublisher {
   readonly published: OutboundMessage[] = [];
   failNext = 0;
+  /** The probe write fails while publishing still fails (`failNext`), or always when set. */
+  probeFails: boolean | undefined;
+  probes = 0;
+
+  async probeWrite(): Promise<void> {
+    this.probes += 1;
+    if (this.probeFails ?? this.failNext > 0) throw new Error('probe failed');
+  }
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {
     if (this.failNext > 0) {
@@ -153,9 +166,9 @@ export class FakeResultStream implements ResultStream {
     this.entries.push({ id, fields: Object.entries(fields) });
   }
 
-  async readAfter(afterId: string, count: number): Promise<RawEntry[]> {
+  async readAfter(afterId: string, count: number): Promise<StreamPage> {
     this.reads += 1;
-    return this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count);
+    return { entries: this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count), cutShort: false };
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

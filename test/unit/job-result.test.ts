@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJobResult, truncateText } from '../../functions/runtime-job-results/domain/job-result.js';
+import { decodeJobResult, limits, truncateText } from '../../functions/runtime-job-results/domain/job-result.js';
 
 const decode = (fields: [string, string][]) => decodeJobResult({ id: '1-0', fields });
 const ok = { outcome: 'success', container_id: 'c1', engine_endpoint: 'https://engine.example:8443/x' };
@@ -73,6 +73,39 @@ describe('decoding a result entry', () => {
       ok: true,
       result: { outcome: 'failure', gameId: 'g1', errorCode: '', errorMessage: '' },
     });
+  });
+});
+
+describe('entries over the size limits', () => {
+  it('rejects an entry larger than 64 KiB as entry_too_large, naming the limit', () => {
+    const decoded = decode(withFields({ error_message: 'x'.repeat(limits.entryBytes) }));
+    expect(decoded).toMatchObject({
+      ok: false,
+      gameId: 'g1',
+      invalid: { rule: 'entry_too_large', detail: expect.stringContaining(`more than ${limits.entryBytes}`) },
+    });
+  });
+
+  it('rejects an entry with more than 64 fields as too_many_fields', () => {
+    const extra = Array.from({ length: limits.entryFields }, (_, i): [string, string] => [`f${i}`, 'v']);
+    const decoded = decode([...withFields({}), ...extra]);
+    expect(decoded).toMatchObject({ ok: false, invalid: { rule: 'too_many_fields' } });
+  });
+
+  it('rejects an entry the reader withheld by the size it measured', () => {
+    const decoded = decodeJobResult({
+      id: '1-0',
+      fields: [['game_id', 'g1']],
+      withheld: { bytes: 11_000_000, fields: 3 },
+    });
+    expect(decoded).toMatchObject({ ok: false, gameId: 'g1', invalid: { rule: 'entry_too_large' } });
+  });
+
+  it('accepts an entry right at the limits', () => {
+    const base = withFields({});
+    const used = base.reduce((sum, [f, v]) => sum + f.length + v.length, 0);
+    const decoded = decode([...base, ['error_message', 'x'.repeat(limits.entryBytes - used - 'error_message'.length)]]);
+    expect(decoded.ok).toBe(true);
   });
 });
 

@@ -4,6 +4,7 @@ import type { InvocationDeps } from '../../functions/runtime-job-results/consume
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
 import { MissingTableError } from '../../functions/runtime-job-results/adapters/errors.js';
 import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
+import { MAX_FINISHED_RANGES } from '../../functions/runtime-job-results/consumer/offset-progress.js';
 import {
   FakeGameMaster,
   FakeGameStore,
@@ -52,6 +53,7 @@ const deps = (overrides: Partial<InvocationDeps> = {}): InvocationDeps => {
     publisher,
     games,
     process: (entry, hints) => flow.process(entry, hints),
+    giveUp: (entry, attempts) => flow.giveUp(entry, attempts),
     settings,
     log,
     telemetry,
@@ -256,10 +258,11 @@ describe('invocation: transient errors', () => {
     publisher.failNext = 2; // the batch request, then the entry's own
     const first = await runInvocation(deps());
     expect(first.stoppedBy).toBe('transient_error');
-    // Nothing could be published at all: an outage, waited out without counting attempts.
+    // The probe write went through: not an outage, so the lone message counts a try.
+    expect(publisher.probes).toBe(1);
     expect(offsets.state).toMatchObject({
       lastEntryId: '0-0',
-      attempts: { '1-0': { attempts: 0, lastError: 'Error: publish failed' } },
+      attempts: { '1-0': { attempts: 1, lastError: 'Error: publish failed' } },
     });
     const second = await runInvocation(deps());
     expect(second).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
@@ -275,6 +278,18 @@ describe('invocation: transient errors', () => {
     publisher.failNext = 0;
     expect(await runInvocation(deps())).toMatchObject({ invalid: 1, lastEntryId: '1-0' });
     expect(publisher.on('dead')).toHaveLength(1);
+  });
+
+  it('gives nothing up during an outage, not even the dead letter of an entry already past MAX_ATTEMPTS', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    offsets.state = { lastEntryId: '0-0', attempts: { '1-0': { attempts: 7, lastError: 'Error: x', givingUp: true } } };
+    publisher.failNext = 1_000;
+    expect(await runInvocation(deps())).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: '0-0' });
+    expect(telemetry.publishAbandonedCount).toBe(0);
+    expect(offsets.state.attempts['1-0']).toMatchObject({ attempts: 7, givingUp: true });
+    publisher.failNext = 0;
+    expect(await runInvocation(deps())).toMatchObject({ deadLettered: 1, lastEntryId: '1-0' });
   });
 
   it('publishes entry by entry when the batch request fails, so one bad message holds back only its entry', async () => {
@@ -314,5 +329,116 @@ describe('invocation: transient errors', () => {
     await expect(runInvocation(deps())).rejects.toThrow('DynamoDB table "games" does not exist');
     expect(offsets.state).toEqual({ lastEntryId: '0-0', attempts: {} });
     expect(offsets.lease).toBeUndefined();
+  });
+});
+
+describe('invocation: giving up never leaves a container running', () => {
+  it('gives up a success whose running write keeps failing through the orphan path: stop job, start_failed, dead letter', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    addSuccess('1-0', 'g');
+    games.failingTransitionsTo.set('running', new Error('InternalServerError'));
+    const stops: string[] = [];
+    for (let i = 0; i < 3; i += 1) stops.push((await runInvocation(deps())).stoppedBy);
+    expect(stops).toEqual(['transient_error', 'transient_error', 'drained']);
+    expect(games.status('g')).toBe('start_failed');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g', source_entry_id: '1-0' })]);
+    expect(publisher.on('dead')).toEqual([
+      expect.objectContaining({
+        dead_letter_source_id: '1-0',
+        dead_letter_reason: 'retries_exhausted: Error: InternalServerError',
+      }),
+    ]);
+    expect(offsets.state).toEqual({ lastEntryId: '1-0', attempts: {} });
+  });
+
+  it('retries a give-up that cannot finish without a limit, and never dead-letters the entry alone', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    addSuccess('1-0', 'g');
+    games.failingTransitionsTo.set('running', new Error('InternalServerError'));
+    games.failingTransitionsTo.set('start_failed', new Error('InternalServerError'));
+    for (let i = 0; i < settings.maxAttempts + 3; i += 1) {
+      expect((await runInvocation(deps())).stoppedBy).toBe('transient_error');
+    }
+    expect(offsets.state.attempts['1-0']).toMatchObject({ givingUp: true });
+    expect(publisher.on('dead')).toEqual([]);
+    expect(games.status('g')).toBe('starting');
+    games.failingTransitionsTo.clear();
+    expect(await runInvocation(deps())).toMatchObject({ deadLettered: 1, lastEntryId: '1-0' });
+    expect(games.status('g')).toBe('start_failed');
+    expect(publisher.on('dead')).toHaveLength(1);
+  });
+});
+
+describe('invocation: entries finished above the offset', () => {
+  it('does not apply a finished entry again when the entry before it is retried', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    games.put({ gameId: 'b', status: 'starting' });
+    addSuccess('1-0', 'a');
+    addFailure('2-0', 'b');
+    stream.add('3-0', { game_id: 'b', outcome: 'bogus' });
+    games.faults.claimForStart = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
+    expect(await runInvocation(deps())).toMatchObject({ applied: 1, invalid: 1, stoppedBy: 'transient_error' });
+    expect(offsets.state).toMatchObject({ lastEntryId: '0-0', finished: [{ first: '2-0', last: '3-0' }] });
+    // Lobby retries the start of b meanwhile: the old failure must not fail the new start.
+    games.put({ gameId: 'b', status: 'starting' });
+
+    expect(await runInvocation(deps())).toMatchObject({ applied: 1, invalid: 0, lastEntryId: '3-0' });
+    expect(games.status('b')).toBe('starting');
+    expect(publisher.on('dead')).toHaveLength(1);
+    expect(offsets.state).toEqual({ lastEntryId: '3-0', attempts: {} });
+  });
+
+  it('runs a batch in stream order when the record of finished entries is full, so it cannot grow', async () => {
+    const far = Array.from({ length: MAX_FINISHED_RANGES }, (_, i) => ({
+      first: `${100 + 2 * i}-0`,
+      last: `${100 + 2 * i}-0`,
+    }));
+    offsets.state = { lastEntryId: '0-0', attempts: {}, finished: far };
+    games.put({ gameId: 'a', status: 'starting' });
+    games.put({ gameId: 'b', status: 'starting' });
+    addFailure('1-0', 'a');
+    addFailure('2-0', 'b');
+    games.faults.updateStatus = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
+    expect(await runInvocation(deps())).toMatchObject({ applied: 0, stoppedBy: 'transient_error' });
+    // b waited behind a, as in the Go worker: the record did not grow.
+    expect(games.status('b')).toBe('starting');
+    expect(offsets.state.finished).toHaveLength(MAX_FINISHED_RANGES);
+  });
+});
+
+describe('invocation: a small offset item', () => {
+  it('cuts the kept error texts to a shared budget when a whole batch fails at once', async () => {
+    for (let i = 1; i <= 500; i += 1) {
+      games.put({ gameId: `g${i}`, status: 'starting' });
+      addFailure(`${i}-0`, `g${i}`);
+    }
+    games.faults.updateStatus = { error: new Error(`ThrottlingException ${'x'.repeat(1_000)}`), times: 100_000 };
+    await runInvocation(deps({ settings: { ...settings, batchSize: 500 } }));
+    const rows = Object.values(offsets.state.attempts);
+    expect(rows).toHaveLength(500);
+    const errorBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(row.lastError, 'utf8'), 0);
+    expect(errorBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(rows[0]?.lastError).toMatch(/^Error: ThrottlingException x+…\[truncated\]$/);
+  });
+});
+
+describe('invocation: messages given up', () => {
+  it('leaves an intent given up after MAX_ATTEMPTS in the game outbox, counted and logged', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    gameMaster.failing.add('g');
+    addSuccess('1-0', 'g');
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async (messages) => {
+      if (messages.some((m) => m.stream === 'intents')) throw new Error('WRONGTYPE Operation against a key');
+      return publish(messages);
+    };
+    const summaries = [];
+    for (let i = 0; i < settings.maxAttempts; i += 1) summaries.push(await runInvocation(deps()));
+    expect(summaries.at(-1)).toMatchObject({ applied: 1, lastEntryId: '1-0', stoppedBy: 'drained' });
+    expect(telemetry.publishAbandonedCount).toBe(1);
+    expect(games.games.get('g')?.pendingIntent).toMatchObject({ sourceEntryId: '1-0' });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', stream_entry_id: '1-0', messages: expect.any(Array) }),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StartFlow, StopJobNotPublishedError } from '../../functions/runtime-job-results/start-flow/start-flow.js';
-import { ConflictError } from '../../functions/runtime-job-results/domain/errors.js';
+import { ConflictError, WriteRejectedError } from '../../functions/runtime-job-results/domain/errors.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import { FakeGameMaster, FakeGameStore, FakePublisher, RecordingLog, RecordingTelemetry } from '../support/fakes.js';
 
@@ -258,6 +258,36 @@ describe('start flow: success path', () => {
     expect(publisher.published).toEqual([]);
   });
 
+  it('takes the orphan path at once when the table refuses the binding write for good', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+    });
+    games.faults.saveRuntimeBinding = { error: new WriteRejectedError('g1', 'runtime binding', tooLarge), times: 1 };
+    const result = await flow.process(success('5-1', 'g1'));
+    expect(result.result).toBe('applied');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
+    expect(games.status('g1')).toBe('start_failed');
+    expect(gameMaster.calls).toEqual([]);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'persist runtime binding failed; orphan container path',
+        err: expect.stringContaining('ValidationException'),
+      }),
+    );
+  });
+
+  it('takes the orphan path at once when the table refuses even the start claim', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+    });
+    games.faults.claimForStart = { error: new WriteRejectedError('g1', 'start claim', tooLarge), times: 1 };
+    expect((await flow.process(success('5-1', 'g1'))).result).toBe('applied');
+    expect(publisher.on('stop')).toHaveLength(1);
+    expect(games.status('g1')).toBe('start_failed');
+  });
+
   it('retries a throttled binding write instead of orphaning the container', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
     games.faults.saveRuntimeBinding = { error: new Error('ProvisionedThroughputExceededException'), times: 1 };
@@ -295,5 +325,48 @@ describe('start flow: invalid entries', () => {
       dead_letter_attempts: '1',
     });
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'WARN', message, stream_entry_id: '9-0' }));
+  });
+});
+
+describe('start flow: giving up an entry that ran out of tries', () => {
+  const exhausted = { attempts: 5, lastError: 'ThrottlingException: slow down' };
+
+  it('orphans the container of a success whose game is still starting: stop job, start_failed, dead letter', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    const result = await flow.giveUp(success('5-1', 'g1'), exhausted);
+    expect(result.result).toBe('dead_lettered');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
+    expect(games.status('g1')).toBe('start_failed');
+    expect(result.messages.map((m) => Object.fromEntries(m.fields))).toEqual([
+      expect.objectContaining({
+        dead_letter_source_id: '5-1',
+        dead_letter_reason: 'retries_exhausted: ThrottlingException: slow down',
+        dead_letter_attempts: '5',
+      }),
+    ]);
+    expect(result.markersToClear).toEqual([{ gameId: 'g1', marker: 'startFlowClaim', sourceEntryId: '5-1' }]);
+  });
+
+  it('leaves a game that moved on alone, and only dead-letters the entry', async () => {
+    games.put({ gameId: 'g1', status: 'running' });
+    const result = await flow.giveUp(success('5-1', 'g1'), exhausted);
+    expect(result.result).toBe('dead_lettered');
+    expect(publisher.on('stop')).toEqual([]);
+    expect(games.status('g1')).toBe('running');
+    expect(result.messages).toHaveLength(1);
+  });
+
+  it('only dead-letters a failure result: it has no container', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    const result = await flow.giveUp(failure('5-1', 'g1'), exhausted);
+    expect(result.result).toBe('dead_lettered');
+    expect(games.status('g1')).toBe('starting');
+    expect(publisher.on('stop')).toEqual([]);
+  });
+
+  it('throws when the orphan path cannot finish, so the give-up is tried again', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    games.failingTransitionsTo.set('start_failed', new Error('ThrottlingException'));
+    await expect(flow.giveUp(success('5-1', 'g1'), exhausted)).rejects.toThrow('ThrottlingException');
   });
 });

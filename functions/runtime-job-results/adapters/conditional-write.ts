@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBServiceException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { MissingTableError } from './errors.js';
@@ -27,3 +31,37 @@ export const onTable = async <T>(tableName: string, request: () => Promise<T>): 
     throw error;
   }
 };
+
+/** AWS errors about our credentials and permissions, not about the request: fatal to the invocation. */
+export const AWS_ACCESS_ERRORS: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+]);
+
+/** Client errors (HTTP 4xx) that mean "slow down" or "try again": a later try can succeed. */
+const RETRYABLE_CLIENT_ERRORS: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+]);
+
+/**
+ * True for a DynamoDB answer that no retry of the same request can change: a client error
+ * (`ValidationException` for an item that would pass 400 KB, a malformed request) other
+ * than throttling, a failed condition, a missing table or a credentials problem. Decided on
+ * the exception's type, fault and retryable trait, never on its message text. Network
+ * errors and timeouts are not DynamoDB answers and are never "rejected".
+ */
+export const isRejectedRequest = (error: unknown): error is DynamoDBServiceException =>
+  error instanceof DynamoDBServiceException &&
+  error.$fault === 'client' &&
+  error.$retryable === undefined &&
+  !RETRYABLE_CLIENT_ERRORS.has(error.name) &&
+  !AWS_ACCESS_ERRORS.has(error.name) &&
+  !(error instanceof ConditionalCheckFailedException) &&
+  !(error instanceof ResourceNotFoundException);

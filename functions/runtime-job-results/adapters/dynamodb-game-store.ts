@@ -3,10 +3,10 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, WriteRejectedError } from '../domain/errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
 import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
-import { allOf, conditionFailure, onTable } from './conditional-write.js';
+import { allOf, conditionFailure, isRejectedRequest, onTable } from './conditional-write.js';
 
 const itemExists = 'attribute_exists(gameId)';
 const statusIs = '#status = :expected';
@@ -102,6 +102,7 @@ export class DynamoDbGameStore implements GameStore {
       );
       return { claimed: true, game: gameFromItem(Attributes ?? {}) };
     } catch (error) {
+      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, 'start claim', error);
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);
@@ -116,6 +117,7 @@ export class DynamoDbGameStore implements GameStore {
     const set = ['#status = :to', 'statusChangedAt = :at', 'updatedAt = :at', 'lastTransition = :transition'];
     if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
     await this.#conditionalUpdate(gameId, transition.from, {
+      write: `${transition.to} status write`,
       UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
       // An SDK retry of a write DynamoDB applied but whose answer was lost meets its own result.
       isOwnWrite: (found) => isOwnStatusWrite(found, writeId),
@@ -137,6 +139,7 @@ export class DynamoDbGameStore implements GameStore {
 
   async saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void> {
     await this.#conditionalUpdate(gameId, GameStatus.starting, {
+      write: 'runtime binding',
       UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
       ExpressionAttributeValues: { ':binding': binding, ':at': at },
     });
@@ -166,6 +169,8 @@ export class DynamoDbGameStore implements GameStore {
     gameId: string,
     expectedStatus: string,
     update: {
+      /** Names the write in a {@link WriteRejectedError}. */
+      write: string;
       UpdateExpression: string;
       ExpressionAttributeValues: Record<string, unknown>;
       isOwnWrite?: (found: Record<string, unknown>) => boolean;
@@ -186,6 +191,7 @@ export class DynamoDbGameStore implements GameStore {
         ),
       );
     } catch (error) {
+      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, update.write, error);
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);

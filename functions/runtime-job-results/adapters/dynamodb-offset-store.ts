@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STREAM_START } from '../domain/entry-id.js';
-import type { EntryAttempts, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
+import type { EntryAttempts, EntryRange, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
 import { conditionFailure, onTable } from './conditional-write.js';
 import { LeaseLostError } from './errors.js';
 
@@ -13,26 +13,46 @@ const attemptsOf = (value: unknown): Record<string, EntryAttempts> => {
   if (typeof value !== 'object' || value === null) return attempts;
   for (const [entryId, row] of Object.entries(value as Record<string, unknown>)) {
     if (typeof row !== 'object' || row === null) continue;
-    const { attempts: count, lastError, pendingStopJob } = row as Record<string, unknown>;
+    const { attempts: count, lastError, pendingStopJob, givingUp } = row as Record<string, unknown>;
     if (typeof count !== 'number') continue;
     attempts[entryId] = {
       attempts: count,
       lastError: typeof lastError === 'string' ? lastError : '',
       ...(pendingStopJob === true ? { pendingStopJob: true } : {}),
+      ...(givingUp === true ? { givingUp: true } : {}),
     };
   }
   return attempts;
 };
 
+/** Ranges are stored compactly as strings: `"<first>..<last>"`, or `"<id>"` for one entry. */
+const RANGE_SEPARATOR = '..';
+
+const finishedOf = (value: unknown): EntryRange[] =>
+  Array.isArray(value)
+    ? value.flatMap((text: unknown): EntryRange[] => {
+        if (typeof text !== 'string' || text === '') return [];
+        const [first = text, last = first] = text.split(RANGE_SEPARATOR);
+        return [{ first, last }];
+      })
+    : [];
+
+const finishedText = (ranges: readonly EntryRange[]): string[] =>
+  ranges.map(({ first, last }) => (first === last ? first : `${first}${RANGE_SEPARATOR}${last}`));
+
 /** Reads the offset item's state; a new consumer starts at `0-0`, as the Go worker did. */
-export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => ({
-  lastEntryId: typeof item?.lastEntryId === 'string' ? item.lastEntryId : STREAM_START,
-  attempts: attemptsOf(item?.attempts),
-});
+export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => {
+  const finished = finishedOf(item?.finished);
+  return {
+    lastEntryId: typeof item?.lastEntryId === 'string' ? item.lastEntryId : STREAM_START,
+    attempts: attemptsOf(item?.attempts),
+    ...(finished.length > 0 ? { finished } : {}),
+  };
+};
 
 /**
  * One item per consumer in the offsets table: `lastEntryId`, the retry counts of entries
- * that failed transiently, and a lease (`leaseOwner`, `leaseExpiresAt` in epoch ms) that
+ * that failed transiently, the entries finished above the offset (`finished`), and a lease (`leaseOwner`, `leaseExpiresAt` in epoch ms) that
  * keeps overlapping invocations apart. Every offset write is conditioned on the lease.
  */
 export class DynamoDbOffsetStore implements OffsetStore {
@@ -80,19 +100,24 @@ export class DynamoDbOffsetStore implements OffsetStore {
   }
 
   async commit(owner: string, state: OffsetState): Promise<void> {
+    const finished = state.finished ?? [];
     try {
       await onTable(this.#tableName, () =>
         this.#client.send(
           new UpdateCommand({
             TableName: this.#tableName,
             Key: { consumer: this.#consumer },
-            UpdateExpression: 'SET lastEntryId = :id, attempts = :attempts, updatedAt = :at',
+            // The finished entries go in the same write as the offset: one cannot move without the other.
+            UpdateExpression: `SET lastEntryId = :id, attempts = :attempts, updatedAt = :at${
+              finished.length > 0 ? ', finished = :finished' : ' REMOVE finished'
+            }`,
             ConditionExpression: 'leaseOwner = :owner',
             ExpressionAttributeValues: {
               ':id': state.lastEntryId,
               ':attempts': state.attempts,
               ':at': new Date().toISOString(),
               ':owner': owner,
+              ...(finished.length > 0 ? { ':finished': finishedText(finished) } : {}),
             },
           }),
         ),

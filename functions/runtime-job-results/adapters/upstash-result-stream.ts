@@ -1,16 +1,19 @@
 import type { Redis } from '@upstash/redis';
+import { limits } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
-import type { ResultStream } from '../ports.js';
+import type { ResultStream, StreamPage } from '../ports.js';
 import { MalformedStreamReplyError } from './errors.js';
 
 /**
  * Parses a raw `XRANGE` reply, `[[id, [field, value, …]], …]`. The client's typed result
  * claims an object; with `automaticDeserialization: false` it is this array, so it is
- * checked here rather than trusted.
+ * checked here rather than trusted. {@link READ_SCRIPT}'s reply has the same shape, except
+ * that an entry over a limit comes as `[id, bytes, fields, game_id]`.
  */
 export const parseRangeReply = (reply: unknown): RawEntry[] => {
   if (!Array.isArray(reply)) throw new MalformedStreamReplyError('XRANGE reply is not an array');
   return reply.map((row: unknown): RawEntry => {
+    if (Array.isArray(row) && row.length === 4) return withheldEntry(row);
     if (!Array.isArray(row) || row.length !== 2) throw new MalformedStreamReplyError('entry is not [id, fields]');
     const [id, flat] = row as [unknown, unknown];
     if (typeof id !== 'string') throw new MalformedStreamReplyError('entry id is not a string');
@@ -29,6 +32,65 @@ export const parseRangeReply = (reply: unknown): RawEntry[] => {
     return { id, fields };
   });
 };
+
+const withheldEntry = (row: readonly unknown[]): RawEntry => {
+  const [id, bytes, fields, gameId] = row;
+  if (typeof id !== 'string' || typeof bytes !== 'number' || typeof fields !== 'number' || typeof gameId !== 'string') {
+    throw new MalformedStreamReplyError('withheld entry is not [id, bytes, fields, game_id]');
+  }
+  return { id, fields: gameId === '' ? [] : [['game_id', gameId]], withheld: { bytes, fields } };
+};
+
+/**
+ * Most bytes of entry data one read brings back. With entries capped at
+ * `limits.entryBytes`, a batch of the largest entries would otherwise be BATCH_SIZE times
+ * that (64 MB at 1,000); 4 MiB keeps a read, and the prefetched next one, far from a 256 MB
+ * function's memory, and is a thousand typical entries.
+ */
+export const READ_BUDGET_BYTES = 4 * 1024 * 1024;
+
+/** Longest `game_id` kept from an entry that is withheld, for its dead letter and log line. */
+const WITHHELD_GAME_ID_BYTES = 256;
+
+// XRANGE after an id, inside Redis, in pages: an entry over a limit comes back as its id,
+// size and game_id only (it is dead-lettered without being loaded), and the read stops
+// before the entry that would pass the byte budget (but always returns at least one).
+// Returns {1 if cut short by the budget else 0, entries}. Lua tables must not hold nil, so
+// a missing game_id is ''.
+// Lines joined at load time: a template literal would keep its newlines in the minified bundle.
+const READ_SCRIPT = [
+  "local start = '(' .. ARGV[1]",
+  'local count = tonumber(ARGV[2])',
+  'local maxBytes = tonumber(ARGV[3])',
+  'local maxFields = tonumber(ARGV[4])',
+  'local budget = tonumber(ARGV[5])',
+  'local keepId = tonumber(ARGV[6])',
+  'local out = {}',
+  'local used = 0',
+  'while #out < count do',
+  "  local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', math.min(10, count - #out))",
+  '  if #page == 0 then break end',
+  '  for _, entry in ipairs(page) do',
+  '    local flat = entry[2]',
+  '    local bytes = 0',
+  '    for i = 1, #flat do bytes = bytes + #flat[i] end',
+  '    local fields = math.floor(#flat / 2)',
+  '    if bytes > maxBytes or fields > maxFields then',
+  "      local gameId = ''",
+  '      for i = 1, #flat - 1, 2 do',
+  "        if flat[i] == 'game_id' then gameId = string.sub(flat[i + 1], 1, keepId) end",
+  '      end',
+  '      out[#out + 1] = {entry[1], bytes, fields, gameId}',
+  '    else',
+  '      if #out > 0 and used + bytes > budget then return {1, out} end',
+  '      out[#out + 1] = entry',
+  '      used = used + bytes',
+  '    end',
+  '  end',
+  "  start = '(' .. page[#page][1]",
+  'end',
+  'return {0, out}',
+].join('\n');
 
 // Counts entries after an id without shipping them over HTTP: XRANGE pages inside Redis.
 const BACKLOG_SCRIPT = `
@@ -56,10 +118,29 @@ export class UpstashResultStream implements ResultStream {
     this.#stream = stream;
   }
 
-  async readAfter(afterId: string, count: number): Promise<RawEntry[]> {
-    // `(` makes the start exclusive, so the last done entry is not read again.
-    const reply: unknown = await this.#redis.exec(['XRANGE', this.#stream, `(${afterId}`, '+', 'COUNT', count]);
-    return parseRangeReply(reply);
+  /**
+   * Up to `count` entries after `afterId`, and fewer when their bytes pass
+   * {@link READ_BUDGET_BYTES}; an entry over `limits.entryBytes` or `limits.entryFields` comes
+   * without its fields (`withheld`), so one huge entry cannot exhaust the function's memory.
+   */
+  async readAfter(afterId: string, count: number): Promise<StreamPage> {
+    // `exec`, not `eval`: the client's eval reshapes a reply that is not a list before it can be checked.
+    const reply: unknown = await this.#redis.exec([
+      'EVAL',
+      READ_SCRIPT,
+      1,
+      this.#stream,
+      afterId,
+      String(count),
+      String(limits.entryBytes),
+      String(limits.entryFields),
+      String(READ_BUDGET_BYTES),
+      String(WITHHELD_GAME_ID_BYTES),
+    ]);
+    if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'number') {
+      throw new MalformedStreamReplyError('read script reply is not [cut short, entries]');
+    }
+    return { cutShort: reply[0] === 1, entries: parseRangeReply(reply[1]) };
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

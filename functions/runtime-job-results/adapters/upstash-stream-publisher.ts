@@ -10,9 +10,16 @@ import type { OutboundMessage, StreamPublisher } from '../ports.js';
  */
 export class UpstashStreamPublisher implements StreamPublisher {
   readonly #redis: Redis;
+  readonly #probeKey: string;
 
-  constructor(redis: Redis) {
+  /** `probeKey`: a key of our own that {@link probeWrite} sets; it expires a minute later. */
+  constructor(redis: Redis, probeKey: string) {
     this.#redis = redis;
+    this.#probeKey = probeKey;
+  }
+
+  async probeWrite(): Promise<void> {
+    await this.#redis.exec(['SET', this.#probeKey, String(Date.now()), 'PX', '60000']);
   }
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {

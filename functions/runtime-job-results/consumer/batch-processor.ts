@@ -1,33 +1,24 @@
 /**
  * Processes one batch: per-game lanes in parallel, in-invocation retries with backoff,
- * retries counted across invocations, dead letters once they run out (docs/contract.md §5.9).
+ * retries counted across invocations, and the entries that run out of tries given up
+ * (docs/contract.md §5.9).
  */
 import { fieldMap } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
-import type { EntryAttempts } from '../ports.js';
-import { deadLetterMessage } from '../start-flow/messages.js';
-import { outcome } from '../start-flow/outcome.js';
+import type { EntryAttempts, OffsetState } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
-import { DeadLetterReason, StopJobNotPublishedError } from '../start-flow/start-flow.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
-import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
-import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
+import { countAttempt, isExhausted } from './entry-state.js';
+import type { EntryState } from './entry-state.js';
 import { isFatal } from './fatal-errors.js';
 import { forEachConcurrently, lanesOf } from './lanes.js';
+import { isRecordedFinished, mustRunInOrder } from './offset-progress.js';
 import type { ConsumerSettings } from './settings.js';
 
-/** Where one entry of the batch ended up. */
-export type EntryState =
-  | { readonly kind: 'done'; readonly outcome: EntryOutcome }
-  /** Failed transiently and has tries left: the offset must not pass it. */
-  | { readonly kind: 'failed'; readonly attempts: EntryAttempts }
-  /** Not tried: behind a failed entry of its game, or out of time, or halted by a fatal error. */
-  | { readonly kind: 'not_started' };
-
 export interface BatchResult {
-  /** Same order as the batch. */
+  /** Same order as the batch; no entry is `done` yet (its messages are not published). */
   readonly states: readonly EntryState[];
   /** Why new work stopped being started, if it did. */
   readonly halted: 'time_budget' | 'fatal' | undefined;
@@ -36,21 +27,19 @@ export interface BatchResult {
 
 export interface BatchProcessorDeps {
   readonly process: (entry: RawEntry, hints: RetryHints) => Promise<EntryOutcome>;
+  /** Ends an entry that ran out of tries (`StartFlow.giveUp`); throws when that cannot finish yet. */
+  readonly giveUp: (entry: RawEntry, attempts: EntryAttempts) => Promise<EntryOutcome>;
   readonly settings: ConsumerSettings;
   readonly log: Log;
   readonly telemetry: ConsumerTelemetry;
-  readonly nowMs: () => number;
   readonly remainingMs: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** Longest error kept with an entry's attempts (in the offset item, and in its dead letter). */
-const MAX_ERROR_BYTES = 512;
-
 export const processBatch = async (
   deps: BatchProcessorDeps,
   batch: readonly RawEntry[],
-  priorAttempts: Readonly<Record<string, EntryAttempts>>,
+  offset: OffsetState,
 ): Promise<BatchResult> => {
   const { settings } = deps;
   const states = new Map<string, EntryState>();
@@ -59,55 +48,63 @@ export const processBatch = async (
 
   const outOfTime = (): boolean => deps.remainingMs() < settings.timeBudgetMarginMs;
 
+  /** One try: the start flow, or, once the entry is being given up, the give-up. */
+  const tryOnce = (entry: RawEntry, attempts: EntryAttempts | undefined): Promise<EntryOutcome> =>
+    attempts?.givingUp === true
+      ? deps.giveUp(entry, attempts)
+      : deps.process(entry, { pendingStopJob: attempts?.pendingStopJob === true });
+
   const runEntry = async (entry: RawEntry): Promise<EntryState> => {
-    const prior = priorAttempts[entry.id]?.attempts ?? 0;
-    let pendingStopJob = priorAttempts[entry.id]?.pendingStopJob === true;
+    let attempts = offset.attempts[entry.id];
     for (let tries = 1; ; tries += 1) {
       try {
-        return { kind: 'done', outcome: await deps.process(entry, { pendingStopJob }) };
+        const outcome = await tryOnce(entry, attempts);
+        return { kind: 'decided', outcome, ...(attempts === undefined ? {} : { attempts }) };
       } catch (error) {
-        pendingStopJob ||= error instanceof StopJobNotPublishedError;
         if (isFatal(error)) {
           halted = 'fatal';
           fatalError ??= error;
           return { kind: 'not_started' };
         }
-        const attempts = prior + tries;
-        const lastError = errorText(error, MAX_ERROR_BYTES);
+        attempts = countAttempt(attempts, error);
         deps.telemetry.transientError();
         const attrs = {
           stream_entry_id: entry.id,
           game_id: fieldMap(entry).get('game_id') ?? null,
-          attempt: attempts,
+          attempt: attempts.attempts,
           max_attempts: settings.maxAttempts,
-          err: lastError,
+          err: attempts.lastError,
         };
-        // An owed stop job is never given up: a dead letter would leave the container running
-        // with nobody to stop it. The entry waits (and the lag alarm fires) until it goes out.
-        const owesStopJob = error instanceof StopJobNotPublishedError;
-        if (attempts >= settings.maxAttempts && !owesStopJob) {
-          deps.log.error('runtime job result dead-lettered after exhausting retries', attrs);
-          const reason = DeadLetterReason.retriesExhausted(lastError);
-          const message = deadLetterMessage(settings.deadLetterStream, entry, reason, attempts, deps.nowMs());
-          return { kind: 'done', outcome: outcome(EntryResult.deadLettered, [message]) };
+        if (isExhausted(attempts, settings.maxAttempts)) {
+          // Given up at once, without a backoff: a dead letter, and for a success the orphan path.
+          deps.log.error('runtime job result ran out of tries; giving it up', attrs);
+          attempts = { ...attempts, givingUp: true };
+          continue;
         }
         deps.log.warn('transient error processing runtime job result; will retry', attrs);
         if (tries >= settings.attemptsPerInvocation || outOfTime() || halted !== undefined) {
-          return { kind: 'failed', attempts: { attempts, lastError, ...(pendingStopJob ? { pendingStopJob } : {}) } };
+          return { kind: 'failed', attempts };
         }
         await deps.sleep(settings.retryBackoffMs * 2 ** (tries - 1));
       }
     }
   };
 
-  await forEachConcurrently(lanesOf(batch), settings.maxConcurrency, async (lane) => {
+  // Near the cap of the finished-entries record, the batch runs as one lane in stream order:
+  // nothing done after an entry that is not, so the record cannot grow.
+  const lanes = mustRunInOrder(offset, batch.length) ? [[...batch]] : lanesOf(batch);
+  for (const entry of batch) {
+    if (isRecordedFinished(offset, entry.id)) states.set(entry.id, { kind: 'finished_earlier' });
+  }
+  await forEachConcurrently(lanes, settings.maxConcurrency, async (lane) => {
     for (const entry of lane) {
+      if (states.has(entry.id)) continue;
       if (halted === undefined && outOfTime()) halted = 'time_budget';
       if (halted !== undefined) return;
       const state = await runEntry(entry);
       states.set(entry.id, state);
       // Later entries of this game wait behind one that is not done.
-      if (state.kind !== 'done') return;
+      if (state.kind !== 'decided') return;
     }
   });
 

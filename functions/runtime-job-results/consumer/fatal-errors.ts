@@ -1,15 +1,6 @@
+import { AWS_ACCESS_ERRORS } from '../adapters/conditional-write.js';
 import { GameMasterAuthError, LeaseLostError, MissingTableError } from '../adapters/errors.js';
 import { errorText } from '../telemetry/log.js';
-
-/** AWS errors that no retry of the same entry can fix: credentials and permissions. */
-const AWS_ACCESS_ERRORS = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'CredentialsProviderError',
-]);
 
 /** Redis/Upstash replies that mean the token is wrong or lacks rights. */
 const UPSTASH_AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b/;

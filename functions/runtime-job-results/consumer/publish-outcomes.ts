@@ -4,12 +4,13 @@
  */
 import type { RawEntry } from '../domain/job-result.js';
 import { truncateText } from '../domain/job-result.js';
-import type { EntryAttempts, GameStore, OffsetState, StreamPublisher } from '../ports.js';
+import type { GameStore, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
-import type { EntryState } from './batch-processor.js';
+import { countAttempt } from './entry-state.js';
+import type { EntryState } from './entry-state.js';
 import type { ConsumerSettings } from './settings.js';
 
 export interface PublishDeps {
@@ -20,29 +21,52 @@ export interface PublishDeps {
   readonly telemetry: ConsumerTelemetry;
 }
 
+type Decided = Extract<EntryState, { kind: 'decided' }>;
+
+interface Pending {
+  readonly index: number;
+  readonly state: Decided;
+}
+
 /**
  * Publishes the batch's intents and dead letters in one request, then clears the markers
- * they came from. If the batch request fails, each entry's messages go out on their own, so
- * a message that can never be published holds back only its entry; that entry counts an
- * attempt, and after `MAX_ATTEMPTS` its messages are written to the error log instead and
- * the entry is let go (an intent also stays in its game's outbox for `ops replay`). When
- * nothing can be published at all, no attempt is counted: that is an outage to wait out.
- * Returns the entries whose messages are not out yet, with their attempts.
+ * they came from, and returns the batch's states with every `decided` entry now `done` or
+ * `failed`. If the batch request fails, each entry's messages go out on their own, so a
+ * message that can never be published holds back only its entry. That entry counts an
+ * attempt, and after `MAX_ATTEMPTS` its messages are written to the error log instead, the
+ * entry is let go and `publish_abandoned` counted (an intent also stays in its game's outbox
+ * for `ops replay`). When nothing can be published and a probe write to a key of our own
+ * fails too, Upstash is down: no attempt is counted, the outage is waited out.
  */
 export const publishOutcomes = async (
   deps: PublishDeps,
   batch: readonly RawEntry[],
   states: readonly EntryState[],
-  priorAttempts: OffsetState['attempts'],
-): Promise<Map<number, EntryAttempts>> => {
-  const unpublished = new Map<number, EntryAttempts>();
+): Promise<EntryState[]> => {
+  // Done unless its messages fail below.
+  const next = states.map(
+    (state): EntryState => (state.kind === 'decided' ? { kind: 'done', outcome: state.outcome } : state),
+  );
+  const pending = states.flatMap((state, index): Pending[] =>
+    state.kind === 'decided' && state.outcome.messages.length > 0 ? [{ index, state }] : [],
+  );
   // Given up: their markers stay in the game item, the copy operators can replay from.
   const abandoned = new Set<number>();
-  const done = states.flatMap((state, index) => (state.kind === 'done' ? [{ index, outcome: state.outcome }] : []));
-  const pending = done.filter(({ outcome }) => outcome.messages.length > 0);
-  if (pending.length > 0) await publishAll(deps, batch, pending, priorAttempts, unpublished, abandoned);
-  const cleared = done.filter(({ index }) => !unpublished.has(index) && !abandoned.has(index));
-  for (const { gameId, marker, sourceEntryId } of cleared.flatMap(({ outcome }) => outcome.markersToClear)) {
+  for (const failure of await publishAll(deps, batch, pending)) {
+    const { index, state, error, outage } = failure;
+    const attempts = countAttempt(state.attempts, error, !outage);
+    // An outage gives nothing up, even an entry already past MAX_ATTEMPTS (one being given up).
+    if (outage || attempts.attempts < deps.settings.maxAttempts) {
+      next[index] = { kind: 'failed', attempts };
+      continue;
+    }
+    abandoned.add(index);
+    abandon(deps, (batch[index] as RawEntry).id, attempts.attempts, attempts.lastError, state.outcome);
+  }
+  const cleared = next.flatMap((state, index) =>
+    state.kind === 'done' && !abandoned.has(index) ? state.outcome.markersToClear : [],
+  );
+  for (const { gameId, marker, sourceEntryId } of cleared) {
     // A leftover marker only matters if this very entry is replayed; then its message is
     // re-sent under the same key, which the receiving service deduplicates.
     await deps.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
@@ -54,21 +78,21 @@ export const publishOutcomes = async (
       });
     });
   }
-  return unpublished;
+  return next;
 };
 
-/** The batch in one request; if that fails, entry by entry, recording who is left. */
-const publishAll = async (
-  deps: PublishDeps,
-  batch: readonly RawEntry[],
-  pending: readonly { index: number; outcome: EntryOutcome }[],
-  priorAttempts: OffsetState['attempts'],
-  unpublished: Map<number, EntryAttempts>,
-  abandoned: Set<number>,
-): Promise<void> => {
+interface Failure extends Pending {
+  readonly error: unknown;
+  /** Nothing could be published and the probe write failed too. */
+  readonly outage: boolean;
+}
+
+/** The batch in one request; if that fails, entry by entry. Returns who is left. */
+const publishAll = async (deps: PublishDeps, batch: readonly RawEntry[], pending: readonly Pending[]) => {
+  if (pending.length === 0) return [];
   try {
-    await deps.publisher.publish(pending.flatMap(({ outcome }) => outcome.messages));
-    return;
+    await deps.publisher.publish(pending.flatMap(({ state }) => state.outcome.messages));
+    return [];
   } catch (error) {
     deps.telemetry.transientError();
     deps.log.warn('publishing the batch failed; publishing entry by entry', {
@@ -77,33 +101,48 @@ const publishAll = async (
       err: errorText(error),
     });
   }
-  const failures: { index: number; outcome: EntryOutcome; lastError: string }[] = [];
-  for (const { index, outcome } of pending) {
-    await deps.publisher.publish(outcome.messages).catch((error: unknown) => {
-      failures.push({ index, outcome, lastError: errorText(error, 512) });
+  const failures: { pending: Pending; error: unknown }[] = [];
+  for (const item of pending) {
+    await deps.publisher.publish(item.state.outcome.messages).catch((error: unknown) => {
+      failures.push({ pending: item, error });
     });
   }
-  // Nothing at all goes out: Upstash refuses writes (an outage, a full database), not one
-  // bad message. Wait it out without counting attempts, so no entry is given up for it.
-  const outage = failures.length === pending.length;
-  for (const { index, outcome, lastError } of failures) {
-    const entryId = (batch[index] as RawEntry).id;
-    const prior = priorAttempts[entryId]?.attempts ?? 0;
-    const attempts = outage ? prior : prior + 1;
-    if (attempts < deps.settings.maxAttempts) {
-      unpublished.set(index, { attempts, lastError });
-      continue;
-    }
-    abandoned.add(index);
-    deps.telemetry.publishAbandoned();
-    deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
-      stream_entry_id: entryId,
-      attempts,
-      err: lastError,
-      messages: outcome.messages.map((message) => ({
-        stream: message.stream,
-        fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
-      })),
+  const outage = failures.length === pending.length && !(await takesWrites(deps));
+  return failures.map(({ pending: item, error }): Failure => ({ ...item, error, outage }));
+};
+
+/**
+ * Nothing of the batch went out: Upstash down (an outage, a full database) or every message
+ * unpublishable (one bad message alone in its batch, a stream key holding another type). A
+ * small write of our own tells them apart: if it goes through, the messages are the problem.
+ */
+const takesWrites = async (deps: PublishDeps): Promise<boolean> => {
+  try {
+    await deps.publisher.probeWrite();
+    return true;
+  } catch (error) {
+    deps.log.warn('Upstash refuses writes; waiting the outage out without counting attempts', {
+      err: errorText(error),
     });
+    return false;
   }
+};
+
+const abandon = (
+  deps: PublishDeps,
+  entryId: string,
+  attempts: number,
+  lastError: string,
+  outcome: EntryOutcome,
+): void => {
+  deps.telemetry.publishAbandoned();
+  deps.log.error('giving up publishing the messages of a runtime job result; their content follows', {
+    stream_entry_id: entryId,
+    attempts,
+    err: lastError,
+    messages: outcome.messages.map((message) => ({
+      stream: message.stream,
+      fields: message.fields.map(([field, value]) => [field, truncateText(value)]),
+    })),
+  });
 };

@@ -3,7 +3,15 @@
  * them until the stream is drained or the time budget runs out, move the offset, release.
  */
 import type { RawEntry } from '../domain/job-result.js';
-import type { EntryAttempts, GameStore, OffsetState, OffsetStore, ResultStream, StreamPublisher } from '../ports.js';
+import type {
+  EntryAttempts,
+  GameStore,
+  OffsetState,
+  OffsetStore,
+  ResultStream,
+  StreamPage,
+  StreamPublisher,
+} from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
@@ -11,7 +19,7 @@ import type { Log } from '../telemetry/log.js';
 import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
-import type { EntryState } from './batch-processor.js';
+import type { EntryState } from './entry-state.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
@@ -44,6 +52,8 @@ export interface InvocationDeps {
   readonly publisher: StreamPublisher;
   readonly games: GameStore;
   readonly process: (entry: RawEntry, hints: RetryHints) => Promise<EntryOutcome>;
+  /** Ends an entry that ran out of tries (`StartFlow.giveUp`). */
+  readonly giveUp: (entry: RawEntry, attempts: EntryAttempts) => Promise<EntryOutcome>;
   readonly settings: ConsumerSettings;
   readonly log: Log;
   readonly telemetry: ConsumerTelemetry;
@@ -104,7 +114,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
         summary.stoppedBy = StoppedBy.timeBudget;
         break;
       }
-      const batch = unwrap(await (next ?? read(deps, state.lastEntryId)));
+      const page = unwrap(await (next ?? read(deps, state.lastEntryId)));
+      const batch = page.entries;
       next = undefined;
       if (batch.length === 0) {
         summary.stoppedBy = StoppedBy.drained;
@@ -112,7 +123,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       }
       summary.entriesRead += batch.length;
       // A short batch means the stream had no more: skip the read that would say so.
-      const full = batch.length === settings.batchSize;
+      const full = batch.length === settings.batchSize || page.cutShort;
       // Fetch the next batch while this one is processed. It starts after this batch, which
       // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
       if (full && settings.prefetch) next = read(deps, (batch.at(-1) as RawEntry).id);
@@ -120,7 +131,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       const applied = await applyBatch(deps, state, batch);
       state = applied.state;
       summary.lastEntryId = state.lastEntryId;
-      countResults(deps, summary, applied.states, applied.isDone);
+      countResults(deps, summary, applied.states);
 
       if (applied.halted === 'fatal') throw new InvocationFailedError('processing stopped', applied.fatalError);
       if (applied.unfinished) {
@@ -160,56 +171,42 @@ const releaseLease = async (deps: InvocationDeps, summary?: InvocationSummary): 
 };
 
 /** A read's result or its error: a prefetch may be abandoned, and must not reject unseen. */
-type Read = { readonly entries: RawEntry[] } | { readonly error: InvocationFailedError };
+type Read = StreamPage | { readonly error: InvocationFailedError };
 
 const read = (deps: InvocationDeps, afterId: string): Promise<Read> =>
-  deps.stream.readAfter(afterId, deps.settings.batchSize).then(
-    (entries) => ({ entries }),
-    (error: unknown) => ({ error: new InvocationFailedError('reading the results stream failed', error) }),
-  );
+  deps.stream
+    .readAfter(afterId, deps.settings.batchSize)
+    .catch((error: unknown) => ({ error: new InvocationFailedError('reading the results stream failed', error) }));
 
-const unwrap = (result: Read): RawEntry[] => {
+const unwrap = (result: Read): StreamPage => {
   if ('error' in result) throw result.error;
-  return result.entries;
+  return result;
 };
 
 /**
  * Processes a batch, publishes what it produced, and commits the offset past the entries
- * now done (and the attempts of those that failed).
+ * now done (with the attempts of those that are not, and the record of those done above it).
  */
 const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: readonly RawEntry[]) => {
-  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state.attempts);
-  const unpublished = await publishOutcomes(deps, batch, result.states, state.attempts);
-  const failed = new Map<string, EntryAttempts>();
-  result.states.forEach((entryState, index) => {
-    const attempts = entryState.kind === 'failed' ? entryState.attempts : unpublished.get(index);
-    if (attempts !== undefined) failed.set((batch[index] as RawEntry).id, attempts);
-  });
-  const isDone = (index: number): boolean => result.states[index]?.kind === 'done' && !unpublished.has(index);
-  const next = advanceOffset(state, batch, isDone, failed);
-  // Nothing moved and no new attempt to remember (e.g. a fatal error on the first entry).
-  if (next.lastEntryId !== state.lastEntryId || JSON.stringify(next.attempts) !== JSON.stringify(state.attempts)) {
-    await deps.offsets.commit(deps.invocationId, next);
-  }
+  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state);
+  const states = await publishOutcomes(deps, batch, result.states);
+  const next = advanceOffset(state, batch, states);
+  // Nothing moved and nothing new to remember (e.g. a fatal error on the first entry).
+  if (JSON.stringify(next) !== JSON.stringify(state)) await deps.offsets.commit(deps.invocationId, next);
   return {
     state: next,
-    states: result.states,
-    isDone,
+    states,
     halted: result.halted,
     fatalError: result.fatalError,
     /** Some entry failed transiently, or its messages could not be published. */
-    unfinished: failed.size > 0,
+    unfinished: states.some((entryState) => entryState.kind === 'failed'),
   };
 };
 
-const countResults = (
-  deps: InvocationDeps,
-  summary: InvocationSummary,
-  states: readonly EntryState[],
-  isDone: (index: number) => boolean,
-): void => {
-  states.forEach((state, index) => {
-    if (state.kind !== 'done' || !isDone(index)) return;
+/** Counts each entry done by this invocation in exactly one result. */
+const countResults = (deps: InvocationDeps, summary: InvocationSummary, states: readonly EntryState[]): void => {
+  for (const state of states) {
+    if (state.kind !== 'done') continue;
     const result = state.outcome.result;
     summary[summaryKey[result]] += 1;
     deps.telemetry.entry(result);
@@ -217,5 +214,5 @@ const countResults = (
       (message) => message.stream === deps.settings.deadLetterStream,
     ).length;
     for (let i = 0; i < deadLetters; i += 1) deps.telemetry.deadLetter();
-  });
+  }
 };

@@ -46,6 +46,22 @@ export class InvalidTransitionError extends GameStoreDecision {
   }
 }
 
+/**
+ * The store refuses this write for good: retrying the same request cannot help (the item
+ * would grow past its size limit, the request is malformed). Not an outage.
+ */
+export class WriteRejectedError extends GameStoreDecision {
+  readonly gameId: string;
+
+  constructor(gameId: string, write: string, cause: Error) {
+    super(`the games table refused the ${write} of game ${gameId} for good: ${cause.name}: ${cause.message}`, {
+      cause,
+    });
+    this.name = 'WriteRejectedError';
+    this.gameId = gameId;
+  }
+}
+
 /** Conflict and InvalidTransition both mean "the game moved on": absorbed alike, as the Go worker did. */
 export const isMovedOn = (error: unknown): error is ConflictError | InvalidTransitionError =>
   error instanceof ConflictError || error instanceof InvalidTransitionError;

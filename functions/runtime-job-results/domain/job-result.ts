@@ -11,20 +11,49 @@ export const Outcome = {
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 /** Limits the project adds to the Go worker's "non-blank" rules (docs/contract.md §2.2). */
-const limits = {
+export const limits = {
   containerIdChars: 256,
   engineEndpointChars: 2048,
   /** Longest `error_code` / `error_message` carried into a log line, in bytes. */
   errorTextBytes: 1024,
+  /**
+   * Largest entry, in UTF-8 bytes of its field names and values. A real result is a few
+   * hundred bytes (an error message with a stack trace a few KiB); 64 KiB leaves room for
+   * that and keeps a batch of the largest entries (100 × 64 KiB) far from a 256 MB function.
+   */
+  entryBytes: 64 * 1024,
+  /** Most fields in one entry. A result has at most six; more is not a result. */
+  entryFields: 64,
 } as const;
 
 const GAME_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The size of an entry: its UTF-8 bytes (names and values) and its number of fields. */
+export interface EntrySize {
+  readonly bytes: number;
+  readonly fields: number;
+}
 
 /** One stream entry as read: its id and its field/value pairs, in stream order. */
 export interface RawEntry {
   readonly id: string;
   readonly fields: readonly (readonly [string, string])[];
+  /**
+   * Set when the reader left the entry's fields in the stream because it is over a limit
+   * of {@link limits}: `fields` then holds at most its `game_id`, cut, for the dead letter.
+   */
+  readonly withheld?: EntrySize;
 }
+
+/** The size of an entry as read (or as measured by the reader, for a withheld one). */
+const entrySize = (entry: RawEntry): EntrySize =>
+  entry.withheld ?? {
+    bytes: entry.fields.reduce(
+      (sum, [field, value]) => sum + Buffer.byteLength(field, 'utf8') + Buffer.byteLength(value, 'utf8'),
+      0,
+    ),
+    fields: entry.fields.length,
+  };
 
 export interface FailureResult {
   readonly outcome: typeof Outcome.failure;
@@ -84,6 +113,15 @@ const isHttpUrl = (value: string): boolean => {
 export const decodeJobResult = (entry: RawEntry): Decoded => {
   const fields = fieldMap(entry);
   const gameId = fields.get('game_id');
+  const size = entrySize(entry);
+  // Checked first: the other rules would read fields a withheld entry does not carry.
+  const loggedId = gameId === undefined ? undefined : truncateText(gameId, 256);
+  if (size.fields > limits.entryFields) {
+    return invalid('too_many_fields', `${size.fields} fields, more than ${limits.entryFields}`, loggedId);
+  }
+  if (size.bytes > limits.entryBytes) {
+    return invalid('entry_too_large', `${size.bytes} bytes, more than ${limits.entryBytes}`, loggedId);
+  }
   if (isBlank(gameId)) return invalid('missing_game_id', 'missing game_id');
   if (!GAME_ID.test(gameId ?? '')) return invalid('invalid_game_id', 'invalid game_id');
   const id = gameId as string;

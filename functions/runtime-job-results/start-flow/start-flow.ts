@@ -8,12 +8,12 @@
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
-import { isMovedOn, NotFoundError } from '../domain/errors.js';
+import { isMovedOn, NotFoundError, WriteRejectedError } from '../domain/errors.js';
 import { GameMasterAuthError } from '../adapters/errors.js';
 import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
-import type { ClaimResult, GameMaster, GameStore, StreamPublisher } from '../ports.js';
+import type { ClaimResult, EntryAttempts, GameMaster, GameStore, StreamPublisher } from '../ports.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
 import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
@@ -66,7 +66,7 @@ export interface RetryHints {
 }
 
 /** Dead-letter reasons beyond the decoding rules (docs/contract.md §4.3), stable for dead-letter consumers. */
-export const DeadLetterReason = {
+const DeadLetterReason = {
   gameNotFound: 'game_not_found',
   retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
 } as const;
@@ -98,6 +98,49 @@ export class StartFlow {
     }
     const { result } = decoded;
     return result.outcome === Outcome.failure ? this.#handleFailure(entry, result) : this.#handleSuccess(entry, result);
+  }
+
+  /**
+   * Ends an entry that ran out of tries (`MAX_ATTEMPTS`), with a `retries_exhausted` dead
+   * letter for the record. A success result has started a container: given up with its game
+   * still `starting`, the container would run with nobody to stop it. So one more claim read
+   * decides: a game still `starting` (or one that cannot even hold the claim) takes the orphan
+   * path, stop job then `start_failed`; a game that moved on is handled as any replay is
+   * (an interrupted orphan path or an intent left in the outbox is finished).
+   * Throws when that cannot finish: the caller then retries it, without a limit.
+   */
+  async giveUp(entry: RawEntry, attempts: EntryAttempts): Promise<EntryOutcome> {
+    const deadLetter = deadLetterMessage(
+      this.#deps.streams.deadLetters,
+      entry,
+      DeadLetterReason.retriesExhausted(attempts.lastError),
+      attempts.attempts,
+      this.#deps.nowMs(),
+    );
+    const decoded = decodeJobResult(entry);
+    if (!decoded.ok || decoded.result.outcome !== Outcome.success)
+      return outcome(EntryResult.deadLettered, [deadLetter]);
+    const { gameId } = decoded.result;
+    let claim: ClaimResult | undefined;
+    try {
+      claim = await this.#deps.games.claimForStart(gameId, entry.id, this.#nowIso());
+    } catch (error) {
+      // A game that no longer exists has nothing left to change.
+      if (error instanceof NotFoundError) return outcome(EntryResult.deadLettered, [deadLetter]);
+      if (!(error instanceof WriteRejectedError)) throw error;
+    }
+    let decided: EntryOutcome;
+    if (claim !== undefined && !claim.claimed) {
+      decided = await this.#handleNotStarting(entry, claim.game);
+    } else {
+      this.#deps.log.error('giving up a runtime success; orphan container path', {
+        ...this.#attrs(entry, gameId),
+        attempts: attempts.attempts,
+        err: attempts.lastError,
+      });
+      decided = await this.#finishOrphan(entry, gameId);
+    }
+    return outcome(EntryResult.deadLettered, [...decided.messages, deadLetter], decided.markersToClear);
   }
 
   async #handleFailure(entry: RawEntry, result: FailureResult): Promise<EntryOutcome> {
@@ -134,6 +177,8 @@ export class StartFlow {
     try {
       claim = await this.#deps.games.claimForStart(result.gameId, entry.id, this.#nowIso());
     } catch (error) {
+      // The game cannot even hold the claim, so it can never hold the binding: same as below.
+      if (error instanceof WriteRejectedError) return this.#handleOrphan(entry, result.gameId, error);
       if (!(error instanceof NotFoundError)) throw error;
       this.#deps.log.warn('load game for runtime success', { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
@@ -154,9 +199,12 @@ export class StartFlow {
         at,
       );
     } catch (error) {
-      // The game moved on (or vanished) between the read and the write: nobody will use
-      // this container. Throttling and network errors are retried instead (see README).
-      if (isMovedOn(error) || error instanceof NotFoundError) return this.#handleOrphan(entry, game.gameId, error);
+      // The game moved on (or vanished) between the read and the write, or the table refuses
+      // this write for good (the item would pass 400 KB): nobody will use this container.
+      // Throttling, 5xx and network errors are retried first; if they last, `giveUp` orphans.
+      if (isMovedOn(error) || error instanceof NotFoundError || error instanceof WriteRejectedError) {
+        return this.#handleOrphan(entry, game.gameId, error);
+      }
       throw error;
     }
 
@@ -247,6 +295,11 @@ export class StartFlow {
       if (error instanceof NotFoundError) {
         this.#deps.log.warn('transition orphan game to start_failed', { ...attrs, err: error.message });
         return outcome(EntryResult.applied);
+      }
+      if (error instanceof WriteRejectedError) {
+        // The container is stopped; the game item itself cannot be changed any more.
+        this.#deps.log.error('transition orphan game to start_failed', { ...attrs, err: error.message });
+        return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
       }
       if (!isMovedOn(error)) throw error;
     }

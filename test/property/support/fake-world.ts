@@ -67,6 +67,7 @@ export class FakeWorld {
       publisher: this.publisher,
       games: this.games,
       process: (entry, hints) => flow.process(entry, hints),
+      giveUp: (entry, attempts) => flow.giveUp(entry, attempts),
       settings: { ...SETTINGS, ...settings },
       log: this.log,
       telemetry: this.telemetry,
