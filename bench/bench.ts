@@ -43,6 +43,8 @@ export interface BenchOptions {
   readonly moduleLoadSamples?: number;
   /** Write a CPU profile of each drain child here and summarise it in the results. */
   readonly profileDir?: string;
+  /** Run the drain child as a Lambda function of this memory size (heap limits, CPU quota). */
+  readonly lambdaMemoryMb?: number;
 }
 
 export interface FinalStateCheck {
@@ -114,7 +116,15 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         mkdirSync(profileDir, { recursive: true });
       }
       const run = await runMode(
-        { stack, backlog, drainChild, progress, profileDir, addedLatencyMs: options.addedLatencyMs },
+        {
+          stack,
+          backlog,
+          drainChild,
+          progress,
+          profileDir,
+          addedLatencyMs: options.addedLatencyMs,
+          ...(options.lambdaMemoryMb === undefined ? {} : { lambdaMemoryMb: options.lambdaMemoryMb }),
+        },
         { mode, entries: backlog.entries.length, env: mode === 'batched' ? options.batchedEnv : undefined },
       );
       runs.push(run);

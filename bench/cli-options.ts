@@ -11,6 +11,13 @@ export const wholeNumber =
     return Number(value);
   };
 
+/** A Lambda memory size in MB: 128 to 10,240, as Lambda accepts. */
+export const lambdaMemory = (value: string): number => {
+  const mb = wholeNumber(128)(value);
+  if (mb > 10_240) throw new InvalidArgumentError('must be at most 10240 (MB), the largest Lambda size');
+  return mb;
+};
+
 /** A comma-separated list of whole numbers of at least `min`. */
 export const wholeNumbers =
   (min: number) =>

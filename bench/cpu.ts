@@ -58,3 +58,14 @@ export const ownCpuMs = (): number => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1_000;
 };
+
+/** CPU ms used so far by process `pid` (all its threads), and its peak resident set in KiB. */
+export const processUsage = (pid: number): { cpuMs: number; maxRssKb: number } => {
+  try {
+    const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return { cpuMs: stat === undefined ? Number.NaN : ticksToMs(stat.ticks), maxRssKb: Number(hwm ?? Number.NaN) };
+  } catch {
+    return { cpuMs: Number.NaN, maxRssKb: Number.NaN };
+  }
+};

@@ -29,6 +29,7 @@ const drain = async (job: DrainJob): Promise<void> => {
     const record = { summary, durationMs: performance.now() - invocationStarted };
     invocations.push(record);
     await send({ type: 'invocation', record });
+    if (job.until === 'stopped') continue;
     if (summary.stoppedBy === StoppedBy.drained) break;
     if (invocations.length >= job.maxInvocations) {
       throw new Error(`not drained after ${invocations.length} invocations (last stopped by ${summary.stoppedBy})`);

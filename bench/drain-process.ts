@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../lib/config.js';
 import { bundleEntry } from './bundle.js';
+import type { CpuQuota } from './cpu-quota.js';
 import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drain-protocol.js';
 
 const DRAIN_CHILD_ENTRY = fileURLToPath(new URL('./drain-child.ts', import.meta.url));
@@ -17,6 +18,7 @@ export const bundleDrainChild = async (outDir: string): Promise<string> =>
 export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
 
 export interface DrainChild {
+  readonly pid: number | undefined;
   /** Resolves once the child has loaded the handler's code and waits for `go`. */
   readonly ready: Promise<void>;
   /** Starts the invocations. */
@@ -40,23 +42,31 @@ const lambdaHeapArgs = (memoryMb: number = DEFAULTS.memorySizeMb): string[] => {
   return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
 };
 
+export interface DrainChildOptions {
+  readonly onInvocation?: (record: InvocationRecord) => void;
+  readonly nodeArgs?: readonly string[];
+  /** The function's memory size, for Lambda's heap limits; the deployed default otherwise. */
+  readonly memoryMb?: number;
+  /** Lambda's CPU share: the child joins this cgroup as soon as it exists. */
+  readonly cpuQuota?: CpuQuota;
+}
+
 /**
  * Forks the bundled drain child with the node flags Lambda would use: the heap limits of
- * the deployed memory size and `--enable-source-maps` (the function's NODE_OPTIONS). Its
- * stdout (the handler's JSON logs and EMF lines, at the deployed log level) is discarded.
+ * the memory size and `--enable-source-maps` (the function's NODE_OPTIONS), in the CPU
+ * quota of that size when one is given. Its stdout (the handler's JSON logs and EMF lines,
+ * at the deployed log level) is discarded.
  */
-export const startDrainChild = (
-  bundlePath: string,
-  job: DrainJob,
-  options: { readonly onInvocation?: (record: InvocationRecord) => void; readonly nodeArgs?: readonly string[] } = {},
-): DrainChild => {
+export const startDrainChild = (bundlePath: string, job: DrainJob, options: DrainChildOptions = {}): DrainChild => {
   const onInvocation = options.onInvocation ?? (() => undefined);
   const child = fork(bundlePath, [JSON.stringify(job)], {
-    execArgv: [...lambdaHeapArgs(), '--enable-source-maps', ...(options.nodeArgs ?? [])],
+    execArgv: [...lambdaHeapArgs(options.memoryMb), '--enable-source-maps', ...(options.nodeArgs ?? [])],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
     env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
+  // Before it loads the handler's code: module load and cold start run at the quota too.
+  if (options.cpuQuota !== undefined && child.pid !== undefined) options.cpuQuota.add(child.pid);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
@@ -84,6 +94,7 @@ export const startDrainChild = (
   // A child that dies before `ready` must not leave the caller waiting on it.
   const readyOrFailed = Promise.race([ready, report.then(() => undefined)]);
   return {
+    pid: child.pid,
     ready: readyOrFailed,
     go: () => {
       const message: GoMessage = { type: 'go' };

@@ -12,6 +12,12 @@ export interface DrainJob {
   readonly timeoutMs: number;
   /** A safety stop: a consumer that never drains fails the run instead of looping forever. */
   readonly maxInvocations: number;
+  /**
+   * `drained` (default): stop after the first invocation that finds the stream drained.
+   * `stopped`: keep invoking back to back until the parent ends the process — a follower
+   * waiting for a burst that has not been written yet.
+   */
+  readonly until?: 'drained' | 'stopped';
 }
 
 export interface InvocationRecord {

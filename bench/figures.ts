@@ -4,7 +4,7 @@
  * peak RSS, CPU by process; and the ratios of one mode's figures to another's.
  */
 import { entryLatenciesMs, passedAt } from './offset-commits.js';
-import type { CpuBreakdown, ModeRun } from './run-mode.js';
+import type { CpuBreakdown, LambdaSize, ModeRun } from './run-mode.js';
 import { perThousand, quantile, ratio, round } from './stats.js';
 
 export interface ModeFigures {
@@ -30,6 +30,8 @@ export interface ModeFigures {
   readonly cpuSeconds: CpuBreakdown;
   /** Consumer CPU ms per entry. */
   readonly consumerCpuMsPerEntry: number;
+  /** The Lambda size emulated (heap limits and CPU quota), when one was asked for. */
+  readonly lambda?: LambdaSize;
   /** Summed over the invocations. */
   readonly summary: {
     readonly applied: number;
@@ -84,6 +86,7 @@ export const modeFigures = (run: ModeRun): ModeFigures => {
     peakRssMb: round(run.report.maxRssKb / 1_024),
     cpuSeconds,
     consumerCpuMsPerEntry: round(run.cpuMs.consumer / entries, 2),
+    ...(run.lambda === undefined ? {} : { lambda: run.lambda }),
     summary: {
       applied: sumBy(summaries.map((summary) => summary.applied)),
       ignored: sumBy(summaries.map((summary) => summary.ignored)),

@@ -64,6 +64,14 @@ export const formatReport = (results: BenchResults): string => {
     { label: 'offset commits', value: (f) => number(f.offsetCommits) },
     { label: 'peak RSS of the handler (MB)', value: (f) => number(f.peakRssMb), ratio: ratios?.peakRss },
     { label: 'consumer CPU (ms / entry)', value: (f) => number(f.consumerCpuMsPerEntry) },
+    ...(modes.some((f) => f.lambda?.throttledMs !== undefined)
+      ? [
+          {
+            label: 'held back by the CPU quota (s)',
+            value: (f: ModeFigures) => number((f.lambda?.throttledMs ?? 0) / 1_000),
+          },
+        ]
+      : []),
     { label: 'CPU s: handler process', value: (f) => number(f.cpuSeconds.consumer) },
     { label: 'CPU s: bench process (REST server, proxy, stub)', value: (f) => number(f.cpuSeconds.benchProcess) },
     { label: 'CPU s: DynamoDB Local', value: (f) => number(f.cpuSeconds.dynamodbLocal) },
@@ -78,8 +86,17 @@ export const formatReport = (results: BenchResults): string => {
 
   const { bundle, moduleLoad, finalState, source } = results;
   const uncommitted = source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`;
+  const lambda = modes.find((f) => f.lambda !== undefined)?.lambda;
+  const lambdaLine =
+    lambda === undefined
+      ? 'Lambda size: none emulated (whole machine CPU, the deployed default heap limits)'
+      : `Lambda size: ${lambda.memoryMb} MB = ${number(lambda.vcpus)} vCPU, heap limits of that size; ` +
+        (lambda.quota === undefined
+          ? `NO CPU QUOTA (${lambda.unavailable ?? 'unknown reason'}): the child had the whole machine`
+          : `CPU quota by ${lambda.quota}`);
   const lines = [
     `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
+    lambdaLine,
     '',
     table,
     '',

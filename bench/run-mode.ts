@@ -6,6 +6,7 @@
  * CPU per process.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { ConsumerMode } from '../functions/runtime-job-results/environment.js';
@@ -14,15 +15,18 @@ import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../local/upstash-proxy.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
 import { connectRedis } from '../local/upstash-redis.js';
+import { compareEntryIds } from '../functions/runtime-job-results/domain/entry-id.js';
 import { buildBacklog } from './backlog.js';
 import type { Backlog } from './backlog.js';
-import { machineBusyCpuMs, ownCpuMs, processGroupCpuMs } from './cpu.js';
+import { machineBusyCpuMs, ownCpuMs, processGroupCpuMs, processUsage } from './cpu.js';
+import { createCpuQuota, lambdaVcpus } from './cpu-quota.js';
+import type { CpuQuota } from './cpu-quota.js';
 import { startDrainChild } from './drain-process.js';
 import type { DrainChild, DrainReport } from './drain-process.js';
 import { readFinalState } from './final-state.js';
 import type { FinalState } from './final-state.js';
 import { recordOffsetCommits } from './offset-commits.js';
-import type { OffsetCommit } from './offset-commits.js';
+import type { OffsetCommit, OffsetCommitRecorder } from './offset-commits.js';
 import { silentProgress } from './progress.js';
 import type { Progress } from './progress.js';
 import { addResults, configureGameMaster, putGames } from './seed-backlog.js';
@@ -41,6 +45,12 @@ export interface ModeSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** A label for progress lines; the mode by default. */
   readonly label?: string;
+  /**
+   * A burst instead of a backlog: the child starts on an empty stream and keeps invoking
+   * (a follower, with `POLL_INTERVAL_MS` in `env`); after `settleMs` the entries are added
+   * in one pipelined burst, and the run ends when the offset has passed the last of them.
+   */
+  readonly burst?: { readonly settleMs: number; readonly timeoutMs: number };
 }
 
 export interface ModeContext {
@@ -53,6 +63,26 @@ export interface ModeContext {
   readonly profileDir?: string;
   /** Emulated network round trip added to every request (ms); none by default. */
   readonly addedLatencyMs?: { readonly dynamodb?: number; readonly upstash?: number };
+  /**
+   * Run the child as a Lambda function of this memory size: its heap limits, and its CPU
+   * share through a cgroup quota where the machine allows one. Unset: the deployed
+   * default's heap limits and the whole machine's CPU.
+   */
+  readonly lambdaMemoryMb?: number;
+}
+
+/** The Lambda size a run emulated, and whether its CPU share could be enforced. */
+export interface LambdaSize {
+  readonly memoryMb: number;
+  readonly vcpus: number;
+  /** How the quota was enforced, or undefined when it could not be. */
+  readonly quota?: string;
+  /** Why no quota was applied (the run then had the whole machine). */
+  readonly unavailable?: string;
+  /** Time the quota held the child back during the drain. */
+  readonly throttledMs?: number;
+  readonly throttledPeriods?: number;
+  readonly periods?: number;
 }
 
 /** CPU ms used during the drain, by whom. */
@@ -80,6 +110,7 @@ export interface ModeRun {
   readonly commits: readonly OffsetCommit[];
   readonly cpuMs: CpuBreakdown;
   readonly finalState: FinalState;
+  readonly lambda?: LambdaSize;
 }
 
 interface CpuSnapshot {
@@ -126,6 +157,17 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
       ? await startUpstashProxy(stack.upstashUrl, () => ({ kind: 'forward', delayMs: upstashDelayMs }))
       : undefined;
   let child: DrainChild | undefined;
+  let quota: CpuQuota | undefined;
+  let lambda: LambdaSize | undefined;
+  if (context.lambdaMemoryMb !== undefined) {
+    const vcpus = lambdaVcpus(context.lambdaMemoryMb);
+    const made = createCpuQuota(vcpus);
+    quota = made.quota;
+    lambda = { memoryMb: context.lambdaMemoryMb, vcpus, quota: made.quota?.description, unavailable: made.unavailable };
+    if (made.unavailable !== undefined) {
+      console.error(`${label}: NO CPU QUOTA — this run has the whole machine's CPU (${made.unavailable})`);
+    }
+  }
   try {
     await Promise.all([createGamesTable(dynamodb, gamesTable), createOffsetsTable(dynamodb, offsetsTable)]);
     progress.start(`${label}: creating games`, backlog.games.length);
@@ -151,24 +193,68 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     // transient errors fails the run here instead of looping.
     child = startDrainChild(
       context.drainChild,
-      { env, timeoutMs: INVOCATION_TIMEOUT_MS, maxInvocations: 1_000 },
-      { nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] },
+      {
+        env,
+        timeoutMs: INVOCATION_TIMEOUT_MS,
+        maxInvocations: 1_000,
+        ...(spec.burst === undefined ? {} : { until: 'stopped' as const }),
+      },
+      {
+        nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`],
+        ...(context.lambdaMemoryMb === undefined ? {} : { memoryMb: context.lambdaMemoryMb }),
+        ...(quota === undefined ? {} : { cpuQuota: quota }),
+      },
     );
     await child.ready;
 
     redis = await connectRedis(stack.redis.host, stack.redis.port);
-    const entryIds = await addResults(redis, streams.results, backlog, spec.entries);
-    for (const [index, id] of entryIds.entries()) positions.set(id, index);
-
+    let entryIds: string[] = [];
+    let goAtMs: number;
+    let report: DrainReport;
+    let cpuBefore: CpuSnapshot;
+    let throttlingBefore = quota?.throttling();
     const upstashBefore = stack.upstashRequestCount();
     const dynamodbBefore = proxy.counts();
     const gameMasterBefore = stack.gameMaster.calls().length;
-    const cpuBefore = cpuSnapshot(stack);
-    const goAtMs = Date.now();
-    progress.start(`${label}: draining`, entryIds.length);
-    child.go();
-    const report = await child.report;
+    if (spec.burst === undefined) {
+      entryIds = await addResults(redis, streams.results, backlog, spec.entries);
+      for (const [index, id] of entryIds.entries()) positions.set(id, index);
+      cpuBefore = cpuSnapshot(stack);
+      goAtMs = Date.now();
+      progress.start(`${label}: draining`, entryIds.length);
+      child.go();
+      report = await child.report;
+    } else {
+      // The follower is up and polling an empty stream before the burst arrives.
+      child.go();
+      await sleep(spec.burst.settleMs);
+      const childBefore = processUsage(child.pid ?? -1);
+      throttlingBefore = quota?.throttling();
+      cpuBefore = cpuSnapshot(stack);
+      goAtMs = Date.now();
+      progress.start(`${label}: burst`, spec.entries);
+      entryIds = await addResults(redis, streams.results, backlog, spec.entries);
+      for (const [index, id] of entryIds.entries()) positions.set(id, index);
+      await offsetPassed(recorder, entryIds.at(-1) ?? '', spec.burst.timeoutMs, child.report);
+      const childAfter = processUsage(child.pid ?? -1);
+      report = {
+        type: 'done',
+        invocations: [],
+        drainMs: Date.now() - goAtMs,
+        maxRssKb: childAfter.maxRssKb,
+        cpuMs: { user: childAfter.cpuMs - childBefore.cpuMs, system: 0 },
+      };
+    }
     progress.stop();
+    const throttlingAfter = quota?.throttling();
+    if (lambda !== undefined && throttlingBefore !== undefined && throttlingAfter !== undefined) {
+      lambda = {
+        ...lambda,
+        throttledMs: Math.round(throttlingAfter.throttledMs - throttlingBefore.throttledMs),
+        throttledPeriods: throttlingAfter.throttledPeriods - throttlingBefore.throttledPeriods,
+        periods: throttlingAfter.periods - throttlingBefore.periods,
+      };
+    }
     const cpuAfter = cpuSnapshot(stack);
     const upstashRequests = stack.upstashRequestCount() - upstashBefore;
     const dynamodbRequests = countsDelta(proxy.counts(), dynamodbBefore);
@@ -197,9 +283,15 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         machine: cpuAfter.machine - cpuBefore.machine,
       },
       finalState,
+      ...(lambda === undefined ? {} : { lambda }),
     };
   } finally {
     child?.stop();
+    // The child is gone (or going): the cgroup can be emptied and removed.
+    if (quota !== undefined) {
+      await child?.report.catch(() => undefined);
+      quota.remove();
+    }
     progress.stop();
     await redis?.del(...Object.values(streams)).catch(() => undefined);
     redis?.disconnect();
@@ -207,6 +299,33 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     await upstashProxy?.close();
     await Promise.allSettled([deleteTable(dynamodb, gamesTable), deleteTable(dynamodb, offsetsTable)]);
     dynamodb.destroy();
+  }
+};
+
+/**
+ * Resolves once an offset commit at or past `lastId` has been applied; rejects after
+ * `timeoutMs`, or if the child ends first.
+ */
+const offsetPassed = async (
+  recorder: OffsetCommitRecorder,
+  lastId: string,
+  timeoutMs: number,
+  childEnded: Promise<unknown>,
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  let ended: unknown;
+  childEnded.then(
+    () => {
+      ended = new Error('the follower ended before the burst was done');
+    },
+    (error: unknown) => {
+      ended = error;
+    },
+  );
+  while (!recorder.commits().some((commit) => compareEntryIds(commit.lastEntryId, lastId) >= 0)) {
+    if (ended !== undefined) throw ended;
+    if (Date.now() > deadline) throw new Error(`the offset did not pass ${lastId} within ${timeoutMs} ms`);
+    await sleep(20);
   }
 };
 

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: the consumer's default (batched) mode against its seed-compatible mode on
- * the local stack, on equal fresh backlogs. Prints a table, writes bench/results.json and
- * bench/throughput.svg, and exits 1 if the modes do not end in the same (expected) state.
- * docs/performance.md explains the figures.
+ * the local stack, on equal fresh backlogs. Prints a table, writes results.json and
+ * throughput.svg into bench/results/ (ignored by git), and exits 1 if the modes do not end
+ * in the same (expected) state. docs/performance.md explains the figures.
  *
  *   npm run bench
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
+ *   npm run bench -- --entries 2000 --lambda-memory 256 --dynamodb-latency 5 --upstash-latency 3
  */
 import '../scripts/support/quiet-sdk-node-warning.js';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
 import { runBench } from './bench.js';
 import type { BenchOptions } from './bench.js';
-import { modeList, stackOptions, wholeNumber } from './cli-options.js';
+import { lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { writeOutputs } from './outputs.js';
 import { terminalProgress } from './progress.js';
@@ -21,7 +22,7 @@ import { formatReport } from './report.js';
 import type { ConsumerModeName } from './run-mode.js';
 import { benchStackOf } from './stack.js';
 
-const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 interface CliOptions extends StackCliOptions {
   modes: ConsumerModeName[];
@@ -29,6 +30,7 @@ interface CliOptions extends StackCliOptions {
   maxConcurrency?: number;
   loadSamples: number;
   profile?: string;
+  lambdaMemory?: number;
   out: string;
 }
 
@@ -54,7 +56,15 @@ program
     new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10),
   )
   .addOption(new Option('--profile <dir>', 'write a CPU profile of each drain child here and summarise it'))
-  .addOption(new Option('--out <dir>', 'where results.json and throughput.svg go').default(BENCH_DIR, 'bench/'));
+  .addOption(
+    new Option(
+      '--lambda-memory <MB>',
+      'run the handler as a Lambda function of this size: its CPU share (cgroup quota) and heap limits',
+    ).argParser(lambdaMemory),
+  )
+  .addOption(
+    new Option('--out <dir>', 'where results.json and throughput.svg go').default(RESULTS_DIR, 'bench/results/'),
+  );
 
 program.parse();
 const cli = program.opts<CliOptions>();
@@ -73,6 +83,7 @@ const options: BenchOptions = {
   warmUpEntries: cli.warmUp,
   moduleLoadSamples: cli.loadSamples,
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
+  ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
 };
 
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');

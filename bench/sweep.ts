@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../lib/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
 import { stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
@@ -28,9 +29,9 @@ import type { ModeSpec } from './run-mode.js';
 import { median } from './stats.js';
 import { benchStackOf } from './stack.js';
 
-/** The handler's defaults (config.ts): the fixed value of the dimension not being varied. */
-const DEFAULT_CONCURRENCY = 8;
-const DEFAULT_BATCH_SIZE = 100;
+/** The handler's defaults: the fixed value of the dimension not being varied. */
+const DEFAULT_CONCURRENCY = DEFAULTS.tuning.maxConcurrency;
+const DEFAULT_BATCH_SIZE = DEFAULTS.tuning.batchSize;
 
 interface CliOptions extends StackCliOptions {
   concurrency: number[];

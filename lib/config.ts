@@ -113,7 +113,8 @@ export const DEFAULTS = {
   throwaway: false,
   scheduleRateMinutes: 1,
   scheduleEnabled: true,
-  memorySizeMb: 256,
+  // 1,024 MB = 0.58 vCPU: the bench's Lambda-size sweep (docs/performance.md, "At Lambda's size").
+  memorySizeMb: 1_024,
   logRetentionDays: 30,
   gameMasterAuth: true,
   streams: DEFAULT_STREAMS,

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { renderEnvironment } from '../../functions/runtime-job-results/environment.js';
 import type { StreamNames } from '../../functions/runtime-job-results/environment.js';
+import { DEFAULTS } from '../config.js';
 import type { ConsumerTuning } from '../config.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../metrics.js';
 import type { ConsumerSecret } from './consumer-secrets.js';
@@ -61,9 +62,9 @@ export interface ConsumerFunctionProps {
   /** Tuning values for the environment. */
   readonly tuning: ConsumerTuning;
   /**
-   * Memory in MB.
+   * Memory in MB (Lambda gives CPU in proportion to it: one vCPU at 1,769 MB).
    *
-   * @default 256
+   * @default DEFAULTS.memorySizeMb (1,024)
    */
   readonly memorySize?: number;
   /**
@@ -132,7 +133,7 @@ export class ConsumerFunction extends Construct {
     const common = {
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memorySize ?? DEFAULTS.memorySizeMb,
       timeout: props.timeout,
       // One invocation at a time: the offsets-table lease already serialises consumers, and
       // a second concurrent invocation would only spend its time failing to take the lease.

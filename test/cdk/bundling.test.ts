@@ -147,7 +147,7 @@ describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundli
         const context = {
           awsRequestId: 'bundle-test', functionName: 'runtime-job-results', functionVersion: '$LATEST',
           invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:runtime-job-results',
-          memoryLimitInMB: '256', logGroupName: 'local', logStreamName: 'local',
+          memoryLimitInMB: '1024', logGroupName: 'local', logStreamName: 'local',
           getRemainingTimeInMillis: () => deadline - Date.now(),
         };
         console.log(JSON.stringify(await handler({}, context)));`;

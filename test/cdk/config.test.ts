@@ -20,7 +20,7 @@ describe('readConfig', () => {
       scheduleRateMinutes: 1,
       scheduleEnabled: true,
       functionTimeoutSeconds: 50,
-      memorySizeMb: 256,
+      memorySizeMb: 1024,
       logRetention: RetentionDays.ONE_MONTH,
       gameMasterAuth: true,
       streams: DEFAULTS.streams,

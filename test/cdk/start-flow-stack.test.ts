@@ -142,7 +142,7 @@ describe('consumer function', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: 256,
+      MemorySize: 1024,
       Timeout: 50,
       ReservedConcurrentExecutions: 1,
       Role: arnOf(logicalId(stack, stack.consumer.role)),

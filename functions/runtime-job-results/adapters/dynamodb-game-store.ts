@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
 import { ConflictError, NotFoundError, WriteRejectedError } from '../domain/errors.js';
@@ -12,6 +14,16 @@ const itemExists = 'attribute_exists(gameId)';
 const statusIs = '#status = :expected';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/*
+ * The writes below are the consumer's hot path (two or three per entry), so their values
+ * are written as DynamoDB attribute values directly instead of going through the document
+ * client's marshalling middleware; the request on the wire is the same.
+ */
+const S = (value: string): AttributeValue => ({ S: value });
+const stringMap = (values: Readonly<Record<string, string>>): AttributeValue => ({
+  M: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, S(value)])),
+});
 
 const bindingOf = (value: unknown): RuntimeBinding | undefined => {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -87,20 +99,23 @@ export class DynamoDbGameStore implements GameStore {
     try {
       const { Attributes } = await onTable(this.#tableName, () =>
         this.#client.send(
-          new UpdateCommand({
+          new UpdateItemCommand({
             TableName: this.#tableName,
-            Key: { gameId },
+            Key: { gameId: S(gameId) },
             UpdateExpression: 'SET startFlowClaim = :claim',
             ConditionExpression: allOf(itemExists, statusIs),
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':claim': { sourceEntryId, claimedAt: at }, ':expected': GameStatus.starting },
+            ExpressionAttributeValues: {
+              ':claim': stringMap({ sourceEntryId, claimedAt: at }),
+              ':expected': S(GameStatus.starting),
+            },
             // Both images are read strongly consistently: this is the flow's read.
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return { claimed: true, game: gameFromItem(Attributes ?? {}) };
+      return { claimed: true, game: gameFromItem(Attributes === undefined ? {} : unmarshall(Attributes)) };
     } catch (error) {
       if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, 'start claim', error);
       const found = conditionFailure(error);
@@ -122,17 +137,19 @@ export class DynamoDbGameStore implements GameStore {
       // An SDK retry of a write DynamoDB applied but whose answer was lost meets its own result.
       isOwnWrite: (found) => isOwnStatusWrite(found, writeId),
       ExpressionAttributeValues: {
-        ':to': transition.to,
-        ':at': at,
-        ':transition': {
+        ':to': S(transition.to),
+        ':at': S(at),
+        ':transition': stringMap({
           from: transition.from,
           to: transition.to,
           trigger: transition.trigger,
           at,
           writeId,
           ...(sourceEntryId === undefined ? {} : { sourceEntryId }),
-        },
-        ...(pendingIntent === undefined ? {} : { ':intent': pendingIntent }),
+        }),
+        ...(pendingIntent === undefined
+          ? {}
+          : { ':intent': { M: marshall(pendingIntent, { removeUndefinedValues: true }) } }),
       },
     });
   }
@@ -141,7 +158,7 @@ export class DynamoDbGameStore implements GameStore {
     await this.#conditionalUpdate(gameId, GameStatus.starting, {
       write: 'runtime binding',
       UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
-      ExpressionAttributeValues: { ':binding': binding, ':at': at },
+      ExpressionAttributeValues: { ':binding': stringMap({ ...binding }), ':at': S(at) },
     });
   }
 
@@ -149,13 +166,13 @@ export class DynamoDbGameStore implements GameStore {
     try {
       await onTable(this.#tableName, () =>
         this.#client.send(
-          new UpdateCommand({
+          new UpdateItemCommand({
             TableName: this.#tableName,
-            Key: { gameId },
+            Key: { gameId: S(gameId) },
             UpdateExpression: 'REMOVE #marker',
             ConditionExpression: '#marker.sourceEntryId = :entry',
             ExpressionAttributeNames: { '#marker': marker },
-            ExpressionAttributeValues: { ':entry': sourceEntryId },
+            ExpressionAttributeValues: { ':entry': S(sourceEntryId) },
           }),
         ),
       );
@@ -172,20 +189,20 @@ export class DynamoDbGameStore implements GameStore {
       /** Names the write in a {@link WriteRejectedError}. */
       write: string;
       UpdateExpression: string;
-      ExpressionAttributeValues: Record<string, unknown>;
+      ExpressionAttributeValues: Record<string, AttributeValue>;
       isOwnWrite?: (found: Record<string, unknown>) => boolean;
     },
   ): Promise<void> {
     try {
       await onTable(this.#tableName, () =>
         this.#client.send(
-          new UpdateCommand({
+          new UpdateItemCommand({
             TableName: this.#tableName,
-            Key: { gameId },
+            Key: { gameId: S(gameId) },
             UpdateExpression: update.UpdateExpression,
             ConditionExpression: allOf(itemExists, statusIs),
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': expectedStatus },
+            ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': S(expectedStatus) },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),

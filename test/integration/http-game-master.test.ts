@@ -1,0 +1,135 @@
+/**
+ * The Game Master adapter over real HTTP: what it sends, and how each kind of answer (2xx,
+ * 4xx/5xx, 401/403, no answer, no server) becomes success or a named error; and that a warm
+ * adapter reuses its connection instead of opening one per call.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  GameMasterAuthError,
+  GameMasterUnavailableError,
+} from '../../functions/runtime-job-results/adapters/errors.js';
+import { HttpGameMaster } from '../../functions/runtime-job-results/adapters/http-game-master.js';
+import type { RegisterGameRequest } from '../../functions/runtime-job-results/ports.js';
+import { closeHttpServer, listenOnLoopback } from '../../local/listen.js';
+
+const request: RegisterGameRequest = {
+  gameId: 'game/1',
+  containerId: 'container-1',
+  engineEndpoint: 'http://engine-1:8080',
+  targetEngineVersion: '1.9.0',
+  turnSchedule: '0 */6 * * *',
+  idempotencyKey: '1700000000000-0',
+};
+
+interface Seen {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+  readonly socket: Socket;
+}
+
+let server: Server;
+let baseUrl: string;
+let seen: Seen[] = [];
+let answer: (res: ServerResponse) => void = (res) => res.end();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body, socket: req.socket });
+      answer(res);
+    });
+  });
+  baseUrl = `http://127.0.0.1:${await listenOnLoopback(server)}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await closeHttpServer(server);
+});
+
+beforeEach(() => {
+  seen = [];
+  answer = (res) => res.writeHead(204).end();
+});
+
+const gameMaster = (options: { token?: string; timeoutMs?: number; url?: string } = {}): HttpGameMaster =>
+  new HttpGameMaster({ baseUrl: options.url ?? baseUrl, timeoutMs: options.timeoutMs ?? 2_000, token: options.token });
+
+describe('HttpGameMaster', () => {
+  it('PUTs the registration with its idempotency key and token, and takes a 2xx as success', async () => {
+    await gameMaster({ token: 'secret-token' }).registerRuntime(request);
+    expect(seen).toHaveLength(1);
+    const [call] = seen;
+    expect(call?.method).toBe('PUT');
+    expect(call?.url).toBe('/internal/v1/games/game%2F1/runtime');
+    expect(call?.headers['idempotency-key']).toBe(request.idempotencyKey);
+    expect(call?.headers.authorization).toBe('Bearer secret-token');
+    expect(call?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(call?.body ?? '')).toEqual({
+      game_id: 'game/1',
+      container_id: 'container-1',
+      engine_endpoint: 'http://engine-1:8080',
+      target_engine_version: '1.9.0',
+      turn_schedule: '0 */6 * * *',
+    });
+  });
+
+  it('sends no Authorization header without a token', async () => {
+    await gameMaster().registerRuntime(request);
+    expect(seen[0]?.headers.authorization).toBeUndefined();
+  });
+
+  it('reuses one connection across calls', async () => {
+    const adapter = gameMaster();
+    for (let call = 0; call < 3; call += 1) await adapter.registerRuntime(request);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((call) => call.socket)).size).toBe(1);
+  });
+
+  it('turns a 5xx into GameMasterUnavailableError with the status and the body, token redacted', async () => {
+    answer = (res) => res.writeHead(503).end('down for maintenance; token was secret-token');
+    const error = await gameMaster({ token: 'secret-token' })
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as GameMasterUnavailableError).status).toBe(503);
+    expect((error as Error).message).toBe(
+      'Game Master unavailable: HTTP 503 down for maintenance; token was [redacted]',
+    );
+  });
+
+  it.each([401, 403])('turns %i into GameMasterAuthError', async (status) => {
+    answer = (res) => res.writeHead(status).end();
+    await expect(gameMaster().registerRuntime(request)).rejects.toBeInstanceOf(GameMasterAuthError);
+  });
+
+  it('names the timeout when Game Master does not answer in time', async () => {
+    answer = () => undefined; // never answers
+    const error = await gameMaster({ timeoutMs: 200 })
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as Error).message).toBe('Game Master unavailable: no answer within 200 ms');
+  });
+
+  it('names a connection failure', async () => {
+    const closed = createServer();
+    const port = await listenOnLoopback(closed);
+    await closeHttpServer(closed);
+    const error = await gameMaster({ url: `http://127.0.0.1:${port}` })
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as Error).message).toMatch(/^Game Master unavailable: request failed: .*ECONNREFUSED/);
+  });
+});
