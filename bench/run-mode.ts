@@ -207,7 +207,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     );
     await child.ready;
 
-    redis = await connectRedis(stack.redis.host, stack.redis.port);
+    redis = await connectRedis(stack.redis.host, stack.redis.port, stack.redis.password);
     let entryIds: string[] = [];
     let goAtMs: number;
     let report: DrainReport;

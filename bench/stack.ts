@@ -13,7 +13,7 @@ export interface BenchStack {
   readonly upstashUrl: string;
   readonly upstashToken: string;
   /** The redis-server behind the REST server: the backlog is written and read here directly. */
-  readonly redis: { readonly host: string; readonly port: number };
+  readonly redis: { readonly host: string; readonly port: number; readonly password: string };
   /** HTTP requests the Upstash-compatible server has served so far. */
   upstashRequestCount(): number;
   readonly gameMaster: GameMasterStub;
@@ -26,7 +26,7 @@ export const benchStackOf = (stack: LocalStack): BenchStack => ({
   dynamodbEndpoint: stack.dynamodb.endpoint,
   upstashUrl: stack.upstash.url,
   upstashToken: stack.upstash.token,
-  redis: { host: stack.redis.host, port: stack.redis.port },
+  redis: { host: stack.redis.host, port: stack.redis.port, password: stack.redis.password },
   upstashRequestCount: () => stack.upstash.server.requestCount(),
   gameMaster: stack.gameMaster,
   processGroups: { dynamodbLocal: stack.dynamodb.pid, redis: stack.redis.pid },

@@ -224,6 +224,14 @@ export function readConfig(
     read.url('upstashRedisRestUrl', ['https:']) ?? placeholderUrl('upstash', warnings, 'upstashRedisRestUrl');
   const gameMasterBaseUrl =
     read.url('gameMasterBaseUrl', ['https:', 'http:']) ?? placeholderUrl('game-master', warnings, 'gameMasterBaseUrl');
+  const gameMasterAuth = read.boolean('gameMasterAuth') ?? DEFAULTS.gameMasterAuth;
+  // The function refuses it at cold start too; failing the synth says so before a deploy.
+  if (gameMasterAuth && new URL(gameMasterBaseUrl).protocol === 'http:') {
+    throw new ConfigError(
+      'gameMasterBaseUrl',
+      'must be an https:// URL while gameMasterAuth is on: the token would cross the network in clear',
+    );
+  }
 
   const account = read.string('account') ?? nonEmpty(env.CDK_DEFAULT_ACCOUNT);
   const region = read.string('region') ?? nonEmpty(env.CDK_DEFAULT_REGION);
@@ -241,7 +249,7 @@ export function readConfig(
     upstashRedisRestUrl,
     gameMasterBaseUrl,
     ...optional('upstashTokenSecretName', read.secretName('upstashTokenSecretName')),
-    gameMasterAuth: read.boolean('gameMasterAuth') ?? DEFAULTS.gameMasterAuth,
+    gameMasterAuth,
     ...optional('gameMasterTokenSecretName', read.secretName('gameMasterTokenSecretName')),
     ...optional('gamesTableName', read.tableName('gamesTableName')),
     ...optional('offsetsTableName', read.tableName('offsetsTableName')),

@@ -8,7 +8,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { VARIABLES } from '../functions/runtime-job-results/environment.js';
-import { EntryResult, StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
+import { EntryResult } from '../functions/runtime-job-results/start-flow/outcome.js';
+import { StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
 
 /** `POWERTOOLS_METRICS_NAMESPACE` of the function: the function's default, which the stack sets. */
 export const METRICS_NAMESPACE = VARIABLES.POWERTOOLS_METRICS_NAMESPACE.default;

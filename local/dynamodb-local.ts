@@ -69,11 +69,22 @@ function findDynamoDbLocalJar(): { jar: string; libraryPath: string } {
 }
 
 /**
+ * The only web origin DynamoDB Local lets read its answers: one that cannot exist (the
+ * reserved `.invalid` domain). By default it answers every page with
+ * `Access-Control-Allow-Origin: *`, so any site open in a browser on this machine could read
+ * and write the tables.
+ */
+export const DYNAMODB_LOCAL_CORS_ORIGIN = 'https://cors.invalid';
+
+/**
  * Starts DynamoDB Local in memory on 127.0.0.1 with the machine's `java`.
  *
  * `-sharedDb` makes every client see the same tables whatever credentials or region it signs
  * with, so the code under test and the tests need not agree on dummy credentials.
  * `-disableTelemetry` because the machine has no internet and nothing should try.
+ * `-cors` allows only {@link DYNAMODB_LOCAL_CORS_ORIGIN}. DynamoDB Local has no option to
+ * listen on loopback only (it listens on every interface); its port is a fresh free one per
+ * start and its data lives in memory.
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocalProcess> {
   const java = requireExecutable('java', 'openjdk-17-jre-headless');
@@ -91,6 +102,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         '-inMemory',
         '-sharedDb',
         '-disableTelemetry',
+        '-cors',
+        DYNAMODB_LOCAL_CORS_ORIGIN,
         '-port',
         String(port),
       ],

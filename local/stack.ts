@@ -19,7 +19,7 @@ export interface LocalStackOptions {
 /** Everything the consumer talks to, running locally. */
 export interface LocalStack {
   /** The redis-server behind the REST server (for direct inspection; the consumer uses `upstash`). */
-  redis: { host: string; port: number; pid: number };
+  redis: { host: string; port: number; password: string; pid: number };
   upstash: { url: string; token: string; server: UpstashServer };
   dynamodb: { endpoint: string; pid: number };
   gameMaster: GameMasterStub;
@@ -71,7 +71,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const upstash = await start(
       'Upstash REST server',
-      async () => startUpstashServer({ redisPort: redis.port, redisHost: redis.host, token }),
+      async () =>
+        startUpstashServer({ redisPort: redis.port, redisHost: redis.host, redisPassword: redis.password, token }),
       async (server: UpstashServer) => server.close(),
     );
     return { redis, upstash };
@@ -102,7 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { redis, upstash } = first.value;
   let stopped: Promise<void> | undefined;
   return {
-    redis: { host: redis.host, port: redis.port, pid: redis.pid },
+    redis: { host: redis.host, port: redis.port, password: redis.password, pid: redis.pid },
     upstash: { url: upstash.url, token, server: upstash },
     dynamodb: { endpoint: dynamoResult.value.endpoint, pid: dynamoResult.value.pid },
     gameMaster: gmResult.value,

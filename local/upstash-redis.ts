@@ -21,10 +21,11 @@ class RedisUnavailableError extends Error {
  * connect and command timeouts. RESP2, because that is what Upstash answers with (ioredis 6
  * defaults to RESP3, whose maps and sets would change the reply shapes).
  */
-export async function connectRedis(host: string, port: number): Promise<Redis> {
+export async function connectRedis(host: string, port: number, password?: string): Promise<Redis> {
   const redis = new Redis({
     host,
     port,
+    ...(password === undefined ? {} : { password }),
     protocol: 2,
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -13,6 +13,8 @@ import type { Endpoint, JsonValue } from './upstash-protocol.js';
 export interface UpstashServerOptions {
   /** Port of the redis-server to forward commands to. */
   redisPort: number;
+  /** The redis-server's password (`AUTH`), if it has one. */
+  redisPassword?: string;
   /** Host of that redis-server; 127.0.0.1 by default. */
   redisHost?: string;
   /** The bearer token clients must present (`Authorization: Bearer …` or `?_token=…`). */
@@ -62,7 +64,7 @@ class HttpError extends Error {
  */
 export async function startUpstashServer(options: UpstashServerOptions): Promise<UpstashServer> {
   const redisHost = options.redisHost ?? LOOPBACK;
-  const redis = await connectRedis(redisHost, options.redisPort);
+  const redis = await connectRedis(redisHost, options.redisPort, options.redisPassword);
   const context: RequestContext = {
     tokenDigest: digest(options.token),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

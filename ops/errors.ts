@@ -3,7 +3,7 @@
  * they are part of the CLI's contract (docs/operations.md lists them).
  */
 import { ConfigError } from '../functions/runtime-job-results/config.js';
-import { LeaseLostError, MissingTableError } from '../functions/runtime-job-results/adapters/errors.js';
+import { LeaseLostError, MissingTableError } from '../functions/runtime-job-results/errors.js';
 import { isFatal } from '../functions/runtime-job-results/consumer/fatal-errors.js';
 import { errorText } from '../functions/runtime-job-results/telemetry/log.js';
 

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LEASE_CLOCK_SKEW_MS } from '../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import { createFaultPlan, seededRandom } from '../local/fault-plan.js';
 import type { FaultKind, FaultPlanOptions, InjectedFault } from '../local/fault-plan.js';
 import type { ProxyAction } from '../local/dynamodb-proxy.js';
@@ -229,7 +230,9 @@ export const runCrashes = async (
           drained = true;
           break;
         }
-        const leaseExpiresAt = typeof offset?.leaseExpiresAt === 'number' ? offset.leaseExpiresAt : 0;
+        // Free only once the clock-skew allowance has passed too.
+        const leaseExpiresAt =
+          typeof offset?.leaseExpiresAt === 'number' ? offset.leaseExpiresAt + LEASE_CLOCK_SKEW_MS : 0;
         // A killed invocation's lease holds until its deadline. Now and then an invocation is
         // started anyway (it must return lease_held); otherwise wait for the lease to free.
         if (leaseExpiresAt > Date.now() && random() >= 0.25) {

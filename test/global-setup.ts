@@ -16,6 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('upstashToken', stack.upstash.token);
   project.provide('redisHost', stack.redis.host);
   project.provide('redisPort', stack.redis.port);
+  project.provide('redisPassword', stack.redis.password);
   project.provide('gameMasterUrl', stack.gameMaster.baseUrl);
   return async () => {
     await stack.stop();

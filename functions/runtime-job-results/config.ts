@@ -118,6 +118,26 @@ const tokenSource = (
   return value === undefined ? undefined : { kind: 'value', value };
 };
 
+/** Hosts whose traffic never leaves the machine, where a token may travel over plain http. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const isLoopback = (url: string): boolean => {
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+};
+
+/** Game Master's URL: a token is sent with every call, so it must not cross the network in clear. */
+const gameMasterUrl = (env: Env, token: TokenSource | undefined): string => {
+  const url = httpUrl(env, 'GM_BASE_URL');
+  if (token !== undefined && new URL(url).protocol === 'http:' && !isLoopback(url)) {
+    throw new ConfigError(
+      'GM_BASE_URL',
+      `must be an https:// URL while a Game Master token is configured (http:// only for loopback), got ${JSON.stringify(url)}`,
+    );
+  }
+  return url;
+};
+
 const tableName = (env: Env, name: VariableOfKind<'text'>): string => {
   const value = required(env, name);
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
@@ -150,6 +170,7 @@ export const loadConfig = (env: Env): Config => {
   // The logger reads the level before this runs (environment.ts, telemetryOf); a bad one fails here, by name.
   choice(env, 'POWERTOOLS_LOG_LEVEL');
   const seedMode = mode === ConsumerMode.seed;
+  const gameMasterToken = tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN');
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
   const region =
     present(env, 'AWS_REGION') ?? present(env, 'AWS_DEFAULT_REGION') ?? (dynamodbEndpoint ? 'us-east-1' : undefined);
@@ -180,9 +201,9 @@ export const loadConfig = (env: Env): Config => {
         : undefined,
     },
     gameMaster: {
-      baseUrl: httpUrl(env, 'GM_BASE_URL'),
+      baseUrl: gameMasterUrl(env, gameMasterToken),
       timeoutMs: integer(env, 'GM_TIMEOUT_MS'),
-      token: tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN'),
+      token: gameMasterToken,
     },
     consumer: {
       mode,

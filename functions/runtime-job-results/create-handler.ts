@@ -2,6 +2,7 @@
  * The Lambda handler, as a factory over an environment: `handler.ts` gives it `process.env`;
  * the local runner and the integration tests give it theirs and get the same wiring.
  */
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
@@ -24,6 +25,13 @@ export interface HandlerOptions {
   /** Receives the metrics recorded by each invocation before they are flushed. */
   readonly onMetrics?: (snapshot: Record<string, number>) => void;
 }
+
+/**
+ * The lease owner of one invocation: its request id and a random part. Lambda retries an
+ * asynchronous invocation with the same request id, and a test or a script may reuse one;
+ * two invocations sharing an owner would each take the other's lease for its own.
+ */
+const leaseOwner = (requestId: string): string => `${requestId}/${randomBytes(6).toString('hex')}`;
 
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
@@ -55,7 +63,8 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
 
   return async (_event, context) => {
     logger.addContext(context);
-    const { config, ...ports } = await cachedRuntime();
+    const { config, deadline, ...ports } = await cachedRuntime();
+    deadline.start(context.getRemainingTimeInMillis());
     const startFlow = new StartFlow({
       games: ports.games,
       gameMaster: ports.gameMaster,
@@ -73,7 +82,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
         settings: { ...config.consumer, deadLetterStream: config.streams.deadLetters },
         log: logger,
         telemetry: recorder,
-        invocationId: context.awsRequestId,
+        invocationId: leaseOwner(context.awsRequestId),
         nowMs,
         remainingMs: () => context.getRemainingTimeInMillis(),
       });
@@ -85,6 +94,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       }
       throw error;
     } finally {
+      deadline.end();
       options.onMetrics?.(recorder.snapshot());
       recorder.flush(metrics);
     }

@@ -88,7 +88,11 @@ export const VARIABLES = {
     doc: 'read only with `DYNAMODB_ENDPOINT`; in AWS the role’s credentials are used',
   },
   AWS_SECRET_ACCESS_KEY: { kind: 'text', default: 'local', doc: 'as `AWS_ACCESS_KEY_ID`' },
-  GM_BASE_URL: { kind: 'text', required: true, doc: 'Game Master base URL (`http://` or `https://`)' },
+  GM_BASE_URL: {
+    kind: 'text',
+    required: true,
+    doc: 'Game Master base URL; `https://` while a token is set (`http://` only for loopback)',
+  },
   GM_TIMEOUT_MS: { kind: 'integer', default: 3_000, min: 100, max: 60_000, doc: 'Game Master request timeout' },
   GM_API_TOKEN: { kind: 'text', doc: 'optional bearer token for Game Master (local runs)' },
   GM_API_TOKEN_SECRET_ARN: {

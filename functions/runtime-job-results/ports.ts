@@ -118,6 +118,11 @@ export interface ResultStream {
   readAfter(afterId: string, count: number): Promise<StreamPage>;
   /** The id of the last entry ever added (deleted or not); undefined when the stream does not exist. */
   lastGeneratedId(): Promise<string | undefined>;
+  /**
+   * The id of the newest entry ever deleted or trimmed from the stream; undefined when none
+   * was, when the stream does not exist, or when the server does not say (before Redis 7).
+   */
+  maxDeletedId(): Promise<string | undefined>;
   /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */
   backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }>;
 }
@@ -153,8 +158,8 @@ export interface RegisterGameRequest {
 
 export interface GameMaster {
   /**
-   * Resolves on any 2xx; throws `GameMasterAuthError` on 401/403 (a credentials problem, not
-   * an outage) and `GameMasterUnavailableError` on anything else.
+   * Resolves on any 2xx; throws `GameMasterAuthError` on 401 (a credentials problem, not
+   * an outage) and `GameMasterUnavailableError` on anything else, a 403 for one game included.
    */
   registerRuntime(request: RegisterGameRequest): Promise<void>;
 }

@@ -5,13 +5,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Redis } from '@upstash/redis';
 import { loadConfig } from './config.js';
 import type { Config, Env, TokenSource } from './config.js';
 import { DynamoDbGameStore } from './adapters/dynamodb-game-store.js';
 import { DynamoDbOffsetStore } from './adapters/dynamodb-offset-store.js';
 import { HttpGameMaster } from './adapters/http-game-master.js';
+import { InvocationDeadline } from './adapters/invocation-deadline.js';
 import { createUpstashClient } from './adapters/upstash-client.js';
 import { UpstashResultStream } from './adapters/upstash-result-stream.js';
 import { UpstashStreamPublisher } from './adapters/upstash-stream-publisher.js';
@@ -27,16 +29,69 @@ export interface Runtime {
   readonly stream: ResultStream;
   readonly publisher: StreamPublisher;
   readonly gameMaster: GameMaster;
+  /** Armed by the handler at each invocation; cuts every network call just before its deadline. */
+  readonly deadline: InvocationDeadline;
 }
 
 /** Secrets Manager values are cached by Powertools for this long, across invocations. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
+/**
+ * Bounds on every AWS request, so a dependency that accepts the connection and never answers
+ * costs seconds, not the SDK's socket default (longer than the function's timeout). With
+ * the SDK's three tries a hung request gives up after about 3 × 3 s; the invocation's
+ * deadline (`InvocationDeadline`) bounds a chain of them. docs/deployment.md has the budget.
+ */
+const AWS_CONNECTION_TIMEOUT_MS = 1_000;
+const AWS_REQUEST_TIMEOUT_MS = 3_000;
+const AWS_MAX_ATTEMPTS = 3;
+
+/** `NodeHttpHandler` options for an AWS client: both timeouts, and a timeout that throws (this SDK only warns by default). */
+const boundedHandlerOptions = {
+  connectionTimeout: AWS_CONNECTION_TIMEOUT_MS,
+  requestTimeout: AWS_REQUEST_TIMEOUT_MS,
+  throwOnRequestTimeout: true,
+} as const;
+
+/**
+ * The DynamoDB client's HTTP handler: keep-alive (the handler's default), the timeouts
+ * above, and the invocation's deadline as an abort signal on every request.
+ */
+class DeadlineBoundHttpHandler extends NodeHttpHandler {
+  readonly #deadline: InvocationDeadline;
+
+  constructor(deadline: InvocationDeadline) {
+    super(boundedHandlerOptions);
+    this.#deadline = deadline;
+  }
+
+  override async handle(...[request, options]: Parameters<NodeHttpHandler['handle']>) {
+    const deadline = this.#deadline.signal;
+    const abortSignal =
+      options?.abortSignal === undefined ? deadline : AbortSignal.any([options.abortSignal as AbortSignal, deadline]);
+    try {
+      return await super.handle(request, { ...options, abortSignal });
+    } catch (error) {
+      throw this.#deadline.explain(error, 'DynamoDB');
+    }
+  }
+}
+
+/**
+ * Secrets Manager reads through Powertools' cache, with the same bounds as DynamoDB's. Made
+ * on first use, so the client reads its region and endpoint from the environment then.
+ */
+let secrets: SecretsProvider | undefined;
+const secretsProvider = (): SecretsProvider =>
+  (secrets ??= new SecretsProvider({
+    clientConfig: { requestHandler: boundedHandlerOptions, maxAttempts: AWS_MAX_ATTEMPTS },
+  }));
+
 const resolveToken = async (source: TokenSource, variable: string, forceFetch: boolean): Promise<string> => {
   if (source.kind === 'value') return source.value;
   let secret: unknown;
   try {
-    secret = await getSecret(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
+    secret = await secretsProvider().get(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
   } catch (error) {
     throw new Error(
       `${variable}: could not read secret ${source.arn}: ${error instanceof Error ? error.message : String(error)}`,
@@ -49,14 +104,15 @@ const resolveToken = async (source: TokenSource, variable: string, forceFetch: b
   return secret.trim();
 };
 
-const dynamoDbClient = (config: Config): DynamoDBDocumentClient => {
+const dynamoDbClient = (config: Config, deadline: InvocationDeadline): DynamoDBDocumentClient => {
   const { endpoint, region, localCredentials } = config.dynamodb;
   const client = new DynamoDBClient({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(localCredentials === undefined ? {} : { credentials: localCredentials }),
-    // Throttles and 5xx are retried by the SDK first; what still fails is retried per entry.
-    maxAttempts: 3,
+    // Throttles, 5xx and timeouts are retried by the SDK first; what still fails is retried per entry.
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    requestHandler: new DeadlineBoundHttpHandler(deadline),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };
@@ -77,11 +133,13 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     resolveToken(config.upstash.token, 'UPSTASH_REDIS_REST_TOKEN', fresh),
     config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
-  const documents = dynamoDbClient(config);
+  const deadline = new InvocationDeadline();
+  const documents = dynamoDbClient(config, deadline);
   const redis = createUpstashClient({
     url: config.upstash.url,
     token: upstashToken,
     timeoutMs: config.upstash.timeoutMs,
+    deadline,
   });
   return {
     config,
@@ -96,6 +154,8 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
       baseUrl: config.gameMaster.baseUrl,
       timeoutMs: config.gameMaster.timeoutMs,
       token: gameMasterToken,
+      deadline,
     }),
+    deadline,
   };
 };

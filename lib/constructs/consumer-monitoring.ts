@@ -65,6 +65,7 @@ export class ConsumerMonitoring extends Construct {
     readonly deadLetters: cloudwatch.Alarm;
     readonly offsetAheadOfStream: cloudwatch.Alarm;
     readonly publishAbandoned: cloudwatch.Alarm;
+    readonly entriesTrimmed: cloudwatch.Alarm;
     readonly undeliveredTicks: cloudwatch.Alarm;
     readonly failedInvocations: cloudwatch.Alarm;
   };
@@ -156,6 +157,19 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // Results were trimmed from the stream (MAXLEN, XTRIM) before the consumer read them:
+    // they are gone, and the games they were for may be stuck in `starting`.
+    const entriesTrimmed = new cloudwatch.Alarm(this, 'EntriesTrimmed', {
+      alarmDescription:
+        'Job results after the consumer offset were trimmed from the results stream before they were read. ' +
+        'Find the games they were for (docs/runbook.md, "Entries trimmed before they were read").',
+      metric: lobbyMetric(MetricName.entriesTrimmed, { period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const undeliveredTicks = this.queueNotEmpty(
       'UndeliveredTicks',
       props.scheduleDeadLetterQueue,
@@ -173,6 +187,7 @@ export class ConsumerMonitoring extends Construct {
       deadLetters,
       offsetAheadOfStream,
       publishAbandoned,
+      entriesTrimmed,
       undeliveredTicks,
       failedInvocations,
     };
@@ -253,6 +268,7 @@ export class ConsumerMonitoring extends Construct {
           lobbyMetric(MetricName.deadLetters, { label: 'dead letters', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.transientErrors, { label: 'transient errors', period: Duration.minutes(5) }),
           lobbyMetric(MetricName.publishAbandoned, { label: 'messages given up', period: Duration.minutes(5) }),
+          lobbyMetric(MetricName.entriesTrimmed, { label: 'trimmed before read', period: Duration.minutes(5) }),
         ],
         right: [
           props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({

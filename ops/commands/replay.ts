@@ -13,7 +13,8 @@ import type { EntryOutcome } from '../../functions/runtime-job-results/start-flo
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
 import { errorText } from '../../functions/runtime-job-results/telemetry/log.js';
 import type { Log, LogAttributes } from '../../functions/runtime-job-results/telemetry/log.js';
-import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
+import type { EntryResult } from '../../functions/runtime-job-results/start-flow/outcome.js';
+import type { StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
 import type { StartFlowTelemetry } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
 import type { OpsContext } from '../context.js';
 import { ExitCode, OpsError, UsageError } from '../errors.js';

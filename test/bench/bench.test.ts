@@ -80,13 +80,18 @@ describe('benchmark: both modes on a tiny backlog', () => {
     const shared = testStack();
     const token = randomUUID();
     // An Upstash server of this file's own: its request counter sees only this benchmark.
-    upstash = await startUpstashServer({ redisHost: shared.redisHost, redisPort: shared.redisPort, token });
+    upstash = await startUpstashServer({
+      redisHost: shared.redisHost,
+      redisPort: shared.redisPort,
+      redisPassword: shared.redisPassword,
+      token,
+    });
     gameMaster = await startTestGameMaster({ defaultDelayMs: 5 });
     const stack: BenchStack = {
       dynamodbEndpoint: shared.dynamodbEndpoint,
       upstashUrl: upstash.url,
       upstashToken: token,
-      redis: { host: shared.redisHost, port: shared.redisPort },
+      redis: { host: shared.redisHost, port: shared.redisPort, password: shared.redisPassword },
       upstashRequestCount: () => upstash.requestCount(),
       gameMaster,
       processGroups: {},

@@ -1,7 +1,7 @@
 /**
  * The real thing: runs bin/app.ts the way the CDK CLI does (a child process with CDK_OUTDIR and
- * CDK_CONTEXT_JSON), which bundles the handler with the local esbuild and runs cdk-nag. Skipped
- * while the handler does not exist.
+ * CDK_CONTEXT_JSON), which bundles the handler with the local esbuild and runs cdk-nag. A
+ * wrong handler path fails here, loudly, rather than skipping the bundling tests.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -22,7 +22,13 @@ const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as
   readonly context: Record<string, unknown>;
 };
 
-describe.skipIf(!existsSync(HANDLER_ENTRY))('bin/app.ts with real esbuild bundling', () => {
+describe('the handler entry the stack bundles', () => {
+  it('exists', () => {
+    expect(existsSync(HANDLER_ENTRY), HANDLER_ENTRY).toBe(true);
+  });
+});
+
+describe('bin/app.ts with real esbuild bundling', () => {
   let outdir = '';
   let result: SpawnSyncReturns<string>;
 

@@ -448,6 +448,14 @@ describe('dead-letter queues', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       AlarmDescription: Match.stringLikeRegexp('npm run ops -- replay'),
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.entries_trimmed',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
       const id = logicalId(stack, queue);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -543,10 +551,10 @@ describe('monitoring', () => {
     });
   });
 
-  it('alarms on errors, lag, dead letters, an offset past the stream, messages given up and both dead-letter queues, notifying on ALARM and OK', () => {
+  it('alarms on errors, lag, dead letters, an offset past the stream, messages given up, trimmed entries and both dead-letter queues, notifying on ALARM and OK', () => {
     const { stack, template } = defaults;
     const topic = [ref(logicalId(stack, stack.monitoring.topic))];
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: topic, OKActions: topic });
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -580,6 +588,14 @@ describe('monitoring', () => {
       Dimensions: [{ Name: 'service', Value: 'lobby' }],
       Statistic: 'Sum',
       Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Galaxy/Lobby',
+      MetricName: 'lobby.start_flow.entries_trimmed',
+      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -655,6 +671,9 @@ describe('monitoring', () => {
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
       '"lobby.start_flow.publish_abandoned","service","lobby"',
+    );
+    expect(metricsOf('Dead letters and transient errors')).toContain(
+      '"lobby.start_flow.entries_trimmed","service","lobby"',
     );
     expect(metricsOf('Duration')).toContain('"AWS/Lambda","Duration"');
     expect(metricsOf('Invocations and errors')).toContain('"AWS/Lambda","Errors"');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
+import { leaseExpiry } from '../reliability/support/child-invocation.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { forward, gameIdOf, internalError } from '../../local/dynamodb-proxy.js';
 import type { ProxyAction } from '../../local/dynamodb-proxy.js';
@@ -104,9 +105,13 @@ describe('crash between the paused write and the intent publish', () => {
     });
     expect(await h.read(h.streams.notificationIntents)).toEqual([]);
 
-    // The dead invocation's lease holds until its deadline, then frees itself.
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'lease_held' });
-    await sleep(4_100);
+    // The dead invocation's lease holds until its deadline (asked with a clock pinned just
+    // before it, so a slow machine cannot let it expire first), then frees itself.
+    const held = await h.offsetItem();
+    expect(await h.invoke({ handler: { nowMs: () => (held?.leaseExpiresAt as number) - 1 } })).toMatchObject({
+      stoppedBy: 'lease_held',
+    });
+    await sleep(leaseExpiry(held));
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', applied: 1, lastEntryId: entryId });
 
     const intents = await h.read(h.streams.notificationIntents);

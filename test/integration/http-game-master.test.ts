@@ -1,16 +1,13 @@
 /**
  * The Game Master adapter over real HTTP: what it sends, and how each kind of answer (2xx,
- * 4xx/5xx, 401/403, no answer, no server) becomes success or a named error; and that a warm
+ * 4xx/5xx, 401, 403, a redirect, no answer, no server) becomes success or a named error; and that a warm
  * adapter reuses its connection instead of opening one per call.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  GameMasterAuthError,
-  GameMasterUnavailableError,
-} from '../../functions/runtime-job-results/adapters/errors.js';
+import { GameMasterAuthError, GameMasterUnavailableError } from '../../functions/runtime-job-results/errors.js';
 import { HttpGameMaster } from '../../functions/runtime-job-results/adapters/http-game-master.js';
 import type { RegisterGameRequest } from '../../functions/runtime-job-results/ports.js';
 import { closeHttpServer, listenOnLoopback } from '../../local/listen.js';
@@ -108,9 +105,28 @@ describe('HttpGameMaster', () => {
     );
   });
 
-  it.each([401, 403])('turns %i into GameMasterAuthError', async (status) => {
-    answer = (res) => res.writeHead(status).end();
+  it('turns 401 into GameMasterAuthError', async () => {
+    answer = (res) => res.writeHead(401).end();
     await expect(gameMaster().registerRuntime(request)).rejects.toBeInstanceOf(GameMasterAuthError);
+  });
+
+  it('turns 403 into GameMasterUnavailableError naming the refused game (it pauses that game only)', async () => {
+    answer = (res) => res.writeHead(403).end('not this one');
+    const error = await gameMaster()
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as GameMasterUnavailableError).status).toBe(403);
+    expect((error as Error).message).toBe(`Game Master refused game ${request.gameId}: HTTP 403 not this one`);
+  });
+
+  it('does not follow a redirect', async () => {
+    answer = (res) => res.writeHead(307, { Location: 'http://127.0.0.1:1/elsewhere' }).end();
+    const error = await gameMaster()
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as Error).message).toBe('Game Master unavailable (redirect not followed): HTTP 307');
   });
 
   it('names the timeout when Game Master does not answer in time', async () => {

@@ -97,13 +97,13 @@ describe('local stack lifecycle', () => {
     const stack = await startLocalStack();
     const groups = [stack.redis.pid, stack.dynamodb.pid];
     expect(groups.every((pgid) => livingMembers(pgid).length >= 2)).toBe(true);
-    expect(await pingRedis(stack.redis.host, stack.redis.port)).toBe(true);
+    expect(await pingRedis(stack.redis.host, stack.redis.port, stack.redis.password)).toBe(true);
     await stack.stop();
     for (const pgid of groups) {
       // No member at all, not even a zombie: everything was reaped by its own parent.
       expect(() => process.kill(-pgid, 0)).toThrow(/ESRCH/);
     }
-    expect(await pingRedis(stack.redis.host, stack.redis.port)).toBe(false);
+    expect(await pingRedis(stack.redis.host, stack.redis.port, stack.redis.password)).toBe(false);
     await expect(fetch(stack.gameMaster.baseUrl)).rejects.toThrow();
     await expect(fetch(stack.upstash.url, { method: 'POST' })).rejects.toThrow();
     await stack.stop();
@@ -155,7 +155,7 @@ describe('starting the children', () => {
   it('starts and stops a redis-server on a free port', async () => {
     const redis = await startRedisServer();
     expect(redis.host).toBe('127.0.0.1');
-    expect(await pingRedis(redis.host, redis.port)).toBe(true);
+    expect(await pingRedis(redis.host, redis.port, redis.password)).toBe(true);
     await redis.stop();
     expect(() => process.kill(-redis.pid, 0)).toThrow(/ESRCH/);
   });

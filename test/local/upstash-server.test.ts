@@ -243,7 +243,7 @@ describe('Upstash-compatible REST server when redis goes away', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    server = await startUpstashServer({ redisPort: redis.port, token: 'secret' });
+    server = await startUpstashServer({ redisPort: redis.port, redisPassword: redis.password, token: 'secret' });
   });
   afterAll(async () => {
     await server.close();
@@ -264,8 +264,8 @@ describe('Upstash-compatible REST server when redis goes away', () => {
   });
 
   it('refuses to start without a reachable redis', async () => {
-    await expect(startUpstashServer({ redisPort: redis.port, token: 'secret' })).rejects.toThrow(
-      /could not connect to redis at 127\.0\.0\.1/,
-    );
+    await expect(
+      startUpstashServer({ redisPort: redis.port, redisPassword: redis.password, token: 'secret' }),
+    ).rejects.toThrow(/could not connect to redis at 127\.0\.0\.1/);
   });
 });

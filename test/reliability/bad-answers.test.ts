@@ -145,10 +145,11 @@ describe('bad answers from Upstash', () => {
   it('an answer slower than UPSTASH_TIMEOUT_MS fails the invocation instead of hanging it', async () => {
     const pending = await pendingEntry();
     const before = (await h.offsetItem())?.lastEntryId;
-    upstash.setHook((call) => (isRead(call) ? { kind: 'forward', delayMs: 1_500 } : { kind: 'forward' }));
+    // The answer would come after 5 s and succeed: only the 300 ms timeout can fail the read.
+    upstash.setHook((call) => (isRead(call) ? { kind: 'forward', delayMs: 5_000 } : { kind: 'forward' }));
     const started = Date.now();
     const run = await invoke({ UPSTASH_TIMEOUT_MS: '300' });
-    expect(Date.now() - started).toBeLessThan(1_400);
+    expect(Date.now() - started).toBeLessThan(4_500);
     expect(String(run.error)).toMatch(/reading the results stream failed: .*(TimeoutError|aborted)/i);
     await nothingLost(before, pending);
   });

@@ -25,7 +25,12 @@ afterEach(async () => {
 /** Appends over Redis's own protocol, as Runtime Manager does: the REST body limit does not apply. */
 const addDirect = async (fields: readonly string[]): Promise<string> => {
   const stack = testStack();
-  const direct = new IoRedis({ host: stack.redisHost, port: stack.redisPort, lazyConnect: true });
+  const direct = new IoRedis({
+    host: stack.redisHost,
+    port: stack.redisPort,
+    password: stack.redisPassword,
+    lazyConnect: true,
+  });
   await direct.connect();
   try {
     return String(await direct.xadd(h.streams.results, '*', ...fields));

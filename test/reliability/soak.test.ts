@@ -18,7 +18,9 @@ describe('crash soak (short)', () => {
         seed: 7,
         invokeTimeoutMs: 4_000,
         timeBudgetMarginMs: 2_000,
-        maxWallMs: 120_000,
+        // Generous: children cut at their deadline keep their lease until it (plus the
+        // clock-skew allowance), and the machine is shared.
+        maxWallMs: 180_000,
       },
     );
     console.log(formatReport(report));
@@ -26,5 +28,5 @@ describe('crash soak (short)', () => {
     expect(Object.values(report.crash.kills).reduce((sum, count) => sum + count, 0)).toBe(5);
     expect(Object.values(report.crash.faults).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
     expect(report.mismatches).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });

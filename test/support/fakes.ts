@@ -3,7 +3,7 @@
  * consumer loop. Each behaviour they pin is also covered against the real systems in
  * `test/integration/`.
  */
-import { ConflictError, NotFoundError } from '../../functions/runtime-job-results/domain/errors.js';
+import { ConflictError, NotFoundError } from '../../functions/runtime-job-results/errors.js';
 import type {
   Game,
   PendingIntent,
@@ -28,11 +28,12 @@ import type {
   StreamPublisher,
   UpdateStatusInput,
 } from '../../functions/runtime-job-results/ports.js';
-import { LeaseLostError } from '../../functions/runtime-job-results/adapters/errors.js';
+import { LeaseLostError } from '../../functions/runtime-job-results/errors.js';
 import type { Log, LogAttributes } from '../../functions/runtime-job-results/telemetry/log.js';
 import type { ConsumerTelemetry } from '../../functions/runtime-job-results/telemetry/metrics-recorder.js';
 import type { Transition } from '../../functions/runtime-job-results/domain/transitions.js';
-import type { EntryResult, StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
+import type { EntryResult } from '../../functions/runtime-job-results/start-flow/outcome.js';
+import type { StartFlowOutcome } from '../../functions/runtime-job-results/telemetry/metric-names.js';
 
 export interface StoredGame extends Game {
   runtimeBinding?: RuntimeBinding;
@@ -175,6 +176,13 @@ export class FakeResultStream implements ResultStream {
     return this.entries.at(-1)?.id;
   }
 
+  /** Set by a test that trims the stream. */
+  deletedUpTo: string | undefined;
+
+  async maxDeletedId(): Promise<string | undefined> {
+    return this.deletedUpTo;
+  }
+
   async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {
     const after = this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0);
     return { count: Math.min(after.length, cap), oldestId: after[0]?.id };
@@ -258,6 +266,10 @@ export class RecordingTelemetry implements ConsumerTelemetry {
   }
   offsetAhead(): void {
     this.offsetAheadCount += 1;
+  }
+  entriesTrimmedCount = 0;
+  entriesTrimmed(): void {
+    this.entriesTrimmedCount += 1;
   }
   publishAbandonedCount = 0;
   publishAbandoned(): void {

@@ -17,6 +17,8 @@ declare module 'vitest' {
     upstashToken: string;
     redisHost: string;
     redisPort: number;
+    /** redis-server's password: it refuses clients without it. */
+    redisPassword: string;
     /** The Game Master stub of the global-setup process: tests cannot steer it, see {@link startTestGameMaster}. */
     gameMasterUrl: string;
   }
@@ -29,6 +31,7 @@ export interface TestStack {
   upstashToken: string;
   redisHost: string;
   redisPort: number;
+  redisPassword: string;
 }
 
 /** The shared stack's endpoints, as provided by the global setup. */
@@ -39,6 +42,7 @@ export function testStack(): TestStack {
     upstashToken: inject('upstashToken'),
     redisHost: inject('redisHost'),
     redisPort: inject('redisPort'),
+    redisPassword: inject('redisPassword'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJobResult, limits, truncateText } from '../../functions/runtime-job-results/domain/job-result.js';
+import { decodeJobResult, limits } from '../../functions/runtime-job-results/domain/job-result.js';
+import { truncateText } from '../../functions/runtime-job-results/domain/text.js';
 
 const decode = (fields: [string, string][]) => decodeJobResult({ id: '1-0', fields });
 const ok = { outcome: 'success', container_id: 'c1', engine_endpoint: 'https://engine.example:8443/x' };

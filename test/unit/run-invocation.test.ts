@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runInvocation } from '../../functions/runtime-job-results/consumer/run-invocation.js';
 import type { InvocationDeps } from '../../functions/runtime-job-results/consumer/run-invocation.js';
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
-import { MissingTableError } from '../../functions/runtime-job-results/adapters/errors.js';
+import { MissingTableError } from '../../functions/runtime-job-results/errors.js';
 import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
 import { MAX_FINISHED_RANGES } from '../../functions/runtime-job-results/consumer/offset-progress.js';
 import {

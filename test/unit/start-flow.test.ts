@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StartFlow, StopJobNotPublishedError } from '../../functions/runtime-job-results/start-flow/start-flow.js';
-import { ConflictError, WriteRejectedError } from '../../functions/runtime-job-results/domain/errors.js';
+import { ConflictError, WriteRejectedError } from '../../functions/runtime-job-results/errors.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import { FakeGameMaster, FakeGameStore, FakePublisher, RecordingLog, RecordingTelemetry } from '../support/fakes.js';
 

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { MissingTableError } from './errors.js';
+import { MissingTableError } from '../errors.js';
 
 /**
  * When `error` is a failed DynamoDB condition, returns what the item held (`ALL_OLD`, or

@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
-import { ConflictError, NotFoundError, WriteRejectedError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, WriteRejectedError } from '../errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
 import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
 import { allOf, conditionFailure, isRejectedRequest, onTable } from './conditional-write.js';

@@ -3,7 +3,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STREAM_START } from '../domain/entry-id.js';
 import type { EntryAttempts, EntryRange, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
 import { conditionFailure, onTable } from './conditional-write.js';
-import { LeaseLostError } from './errors.js';
+import { LeaseLostError } from '../errors.js';
+
+/**
+ * How long past its expiry a lease still counts as held. The expiry is written from the
+ * holder's clock and compared with the taker's; Lambda hosts keep their clocks within
+ * milliseconds of each other, so 2 s covers any real skew with room to spare and costs a
+ * crashed holder's successor only those 2 s.
+ */
+export const LEASE_CLOCK_SKEW_MS = 2_000;
 
 /** The Go worker's label for this consumer (docs/contract.md §3.3); stable when the stream key is renamed. */
 export const CONSUMER_LABEL = 'runtime_results';
@@ -76,7 +84,12 @@ export class DynamoDbOffsetStore implements OffsetStore {
             Key: { consumer: this.#consumer },
             UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
             ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
-            ExpressionAttributeValues: { ':owner': owner, ':expires': expiresAtMs, ':now': nowMs },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':expires': expiresAtMs,
+              // Expired by the holder's clock even if the holder's runs behind ours.
+              ':now': nowMs - LEASE_CLOCK_SKEW_MS,
+            },
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),

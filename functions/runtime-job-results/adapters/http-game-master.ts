@@ -1,13 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
+import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
-import { GameMasterAuthError, GameMasterUnavailableError } from './errors.js';
+import type { InvocationDeadline } from './invocation-deadline.js';
+import { requestSignal } from './request-signal.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly token: string | undefined;
+  /** Cuts a call still waiting when the invocation's deadline is near. */
+  readonly deadline?: InvocationDeadline;
 }
 
 /** Longest part of a Game Master answer carried into an error (and so into a log line). */
@@ -26,8 +30,11 @@ interface Answer {
 
 /**
  * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
- * Any 2xx is success; anything else, a timeout or a network error is "Game Master
- * unavailable". One call per started game puts it on the hot path: it uses `node:http(s)`
+ * Any 2xx is success. A 401 means our token is wrong, for every game: {@link GameMasterAuthError},
+ * which stops the invocation. Anything else (a 403 too: Game Master refusing this one game;
+ * a redirect, which is never followed since it would carry the token elsewhere), a timeout
+ * or a network error is "Game Master unavailable" for this game, which pauses it.
+ * One call per started game puts it on the hot path: it uses `node:http(s)`
  * with a keep-alive agent of its own (connections reused across the calls of a warm
  * Lambda) rather than `fetch`, whose web streams cost about three times the CPU per call
  * (docs/performance.md).
@@ -59,20 +66,24 @@ export class HttpGameMaster implements GameMaster {
       turn_schedule: request.turnSchedule,
     });
 
-    const signal = AbortSignal.timeout(this.#options.timeoutMs);
+    const deadline = this.#options.deadline;
+    const { signal, done } = requestSignal(this.#options.timeoutMs, deadline?.signal);
     let answer: Answer;
     try {
       answer = await this.#put(url, headers, body, signal);
     } catch (error) {
+      if (deadline?.signal.aborted) throw deadline.explain(error, 'Game Master');
       const reason = signal.aborted
         ? `no answer within ${this.#options.timeoutMs} ms`
         : `request failed: ${describeRequestError(error)}`;
       throw new GameMasterUnavailableError(`Game Master unavailable: ${reason}`, undefined, { cause: error });
+    } finally {
+      done();
     }
     if (answer.status >= 200 && answer.status < 300) return;
-    if (answer.status === 401 || answer.status === 403) throw new GameMasterAuthError(answer.status);
+    if (answer.status === 401) throw new GameMasterAuthError(answer.status);
     throw new GameMasterUnavailableError(
-      `Game Master unavailable: HTTP ${answer.status} ${truncateText(this.#redacted(answer.text), MAX_BODY_IN_ERROR)}`.trim(),
+      `${unavailable(answer.status, request.gameId)}: HTTP ${answer.status} ${truncateText(this.#redacted(answer.text), MAX_BODY_IN_ERROR)}`.trim(),
       answer.status,
     );
   }
@@ -109,6 +120,13 @@ export class HttpGameMaster implements GameMaster {
     return token === undefined || token === '' ? text : text.replaceAll(token, '[redacted]');
   }
 }
+
+/** How a non-2xx answer other than 401 reads in the error (and the log line). */
+const unavailable = (status: number, gameId: string): string => {
+  if (status === 403) return `Game Master refused game ${gameId}`;
+  if (status >= 300 && status < 400) return 'Game Master unavailable (redirect not followed)';
+  return 'Game Master unavailable';
+};
 
 const describeRequestError = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);

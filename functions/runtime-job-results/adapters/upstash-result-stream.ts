@@ -1,8 +1,9 @@
 import type { Redis } from '@upstash/redis';
+import { STREAM_START } from '../domain/entry-id.js';
 import { limits } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
+import { MalformedStreamReplyError } from '../errors.js';
 import type { ResultStream, StreamPage } from '../ports.js';
-import { MalformedStreamReplyError } from './errors.js';
 
 /**
  * Parses a raw `XRANGE` reply, `[[id, [field, value, …]], …]`. The client's typed result
@@ -144,6 +145,21 @@ export class UpstashResultStream implements ResultStream {
   }
 
   async lastGeneratedId(): Promise<string | undefined> {
+    const info = await this.#info();
+    if (info === undefined) return undefined;
+    const id = info.get('last-generated-id');
+    if (typeof id !== 'string') throw new MalformedStreamReplyError('XINFO STREAM has no last-generated-id');
+    return id;
+  }
+
+  async maxDeletedId(): Promise<string | undefined> {
+    const id = (await this.#info())?.get('max-deleted-entry-id');
+    // `0-0` is what Redis reports for a stream nothing was ever deleted from.
+    return typeof id === 'string' && id !== STREAM_START ? id : undefined;
+  }
+
+  /** `XINFO STREAM` as a map of its top-level fields; undefined when the stream does not exist. */
+  async #info(): Promise<Map<unknown, unknown> | undefined> {
     let reply: unknown;
     try {
       reply = await this.#redis.exec(['XINFO', 'STREAM', this.#stream]);
@@ -152,10 +168,9 @@ export class UpstashResultStream implements ResultStream {
       throw error;
     }
     if (!Array.isArray(reply)) throw new MalformedStreamReplyError('XINFO STREAM reply is not an array');
-    const index = reply.indexOf('last-generated-id');
-    const id: unknown = index >= 0 ? reply[index + 1] : undefined;
-    if (typeof id !== 'string') throw new MalformedStreamReplyError('XINFO STREAM has no last-generated-id');
-    return id;
+    const fields = new Map<unknown, unknown>();
+    for (let i = 0; i + 1 < reply.length; i += 2) fields.set(reply[i], reply[i + 1]);
+    return fields;
   }
 
   async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {

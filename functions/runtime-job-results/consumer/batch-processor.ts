@@ -3,6 +3,7 @@
  * retries counted across invocations, and the entries that run out of tries given up
  * (docs/contract.md §5.9).
  */
+import { withJitter } from '../backoff.js';
 import { fieldMap } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, OffsetState } from '../ports.js';
@@ -85,7 +86,7 @@ export const processBatch = async (
         if (tries >= settings.attemptsPerInvocation || outOfTime() || halted !== undefined) {
           return { kind: 'failed', attempts };
         }
-        await deps.sleep(settings.retryBackoffMs * 2 ** (tries - 1));
+        await deps.sleep(withJitter(settings.retryBackoffMs * 2 ** (tries - 1)));
       }
     }
   };

@@ -1,29 +1,60 @@
 import { AWS_ACCESS_ERRORS } from '../adapters/conditional-write.js';
-import { GameMasterAuthError, LeaseLostError, MissingTableError } from '../adapters/errors.js';
+import {
+  ConsumerError,
+  DeadlineReachedError,
+  GameMasterAuthError,
+  LeaseLostError,
+  MissingTableError,
+  UpstashHttpError,
+} from '../errors.js';
 import { errorText } from '../telemetry/log.js';
 
-/** Redis/Upstash replies that mean the token is wrong or lacks rights. */
-const UPSTASH_AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b/;
+/** Upstash's answers to a token that is wrong (401) or may not do this (403). */
+const UPSTASH_AUTH_STATUSES = new Set([401, 403]);
 
 /**
  * Errors that stop the whole invocation rather than count as an attempt of one entry:
  * a missing table or a wrong token would otherwise dead-letter every entry it touched after
- * `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The offset
- * stays where it is and the invocation fails loudly, so the Lambda error alarm fires
+ * `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The
+ * offset stays where it is and the invocation fails loudly, so the Lambda error alarm fires
  * (docs/contract.md §5.10).
+ * A request cut at the invocation's deadline ends the invocation too: nothing more can be
+ * done in the time left.
+ *
+ * Decided on the error's type and HTTP status only, never on its message: an Upstash
+ * error's text can carry a stream entry's data, and an entry must not be able to stop
+ * the consumer by containing a word such as `WRONGPASS` or `NOPERM`.
  */
 export const isFatal = (error: unknown): boolean => {
-  if (error instanceof MissingTableError || error instanceof LeaseLostError || error instanceof GameMasterAuthError) {
+  // An error raised because of another (a stop job not published because Upstash refused
+  // the token) is as fatal as its cause.
+  for (let current = error, depth = 0; current instanceof Error && depth < MAX_CAUSE_DEPTH; depth += 1) {
+    if (isFatalItself(current)) return true;
+    current = current.cause;
+  }
+  return false;
+};
+
+/** How far down a chain of causes {@link isFatal} looks. */
+const MAX_CAUSE_DEPTH = 5;
+
+const isFatalItself = (error: Error): boolean => {
+  if (
+    error instanceof MissingTableError ||
+    error instanceof LeaseLostError ||
+    error instanceof GameMasterAuthError ||
+    error instanceof DeadlineReachedError
+  ) {
     return true;
   }
-  if (!(error instanceof Error)) return false;
-  return AWS_ACCESS_ERRORS.has(error.name) || UPSTASH_AUTH_ERROR.test(error.message);
+  if (error instanceof UpstashHttpError) return UPSTASH_AUTH_STATUSES.has(error.status);
+  return !(error instanceof ConsumerError) && AWS_ACCESS_ERRORS.has(error.name);
 };
 
 /** The invocation stopped on an error that is not about one entry; `cause` says which. */
-export class InvocationFailedError extends Error {
+export class InvocationFailedError extends ConsumerError {
   constructor(stage: string, cause: unknown) {
-    super(`${stage}: ${errorText(cause)}`, { cause });
+    super(`${stage}: ${errorText(cause)}`, { cause, context: { stage } });
     this.name = 'InvocationFailedError';
   }
 }

@@ -3,7 +3,7 @@
  * failed, and the record of entries finished above the offset.
  */
 import { compareEntryIds } from '../domain/entry-id.js';
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { EntryAttempts, EntryRange, OffsetState } from '../ports.js';
 import { isFinished } from './entry-state.js';

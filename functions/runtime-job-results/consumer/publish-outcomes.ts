@@ -3,7 +3,7 @@
  * before the status change they must precede).
  */
 import type { RawEntry } from '../domain/job-result.js';
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { GameStore, StreamPublisher } from '../ports.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import { errorText } from '../telemetry/log.js';

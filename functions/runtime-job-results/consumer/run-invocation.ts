@@ -12,18 +12,18 @@ import type {
   StreamPage,
   StreamPublisher,
 } from '../ports.js';
+import { EntryResult } from '../start-flow/outcome.js';
 import type { EntryOutcome } from '../start-flow/outcome.js';
 import type { RetryHints } from '../start-flow/start-flow.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log } from '../telemetry/log.js';
-import { EntryResult } from '../telemetry/metric-names.js';
 import type { ConsumerTelemetry } from '../telemetry/metrics-recorder.js';
 import { processBatch } from './batch-processor.js';
 import type { EntryState } from './entry-state.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { advanceOffset } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
-import { checkOffsetInStream, recordLag } from './stream-position.js';
+import { checkNothingTrimmed, checkOffsetInStream, recordLag } from './stream-position.js';
 import type { ConsumerSettings } from './settings.js';
 
 export const StoppedBy = {
@@ -106,6 +106,8 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     stoppedBy: StoppedBy.drained,
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
+  // Started once the first read answered, awaited at the end: it runs beside the batches.
+  let trimCheck: Promise<void> | undefined;
 
   try {
     let next: Promise<Read> | undefined;
@@ -117,6 +119,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
       const page = unwrap(await (next ?? read(deps, state.lastEntryId)));
       const batch = page.entries;
       next = undefined;
+      trimCheck ??= checkNothingTrimmed(deps, state.lastEntryId, batch[0]?.id);
       if (batch.length === 0) {
         summary.stoppedBy = StoppedBy.drained;
         break;
@@ -155,6 +158,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     await releaseLease(deps);
     throw error;
   }
+  await trimCheck;
   if (summary.stoppedBy === StoppedBy.drained && summary.entriesRead === 0)
     await checkOffsetInStream(deps, state.lastEntryId);
   await releaseLease(deps, summary);

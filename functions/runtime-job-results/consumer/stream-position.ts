@@ -37,6 +37,39 @@ export const checkOffsetInStream = async (deps: StreamPositionDeps, lastEntryId:
 };
 
 /**
+ * Entries after the offset that were trimmed (`XADD … MAXLEN`, `XTRIM`) or deleted before
+ * this consumer read them are gone: the read simply continues at the first entry left, so
+ * without this check they would be lost without a word. Redis records the newest id it ever
+ * deleted. Between the offset and the first entry the read found (`firstReadId`; none: the
+ * stream's end) no entry is left, so a deleted id in that gap is an entry nobody read.
+ * A deleted id at or past the first entry read says nothing about the gap (entries read
+ * may have been trimmed since), and is not reported.
+ *
+ * This warns and counts on every invocation that finds the gap. The offset is not moved:
+ * the read already continues after the gap, and what to do about the lost results is an
+ * operator's call.
+ */
+export const checkNothingTrimmed = async (
+  deps: StreamPositionDeps,
+  lastEntryId: string,
+  firstReadId: string | undefined,
+): Promise<void> => {
+  try {
+    const maxDeleted = await deps.stream.maxDeletedId();
+    if (maxDeleted === undefined || compareEntryIds(maxDeleted, lastEntryId) <= 0) return;
+    if (firstReadId !== undefined && compareEntryIds(maxDeleted, firstReadId) >= 0) return;
+    deps.telemetry.entriesTrimmed();
+    deps.log.warn('entries after the offset were trimmed from the results stream before they were read', {
+      last_entry_id: lastEntryId,
+      max_deleted_entry_id: maxDeleted,
+      first_entry_read: firstReadId ?? null,
+    });
+  } catch (error) {
+    deps.log.warn('could not check the results stream for trimmed entries', { err: errorText(error) });
+  }
+};
+
+/**
  * Consumer lag at the end of the invocation: age of the oldest entry not done, and count.
  * A drained invocation knows both are zero without asking.
  */

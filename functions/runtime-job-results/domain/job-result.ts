@@ -3,6 +3,8 @@
  * caller decides what to log and where invalid entries go.
  */
 
+import { truncateText } from './text.js';
+
 export const Outcome = {
   success: 'success',
   failure: 'failure',
@@ -14,8 +16,6 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export const limits = {
   containerIdChars: 256,
   engineEndpointChars: 2048,
-  /** Longest `error_code` / `error_message` carried into a log line, in bytes. */
-  errorTextBytes: 1024,
   /**
    * Largest entry, in UTF-8 bytes of its field names and values. A real result is a few
    * hundred bytes (an error message with a stack trace a few KiB); 64 KiB leaves room for
@@ -165,23 +165,4 @@ export const decodeJobResult = (entry: RawEntry): Decoded => {
     return invalidSuccess('invalid_engine_endpoint', 'engine_endpoint is not an absolute http(s) URL', id);
   }
   return { ok: true, result: { outcome, gameId: id, containerId, engineEndpoint } };
-};
-
-/**
- * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character, marking the cut.
- * Used for every upstream text that reaches a log line.
- */
-export const truncateText = (text: string, maxBytes: number = limits.errorTextBytes): string => {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const marker = '…[truncated]';
-  const budget = Math.max(0, maxBytes - Buffer.byteLength(marker, 'utf8'));
-  let cut = '';
-  let used = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char, 'utf8');
-    if (used + size > budget) break;
-    cut += char;
-    used += size;
-  }
-  return cut + marker;
 };

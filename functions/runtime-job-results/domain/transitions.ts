@@ -1,5 +1,5 @@
 import { GameStatus, TransitionTrigger } from './game.js';
-import { InvalidTransitionError } from './errors.js';
+import { InvalidTransitionError } from '../errors.js';
 
 /** One allowed status change. */
 export interface Transition {

@@ -3,7 +3,7 @@
  * every replay produces the same fields.
  */
 import type { Game, PendingIntent } from '../domain/game.js';
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { RawEntry } from '../domain/job-result.js';
 import type { OutboundMessage } from '../ports.js';
 
@@ -42,6 +42,12 @@ export const stopJobMessage = (stream: string, gameId: string, entryId: string, 
     ['requested_at_ms', String(nowMs)],
   ],
 });
+
+/** Dead-letter reasons beyond the decoding rules (docs/contract.md §4.3), stable for dead-letter consumers. */
+export const DeadLetterReason = {
+  gameNotFound: 'game_not_found',
+  retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
+} as const;
 
 /** The fields a dead letter adds to the original entry's. */
 export const DEAD_LETTER_FIELDS: ReadonlySet<string> = new Set([

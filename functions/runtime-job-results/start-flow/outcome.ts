@@ -1,5 +1,15 @@
-import type { EntryResult } from '../telemetry/metric-names.js';
 import type { EntryMarker, OutboundMessage } from '../ports.js';
+
+/** What became of one stream entry; every entry done lands in exactly one of these
+ * (also the `result` dimension of the `lobby.start_flow.entries` metric). */
+export const EntryResult = {
+  applied: 'applied',
+  ignored: 'ignored',
+  invalid: 'invalid',
+  deadLettered: 'dead_lettered',
+} as const;
+
+export type EntryResult = (typeof EntryResult)[keyof typeof EntryResult];
 
 /** A game-item marker of this entry to remove once its messages are out. */
 export interface MarkerToClear {

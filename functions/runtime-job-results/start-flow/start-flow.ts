@@ -8,18 +8,24 @@
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
-import { isMovedOn, NotFoundError, WriteRejectedError } from '../domain/errors.js';
-import { GameMasterAuthError } from '../adapters/errors.js';
-import { decodeJobResult, Outcome, truncateText } from '../domain/job-result.js';
+import { GameMasterAuthError, isMovedOn, NotFoundError, WriteRejectedError } from '../errors.js';
+import { decodeJobResult, Outcome } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
 import type { ClaimResult, EntryAttempts, GameMaster, GameStore, StreamPublisher } from '../ports.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
-import { EntryResult, StartFlowOutcome } from '../telemetry/metric-names.js';
+import { StartFlowOutcome } from '../telemetry/metric-names.js';
 import type { StartFlowTelemetry } from '../telemetry/metrics-recorder.js';
-import { deadLetterMessage, intentMessage, pausedAfterStartIntent, stopJobMessage } from './messages.js';
-import { outcome } from './outcome.js';
+import {
+  DeadLetterReason,
+  deadLetterMessage,
+  intentMessage,
+  pausedAfterStartIntent,
+  stopJobMessage,
+} from './messages.js';
+import { EntryResult, outcome } from './outcome.js';
 import type { EntryOutcome } from './outcome.js';
 
 export interface StartFlowStreams {
@@ -39,7 +45,10 @@ export interface StartFlowDeps {
   readonly nowMs: () => number;
 }
 
-const fromStarting = (to: Transition['to']): Transition => ({
+/** Where a start flow leaves a `starting` game. */
+type StartFlowTarget = typeof GameStatus.running | typeof GameStatus.paused | typeof GameStatus.startFailed;
+
+const fromStarting = (to: StartFlowTarget): Transition & { readonly to: StartFlowTarget } => ({
   from: GameStatus.starting,
   to,
   trigger: TransitionTrigger.runtimeEvent,
@@ -64,12 +73,6 @@ export class StopJobNotPublishedError extends Error {
 export interface RetryHints {
   readonly pendingStopJob?: boolean;
 }
-
-/** Dead-letter reasons beyond the decoding rules (docs/contract.md §4.3), stable for dead-letter consumers. */
-const DeadLetterReason = {
-  gameNotFound: 'game_not_found',
-  retriesExhausted: (lastError: string): string => `retries_exhausted: ${lastError}`,
-} as const;
 
 export class StartFlow {
   readonly #deps: StartFlowDeps;
@@ -148,18 +151,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, result.gameId, toStartFailed);
     } catch (error) {
-      if (isMovedOn(error)) {
-        this.#deps.log.info('ignored runtime failure for game not in starting', {
-          ...attrs,
-          ...currentStatus(error),
-        });
-        return outcome(EntryResult.ignored);
-      }
-      if (error instanceof NotFoundError) {
-        this.#deps.log.warn('transition game to start_failed', { ...attrs, err: error.message });
-        return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
-      }
-      throw error;
+      return this.#lostStatusWrite(error, entry, result.gameId, toStartFailed);
     }
     this.#deps.log.info('game start failed', {
       ...attrs,
@@ -225,13 +217,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toRunning);
     } catch (error) {
-      return this.#decided(
-        error,
-        entry,
-        game.gameId,
-        'ignored running transition for game not in starting',
-        'transition game to running',
-      );
+      return this.#lostStatusWrite(error, entry, game.gameId, toRunning);
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.running);
     this.#deps.log.info('game running after runtime registration', { ...attrs, ...transitionAttrs(toRunning) });
@@ -318,13 +304,7 @@ export class StartFlow {
     try {
       await this.#changeStatus(entry, game.gameId, toPaused, intent);
     } catch (error) {
-      return this.#decided(
-        error,
-        entry,
-        game.gameId,
-        'ignored paused transition for game not in starting',
-        'transition game to paused',
-      );
+      return this.#lostStatusWrite(error, entry, game.gameId, toPaused);
     }
     this.#deps.telemetry.outcome(StartFlowOutcome.paused);
     return outcome(
@@ -334,21 +314,25 @@ export class StartFlow {
     );
   }
 
-  /** A status write that lost: moved on → ignored; vanished → dead letter; else retry. */
-  #decided(
+  /**
+   * A status write that lost, for `failure`, `running` and `paused` alike: the game moved on →
+   * ignored; it vanished → dead letter `game_not_found`; anything else is thrown for a retry.
+   * The log lines are the Go worker's, named after the transition.
+   */
+  #lostStatusWrite(
     error: unknown,
     entry: RawEntry,
     gameId: string,
-    ignoredMessage: string,
-    failedMessage: string,
+    transition: Transition & { readonly to: StartFlowTarget },
   ): EntryOutcome {
     const attrs = this.#attrs(entry, gameId);
+    const lines = LOST_WRITE_LINES[transition.to];
     if (isMovedOn(error)) {
-      this.#deps.log.info(ignoredMessage, { ...attrs, ...currentStatus(error) });
+      this.#deps.log.info(lines.movedOn, { ...attrs, ...currentStatus(error) });
       return outcome(EntryResult.ignored);
     }
     if (error instanceof NotFoundError) {
-      this.#deps.log.warn(failedMessage, { ...attrs, err: error.message });
+      this.#deps.log.warn(lines.vanished, { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
     }
     throw error;
@@ -382,6 +366,25 @@ export class StartFlow {
     return new Date(this.#deps.nowMs()).toISOString();
   }
 }
+
+/**
+ * The Go worker's log lines for a status write that lost, by the transition's target: the
+ * game had moved on, or it had vanished.
+ */
+const LOST_WRITE_LINES: Readonly<Record<StartFlowTarget, { movedOn: string; vanished: string }>> = {
+  [GameStatus.startFailed]: {
+    movedOn: 'ignored runtime failure for game not in starting',
+    vanished: 'transition game to start_failed',
+  },
+  [GameStatus.running]: {
+    movedOn: 'ignored running transition for game not in starting',
+    vanished: 'transition game to running',
+  },
+  [GameStatus.paused]: {
+    movedOn: 'ignored paused transition for game not in starting',
+    vanished: 'transition game to paused',
+  },
+};
 
 const transitionAttrs = (transition: Transition): LogAttributes => ({
   from_status: transition.from,

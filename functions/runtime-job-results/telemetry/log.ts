@@ -1,4 +1,4 @@
-import { truncateText } from '../domain/job-result.js';
+import { truncateText } from '../domain/text.js';
 
 /**
  * The logging surface the start flow needs. Powertools' `Logger` satisfies it; unit tests

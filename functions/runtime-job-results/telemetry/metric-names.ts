@@ -9,6 +9,7 @@ export const MetricName = {
   consumerLagEntries: 'lobby.start_flow.consumer_lag_entries',
   offsetAhead: 'lobby.start_flow.offset_ahead_of_stream',
   publishAbandoned: 'lobby.start_flow.publish_abandoned',
+  entriesTrimmed: 'lobby.start_flow.entries_trimmed',
 } as const;
 
 /** The outcome of one start flow, as the Go worker counted it. */
@@ -19,13 +20,3 @@ export const StartFlowOutcome = {
 } as const;
 
 export type StartFlowOutcome = (typeof StartFlowOutcome)[keyof typeof StartFlowOutcome];
-
-/** What became of one stream entry; every entry done lands in exactly one of these. */
-export const EntryResult = {
-  applied: 'applied',
-  ignored: 'ignored',
-  invalid: 'invalid',
-  deadLettered: 'dead_lettered',
-} as const;
-
-export type EntryResult = (typeof EntryResult)[keyof typeof EntryResult];

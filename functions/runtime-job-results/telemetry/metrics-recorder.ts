@@ -2,7 +2,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Transition } from '../domain/transitions.js';
 import { MetricName } from './metric-names.js';
-import type { EntryResult, StartFlowOutcome } from './metric-names.js';
+import type { EntryResult } from '../start-flow/outcome.js';
+import type { StartFlowOutcome } from './metric-names.js';
 
 /** What the start flow reports: the Go worker's two counters. */
 export interface StartFlowTelemetry {
@@ -17,6 +18,8 @@ export interface ConsumerTelemetry extends StartFlowTelemetry {
   transientError(): void;
   /** The stored offset is beyond the stream's last id. */
   offsetAhead(): void;
+  /** Entries after the offset were trimmed or deleted before they were read. */
+  entriesTrimmed(): void;
   /** An entry's messages could not be published after `MAX_ATTEMPTS` tries and were logged instead. */
   publishAbandoned(): void;
   lag(ageMs: number, entries: number): void;
@@ -65,6 +68,10 @@ export class MetricsRecorder implements ConsumerTelemetry {
 
   offsetAhead(): void {
     this.#count(MetricName.offsetAhead, {});
+  }
+
+  entriesTrimmed(): void {
+    this.#count(MetricName.entriesTrimmed, {});
   }
 
   publishAbandoned(): void {

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { LEASE_CLOCK_SKEW_MS } from '../../../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import type { InvocationSummary } from '../../../functions/runtime-job-results/consumer/run-invocation.js';
 
 export interface ChildInvocation {
@@ -40,6 +41,8 @@ export const spawnInvocation = (env: Record<string, string>, timeoutMs: number):
   return { process: child, ended };
 };
 
-/** Waits until the offset item's lease (if any) has expired. */
+/** How long until the offset item's lease (if any) can be taken over: its expiry plus the clock-skew allowance. */
 export const leaseExpiry = (offsetItem: Record<string, unknown> | undefined): number =>
-  typeof offsetItem?.leaseExpiresAt === 'number' ? Math.max(0, offsetItem.leaseExpiresAt - Date.now() + 50) : 0;
+  typeof offsetItem?.leaseExpiresAt === 'number'
+    ? Math.max(0, offsetItem.leaseExpiresAt + LEASE_CLOCK_SKEW_MS - Date.now() + 50)
+    : 0;

@@ -3,6 +3,7 @@
  * requests a fault should hit.
  */
 import type { DynamoDbCall, ProxyAction, ProxyHook } from '../../../local/dynamodb-proxy.js';
+import type { UpstashCall } from '../../../local/upstash-proxy.js';
 import { cancelBefore, isBindingWrite } from '../../../local/lobby-race.js';
 import type { Harness } from '../../support/consumer-harness.js';
 
@@ -14,11 +15,15 @@ export const successFields = (gameId: string): Record<string, string> => ({
   engine_endpoint: `http://engine-${gameId}.galaxy.internal:8080/`,
 });
 
-export { isStatusWrite } from '../../../local/lobby-race.js';
+export { isBindingWrite, isStatusWrite } from '../../../local/lobby-race.js';
 
 /** The lease-taking `UpdateItem` on the offsets table. */
 export const isLeaseAcquire = (call: DynamoDbCall): boolean =>
   call.operation === 'UpdateItem' && String(call.body.UpdateExpression).startsWith('SET leaseOwner');
+
+/** An Upstash request that appends to `stream`. */
+export const appendsTo = (call: UpstashCall, stream: string): boolean =>
+  call.commands.some((command) => command[0] === 'XADD' && command[1] === stream);
 
 /** Lobby cancels `gameId` right before the consumer's binding write reaches DynamoDB. */
 export const cancelBeforeBinding = (h: Harness, gameId: string): ProxyHook =>
