@@ -3,10 +3,10 @@
  * screen without the AWS SDK's Node-version warning (the child gets no variable switching it
  * off, so on Node 20 the script must do it itself).
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { runScript } from '../support/run-script.js';
 
 let h: Harness;
 
@@ -17,23 +17,8 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-interface Exit {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const script = (file: string, args: readonly string[], env: Record<string, string> = {}): Promise<Exit> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', file, ...args],
-      { env: { PATH: process.env.PATH, POWERTOOLS_METRICS_DISABLED: 'true', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-      },
-    );
-  });
+const script = (file: string, args: readonly string[], env: Record<string, string> = {}) =>
+  runScript(file, args, { POWERTOOLS_METRICS_DISABLED: 'true', ...env });
 
 describe('the npm scripts', () => {
   it('print their options on --help and answer a bad flag or value with one line and exit 2', async () => {
