@@ -4,6 +4,7 @@
  * or run something first (another writer racing the consumer). It is the intercepting proxy
  * with a parse hook that reads the operation and the JSON request.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { startInterceptingProxy } from './intercepting-proxy.js';
 import type { InterceptAction, InterceptedRequest } from './intercepting-proxy.js';
 
@@ -14,6 +15,8 @@ export interface DynamoDbCall {
   readonly tableName: string | undefined;
   /** The JSON request, in DynamoDB's wire format (`{"S": "…"}`). */
   readonly body: Record<string, unknown>;
+  /** The request's headers, names in lower case. */
+  readonly headers: IncomingHttpHeaders;
 }
 
 /** Forward (maybe late, maybe with a racing write or a crash point), drop, or answer a DynamoDB error. */
@@ -62,6 +65,7 @@ const parseCall = (request: InterceptedRequest): DynamoDbCall => {
     operation: target.split('.').pop() ?? '',
     tableName: typeof body.TableName === 'string' ? body.TableName : undefined,
     body,
+    headers: request.headers,
   };
 };
 

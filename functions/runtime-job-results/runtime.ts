@@ -21,7 +21,7 @@ import type { GameMaster, GameStore, OffsetStore, ResultStream, StreamPublisher 
 
 export interface Runtime {
   readonly config: Config;
-  /** The document client the stores use; the operator CLI reads whole items with it. */
+  /** The document client of the offsets store; the operator CLI reads whole items with it. */
   readonly documents: DynamoDBDocumentClient;
   readonly redis: Redis;
   readonly games: GameStore;
@@ -104,18 +104,55 @@ const resolveToken = async (source: TokenSource, variable: string, forceFetch: b
   return secret.trim();
 };
 
-const dynamoDbClient = (config: Config, deadline: InvocationDeadline): DynamoDBDocumentClient => {
+const dynamoDbClient = (
+  config: Config,
+  deadline: InvocationDeadline,
+  options: { readonly cacheMiddleware: boolean },
+): DynamoDBClient => {
   const { endpoint, region, localCredentials } = config.dynamodb;
-  const client = new DynamoDBClient({
+  return new DynamoDBClient({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(localCredentials === undefined ? {} : { credentials: localCredentials }),
     // Throttles, 5xx and timeouts are retried by the SDK first; what still fails is retried per entry.
     maxAttempts: AWS_MAX_ATTEMPTS,
     requestHandler: new DeadlineBoundHttpHandler(deadline),
+    cacheMiddleware: options.cacheMiddleware,
   });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };
+
+/**
+ * Middleware the hot-path client goes without, each an async step on every request that
+ * DynamoDB does not need: the SDK's user-agent headers, the `X-Amzn-Trace-Id` header of
+ * Lambda's recursion detection (the function runs without X-Ray), and request logging to
+ * the SDK's no-op logger. Retries, signing, (de)serialisation and errors are untouched.
+ */
+const PER_REQUEST_EXTRAS: readonly string[] = [
+  'getUserAgentMiddleware',
+  'recursionDetectionMiddleware',
+  'loggerMiddleware',
+];
+
+/**
+ * The client of the games table's writes, the hot path (two or three requests per entry).
+ * `cacheMiddleware` resolves the middleware stack once per command class instead of on every
+ * request, and the {@link PER_REQUEST_EXTRAS} are left out: together about a third of the
+ * handler's CPU per entry (docs/performance.md, "CPU per entry, second pass").
+ * Only plain `@aws-sdk/client-dynamodb` commands go through it: a document client's command
+ * resolves to a handler bound to its first instance's input, so `DynamoDBDocumentClient`
+ * refuses a client with the cache on, and the offsets table keeps a client of its own.
+ */
+const hotPathClient = (config: Config, deadline: InvocationDeadline): DynamoDBClient => {
+  const client = dynamoDbClient(config, deadline, { cacheMiddleware: true });
+  for (const name of PER_REQUEST_EXTRAS) client.middlewareStack.remove(name);
+  return client;
+};
+
+/** The document client of the offsets table and the operator CLI: per batch, not per entry. */
+const documentClient = (config: Config, deadline: InvocationDeadline): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(dynamoDbClient(config, deadline, { cacheMiddleware: false }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 
 export interface BuildOptions {
   /**
@@ -134,7 +171,7 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
   const deadline = new InvocationDeadline();
-  const documents = dynamoDbClient(config, deadline);
+  const documents = documentClient(config, deadline);
   const redis = createUpstashClient({
     url: config.upstash.url,
     token: upstashToken,
@@ -145,7 +182,7 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config,
     documents,
     redis,
-    games: new DynamoDbGameStore(documents, config.dynamodb.gamesTable),
+    games: new DynamoDbGameStore(hotPathClient(config, deadline), config.dynamodb.gamesTable),
     offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable),
     stream: new UpstashResultStream(redis, config.streams.results),
     // A key of our own beside our own stream: the probe that tells an outage from a bad message.
