@@ -1,6 +1,6 @@
 /** Command-line argument parsers shared by the benchmark's entry points. */
 import { InvalidArgumentError, Option } from 'commander';
-import { ConsumerMode } from '../functions/runtime-job-results/config.js';
+import { ConsumerMode } from '../functions/runtime-job-results/environment.js';
 import type { ConsumerModeName } from './run-mode.js';
 
 /** A whole number of at least `min`. */

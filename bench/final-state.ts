@@ -6,10 +6,10 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { pausedIntentKey } from '../functions/runtime-job-results/start-flow/messages.js';
-import type { ConsumerStreams } from '../local/consumer-env.js';
+import type { StreamNames } from '../functions/runtime-job-results/environment.js';
 
 /** Output stream keys of one run. */
-export type OutputStreams = Pick<ConsumerStreams, 'stopJobs' | 'intents' | 'dead'>;
+export type OutputStreams = Pick<StreamNames, 'stopJobs' | 'notificationIntents' | 'deadLetters'>;
 
 export interface FinalState {
   /** Game id → status. */
@@ -69,7 +69,7 @@ export const readFinalState = async (sources: FinalStateSources): Promise<FinalS
   for (const game of games) statuses[String(game.gameId)] = String(game.status);
 
   const [stopJobs, intents, deadLetters] = await Promise.all(
-    [sources.streams.stopJobs, sources.streams.intents, sources.streams.dead].map(async (stream) =>
+    [sources.streams.stopJobs, sources.streams.notificationIntents, sources.streams.deadLetters].map(async (stream) =>
       (await sources.redis.xrange(stream, '-', '+')).map(([, flat]) => fieldsOf(flat)),
     ),
   );

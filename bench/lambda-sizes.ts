@@ -11,6 +11,7 @@
  *   npm run bench:lambda-sizes -- --sizes 256,1769 --repeat 1 --entries 1000
  *   npm run bench:lambda-sizes -- --burst 500 --poll-interval-ms 1000
  */
+import '../scripts/support/quiet-sdk-node-warning.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -132,7 +133,6 @@ const tableRow = ({ memoryMb, drains, bursts }: SizeRuns): string => {
   ]);
 };
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-sizes-'));
 let failed = false;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
-import { ConsumerMode } from '../functions/runtime-job-results/config.js';
+import { ConsumerMode } from '../functions/runtime-job-results/environment.js';
 import { consumerEnv, prefixedStreams } from '../local/consumer-env.js';
 import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../local/upstash-proxy.js';

@@ -9,6 +9,7 @@
  *   npm run bench -- --entries 2000 --lambda-memory 256 --dynamodb-latency 5 --upstash-latency 3
  *   npm run bench -- --latency          follow vs drain mode latency (bench/latency-cli.ts)
  */
+import '../scripts/support/quiet-sdk-node-warning.js';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
@@ -92,8 +93,6 @@ const options: BenchOptions = {
   ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
 };
 
-// The handler's SDK clients live in the drain child; this only quiets the seeding client.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 let ok = false;

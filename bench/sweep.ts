@@ -8,6 +8,7 @@
  *   npx tsx bench/sweep.ts --entries 3000 --repeat 3
  *   npx tsx bench/sweep.ts --concurrency 4,8,16 --batch-sizes 100 --dynamodb-latency 5
  */
+import '../scripts/support/quiet-sdk-node-warning.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,6 @@ const tableRow = (spec: ModeSpec, runs: readonly ModeFigures[]): string => {
   ]);
 };
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-sweep-'));
 let failed = false;

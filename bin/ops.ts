@@ -4,6 +4,7 @@
  * wires commander to the commands in `ops/`; it is the one place that reads `process.env`
  * (the same variables as the function). Reference: docs/operations.md.
  */
+import '../scripts/support/quiet-sdk-node-warning.js';
 import { hostname, userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { deadLettersList, deadLettersPurge, deadLettersRequeue } from '../ops/commands/dead-letters.js';

@@ -6,26 +6,22 @@
  * key is documented in `docs/deployment.md`; keep the two in sync.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_STREAMS, VARIABLES } from '../functions/runtime-job-results/environment.js';
+import type {
+  ChoiceOf,
+  ChoiceVariable,
+  ConsumerMode,
+  LogLevel,
+  StreamNames,
+  VariableOfKind,
+} from '../functions/runtime-job-results/environment.js';
 
-/** What the consumer does with a stream (mirrors `CONSUMER_MODE` in the handler). */
-export type ConsumerMode = 'batched' | 'seed';
-
-/** Log levels understood by Powertools Logger. */
-export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-/** Names of the Redis streams the consumer reads from and writes to. */
-export interface StreamNames {
-  /** Stream of Runtime Manager job results that the consumer pulls from. */
-  readonly results: string;
-  /** Stream the consumer publishes stop-job requests to. */
-  readonly stopJobs: string;
-  /** Stream the consumer publishes notification intents to. */
-  readonly notificationIntents: string;
-  /** Stream that receives entries the consumer gave up on. */
-  readonly deadLetter: string;
-}
-
-/** Tuning values handed to the function through its environment. */
+/**
+ * Tuning values handed to the function through its environment. Their defaults and limits
+ * (and those of the stream names) are the function's own, from
+ * functions/runtime-job-results/environment.ts, so a value the stack accepts is one the
+ * function accepts.
+ */
 export interface ConsumerTuning {
   /** Stream entries read per batch (`BATCH_SIZE`). */
   readonly batchSize: number;
@@ -138,21 +134,17 @@ export const DEFAULTS = {
   memorySizeMb: 1_024,
   logRetentionDays: 30,
   gameMasterAuth: true,
-  streams: {
-    results: 'runtime:job_results',
-    stopJobs: 'runtime:stop_jobs',
-    notificationIntents: 'notification:intents',
-    deadLetter: 'runtime:job_results:dead',
-  },
+  streams: DEFAULT_STREAMS,
   tuning: {
-    batchSize: 100,
-    maxConcurrency: 16,
-    maxAttempts: 5,
-    mode: 'batched',
-    gmTimeoutMs: 3000,
-    timeBudgetMarginMs: 10_000,
+    batchSize: VARIABLES.BATCH_SIZE.default,
+    maxConcurrency: VARIABLES.MAX_CONCURRENCY.default,
+    maxAttempts: VARIABLES.MAX_ATTEMPTS.default,
+    mode: VARIABLES.CONSUMER_MODE.default,
+    gmTimeoutMs: VARIABLES.GM_TIMEOUT_MS.default,
+    timeBudgetMarginMs: VARIABLES.TIME_BUDGET_MARGIN_MS.default,
+    // The stack follows by default (the handler's own default, 0, drains): a result within a second.
     pollIntervalMs: 250,
-    logLevel: 'INFO',
+    logLevel: VARIABLES.POWERTOOLS_LOG_LEVEL.default,
   },
   alarms: {
     lagAgeSeconds: 300,
@@ -220,8 +212,7 @@ export function readConfig(
   const scheduleRateMinutes = read.integer('scheduleRateMinutes', 1, 60) ?? DEFAULTS.scheduleRateMinutes;
   const periodSeconds = scheduleRateMinutes * 60;
   const followMode = read.boolean('followMode') ?? DEFAULTS.followMode;
-  const timeBudgetMarginMs =
-    read.integer('timeBudgetMarginMs', 0, MAX_LAMBDA_TIMEOUT_SECONDS * 1000) ?? DEFAULTS.tuning.timeBudgetMarginMs;
+  const timeBudgetMarginMs = read.integerOf('timeBudgetMarginMs', 'TIME_BUDGET_MARGIN_MS');
   const marginSeconds = Math.ceil(timeBudgetMarginMs / 1000);
   const functionTimeoutSeconds =
     read.integer('functionTimeoutSeconds', 10, MAX_LAMBDA_TIMEOUT_SECONDS) ??
@@ -260,7 +251,8 @@ export function readConfig(
       `${functionTimeoutSeconds}s is not shorter than the schedule period of ${periodSeconds}s`,
     );
   }
-  const pollIntervalMs = read.integer('pollIntervalMs', 1, 60_000) ?? DEFAULTS.tuning.pollIntervalMs;
+  const pollIntervalMs =
+    read.integer('pollIntervalMs', 1, VARIABLES.POLL_INTERVAL_MS.max) ?? DEFAULTS.tuning.pollIntervalMs;
 
   // The lag metric comes once per period (as an invocation ends), and in drain mode entries
   // wait up to one period for the next tick, so a threshold within one period could fire on
@@ -318,17 +310,17 @@ export function readConfig(
       results: read.string('resultsStream') ?? DEFAULTS.streams.results,
       stopJobs: read.string('stopJobsStream') ?? DEFAULTS.streams.stopJobs,
       notificationIntents: read.string('notificationIntentsStream') ?? DEFAULTS.streams.notificationIntents,
-      deadLetter: read.string('deadLetterStream') ?? DEFAULTS.streams.deadLetter,
+      deadLetters: read.string('deadLetterStream') ?? DEFAULTS.streams.deadLetters,
     },
     tuning: {
-      batchSize: read.integer('batchSize', 1, 1000) ?? DEFAULTS.tuning.batchSize,
-      maxConcurrency: read.integer('maxConcurrency', 1, 256) ?? DEFAULTS.tuning.maxConcurrency,
-      maxAttempts: read.integer('maxAttempts', 1, 100) ?? DEFAULTS.tuning.maxAttempts,
-      mode: read.oneOf('consumerMode', ['batched', 'seed'] as const) ?? DEFAULTS.tuning.mode,
-      gmTimeoutMs: read.integer('gmTimeoutMs', 100, 60_000) ?? DEFAULTS.tuning.gmTimeoutMs,
+      batchSize: read.integerOf('batchSize', 'BATCH_SIZE'),
+      maxConcurrency: read.integerOf('maxConcurrency', 'MAX_CONCURRENCY'),
+      maxAttempts: read.integerOf('maxAttempts', 'MAX_ATTEMPTS'),
+      mode: read.choiceOf('consumerMode', 'CONSUMER_MODE'),
+      gmTimeoutMs: read.integerOf('gmTimeoutMs', 'GM_TIMEOUT_MS'),
       timeBudgetMarginMs,
       pollIntervalMs: followMode ? pollIntervalMs : 0,
-      logLevel: read.oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const) ?? DEFAULTS.tuning.logLevel,
+      logLevel: read.choiceOf('logLevel', 'POWERTOOLS_LOG_LEVEL'),
     },
     alarms: {
       lagAgeSeconds,
@@ -370,13 +362,20 @@ class ContextReader {
     return parsed;
   }
 
-  /** One of a fixed set of strings. */
-  oneOf<const T extends string>(key: string, allowed: readonly T[]): T | undefined {
-    const value = this.string(key);
-    if (value === undefined) return undefined;
-    const match = allowed.find((candidate) => candidate === value);
-    if (match === undefined) throw new ConfigError(key, `expected one of ${allowed.join(', ')}`);
-    return match;
+  /** An integer within the limits of the function's variable `name`, or that variable's default. */
+  integerOf(key: string, name: VariableOfKind<'integer'>): number {
+    const { min, max, default: fallback } = VARIABLES[name];
+    return this.integer(key, min, max) ?? fallback;
+  }
+
+  /** One of the choices of the function's variable `name` (its case rule too), or its default. */
+  choiceOf<N extends VariableOfKind<'choice'>>(key: string, name: N): ChoiceOf<N> {
+    const variable: ChoiceVariable = VARIABLES[name];
+    const raw = this.string(key);
+    const value = raw === undefined ? variable.default : variable.ignoreCase ? raw.toUpperCase() : raw;
+    const match = variable.choices.find((candidate) => candidate === value);
+    if (match === undefined) throw new ConfigError(key, `expected one of ${variable.choices.join(', ')}`);
+    return match as ChoiceOf<N>;
   }
 
   /** An absolute URL with one of the given protocols, without a trailing slash. */

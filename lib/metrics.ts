@@ -7,14 +7,15 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { VARIABLES } from '../functions/runtime-job-results/environment.js';
 import { EntryResult } from '../functions/runtime-job-results/start-flow/outcome.js';
 import { StartFlowOutcome } from '../functions/runtime-job-results/telemetry/metric-names.js';
 
-/** `POWERTOOLS_METRICS_NAMESPACE` of the function. */
-export const METRICS_NAMESPACE = 'Galaxy/Lobby';
+/** `POWERTOOLS_METRICS_NAMESPACE` of the function: the function's default, which the stack sets. */
+export const METRICS_NAMESPACE = VARIABLES.POWERTOOLS_METRICS_NAMESPACE.default;
 
 /** `POWERTOOLS_SERVICE_NAME` of the function, and the value of every metric's `service` dimension. */
-export const SERVICE_NAME = 'lobby';
+export const SERVICE_NAME = VARIABLES.POWERTOOLS_SERVICE_NAME.default;
 
 /** Metric names emitted by the handler: the handler's own list, so the two cannot drift. */
 export { MetricName } from '../functions/runtime-job-results/telemetry/metric-names.js';

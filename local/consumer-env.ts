@@ -1,18 +1,13 @@
 /**
  * The handler's environment for a consumer running against local pieces: the one mapping
- * the demo, the tests, the soak and the benchmark share, so a new variable is added once.
+ * the demo, the tests, the soak and the benchmark share. The variables themselves are
+ * written by the function's own `renderEnvironment`, so a new variable is added once.
  */
-
-/** The four stream keys of one consumer. */
-export interface ConsumerStreams {
-  readonly results: string;
-  readonly stopJobs: string;
-  readonly intents: string;
-  readonly dead: string;
-}
+import { DEFAULT_STREAMS, renderEnvironment } from '../functions/runtime-job-results/environment.js';
+import type { EnvironmentSettings, StreamNames } from '../functions/runtime-job-results/environment.js';
 
 export interface ConsumerTargets {
-  readonly streams: ConsumerStreams;
+  readonly streams: StreamNames;
   readonly upstash: { readonly url: string; readonly token: string };
   readonly gamesTable: string;
   readonly offsetsTable: string;
@@ -21,25 +16,34 @@ export interface ConsumerTargets {
   readonly gameMasterUrl: string;
 }
 
+/** Settings beyond the targets; what is left out keeps the function's default. */
+export interface ConsumerTuning {
+  readonly gameMasterTimeoutMs?: number;
+  readonly consumer?: EnvironmentSettings['consumer'];
+  readonly telemetry?: EnvironmentSettings['telemetry'];
+}
+
 /** Stream keys under `prefix`, named like the production ones. */
-export const prefixedStreams = (prefix: string): ConsumerStreams => ({
-  results: `${prefix}:runtime:job_results`,
-  stopJobs: `${prefix}:runtime:stop_jobs`,
-  intents: `${prefix}:notification:intents`,
-  dead: `${prefix}:runtime:job_results:dead`,
+export const prefixedStreams = (prefix: string): StreamNames => ({
+  results: `${prefix}:${DEFAULT_STREAMS.results}`,
+  stopJobs: `${prefix}:${DEFAULT_STREAMS.stopJobs}`,
+  notificationIntents: `${prefix}:${DEFAULT_STREAMS.notificationIntents}`,
+  deadLetters: `${prefix}:${DEFAULT_STREAMS.deadLetters}`,
 });
 
-/** The variables (docs/contract.md §8) that point the handler at `targets`. */
-export const consumerEnv = (targets: ConsumerTargets): Record<string, string> => ({
-  RESULTS_STREAM: targets.streams.results,
-  STOP_JOBS_STREAM: targets.streams.stopJobs,
-  NOTIFICATION_INTENTS_STREAM: targets.streams.intents,
-  DEAD_LETTER_STREAM: targets.streams.dead,
-  UPSTASH_REDIS_REST_URL: targets.upstash.url,
-  UPSTASH_REDIS_REST_TOKEN: targets.upstash.token,
-  GAMES_TABLE: targets.gamesTable,
-  OFFSETS_TABLE: targets.offsetsTable,
-  DYNAMODB_ENDPOINT: targets.dynamodbEndpoint,
-  AWS_REGION: 'us-east-1',
-  GM_BASE_URL: targets.gameMasterUrl,
-});
+/** The variables (docs/contract.md §8) that point the handler at `targets`, with `tuning` on top. */
+export const consumerEnv = (targets: ConsumerTargets, tuning: ConsumerTuning = {}): Record<string, string> =>
+  renderEnvironment({
+    streams: targets.streams,
+    upstash: { url: targets.upstash.url, token: { kind: 'value', value: targets.upstash.token } },
+    dynamodb: {
+      gamesTable: targets.gamesTable,
+      offsetsTable: targets.offsetsTable,
+      endpoint: targets.dynamodbEndpoint,
+      // DynamoDB Local accepts any region; a fixed one keeps the shell's AWS_REGION out of it.
+      region: 'us-east-1',
+    },
+    gameMaster: { baseUrl: targets.gameMasterUrl, timeoutMs: tuning.gameMasterTimeoutMs },
+    consumer: tuning.consumer,
+    telemetry: tuning.telemetry,
+  });

@@ -1,13 +1,12 @@
 /**
- * An HTTP proxy in front of DynamoDB Local that lets a test or the demo step into the
- * traffic: answer a request with a DynamoDB error (throttling, 500), drop the connection,
- * add latency, or run something first (another writer racing the consumer). DynamoDB
- * Local does not check SigV4 signatures, so requests are forwarded unchanged.
+ * A proxy in front of DynamoDB Local that lets a test or the demo step into the traffic:
+ * answer a request with a DynamoDB error (throttling, 500), drop the connection, add latency,
+ * or run something first (another writer racing the consumer). It is the intercepting proxy
+ * with a parse hook that reads the operation and the JSON request.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LOOPBACK } from './free-port.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { startInterceptingProxy } from './intercepting-proxy.js';
+import type { InterceptAction, InterceptedRequest } from './intercepting-proxy.js';
 
 /** One DynamoDB API call as the proxy sees it. */
 export interface DynamoDbCall {
@@ -20,17 +19,10 @@ export interface DynamoDbCall {
   readonly headers: IncomingHttpHeaders;
 }
 
+/** Forward (maybe late, maybe with a racing write or a crash point), drop, or answer a DynamoDB error. */
 export type ProxyAction =
-  | {
-      readonly kind: 'forward';
-      readonly delayMs?: number;
-      /** Runs before the request is forwarded: a racing writer, for example. */
-      readonly before?: () => Promise<void>;
-      /** Runs once DynamoDB has applied the request, before the caller hears back: a crash point. */
-      readonly after?: () => Promise<void>;
-    }
-  | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message: string }
-  | { readonly kind: 'drop' };
+  | Extract<InterceptAction, { readonly kind: 'forward' | 'drop' }>
+  | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message: string };
 
 export type ProxyHook = (call: DynamoDbCall) => ProxyAction | Promise<ProxyAction>;
 
@@ -60,17 +52,11 @@ export interface DynamoDbProxy {
   close(): Promise<void>;
 }
 
-const readBody = async (request: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
-
-const parseCall = (request: IncomingMessage, raw: Buffer): DynamoDbCall => {
+const parseCall = (request: InterceptedRequest): DynamoDbCall => {
   const target = String(request.headers['x-amz-target'] ?? '');
   let body: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8') || '{}');
+    const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
     if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
   } catch {
     // Not JSON: forwarded as it is, DynamoDB Local will answer the error.
@@ -83,72 +69,32 @@ const parseCall = (request: IncomingMessage, raw: Buffer): DynamoDbCall => {
   };
 };
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
+const DYNAMODB_CONTENT_TYPE = 'application/x-amz-json-1.0';
+
+/** A DynamoDB error is an answer in DynamoDB's error format; the other actions are the proxy's own. */
+const interceptAction = (action: ProxyAction): InterceptAction =>
+  action.kind === 'error'
+    ? { kind: 'respond', status: action.status, body: JSON.stringify({ __type: action.type, message: action.message }) }
+    : action;
+
+const intercepting = (hook: ProxyHook | undefined) =>
+  hook === undefined ? undefined : async (call: DynamoDbCall) => interceptAction(await hook(call));
 
 /** Starts the proxy on a free loopback port in front of `target` (DynamoDB Local's endpoint). */
 export const startDynamoDbProxy = async (target: string, hook?: ProxyHook): Promise<DynamoDbProxy> => {
-  let currentHook = hook;
-  const counts: Record<string, number> = {};
-
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const raw = await readBody(request);
-    const call = parseCall(request, raw);
-    counts[call.operation] = (counts[call.operation] ?? 0) + 1;
-    const action = currentHook ? await currentHook(call) : forward;
-    if (action.kind === 'drop') {
-      request.socket.destroy();
-      return;
-    }
-    if (action.kind === 'error') {
-      response.writeHead(action.status, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify({ __type: action.type, message: action.message }));
-      return;
-    }
-    if (action.delayMs) await sleep(action.delayMs);
-    await action.before?.();
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers[name] = value;
-    }
-    const upstream = await fetch(`${target}${request.url ?? '/'}`, {
-      method: request.method ?? 'POST',
-      headers,
-      body: raw,
-    });
-    const answer = Buffer.from(await upstream.arrayBuffer());
-    await action.after?.();
-    const outHeaders: Record<string, string> = {};
-    upstream.headers.forEach((value, name) => {
-      if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') outHeaders[name] = value;
-    });
-    response.writeHead(upstream.status, outHeaders);
-    response.end(answer);
-  };
-
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify({ __type: 'ProxyError', message: String(error) }));
-    });
+  const proxy = await startInterceptingProxy({
+    target,
+    parse: parseCall,
+    countAs: (call) => [call.operation],
+    contentType: DYNAMODB_CONTENT_TYPE,
+    failureBody: (error) => JSON.stringify({ __type: 'ProxyError', message: String(error) }),
+    hook: intercepting(hook),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('DynamoDB proxy has no port');
-
   return {
-    endpoint: `http://${LOOPBACK}:${address.port}`,
-    setHook: (next) => {
-      currentHook = next;
-    },
-    counts: () => ({ ...counts }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    endpoint: proxy.url,
+    setHook: (next) => proxy.setHook(intercepting(next)),
+    counts: proxy.counts,
+    close: proxy.close,
   };
 };
 

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import getPort from 'get-port';
 
 /** The address every local service binds to: nothing of the local stack is reachable from outside. */
 export const LOOPBACK = '127.0.0.1';
@@ -11,39 +11,16 @@ export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
 }
 
-/**
- * Asks the kernel for a currently unused TCP port on the loopback interface.
- *
- * The port is released before it is returned, so another process may grab it before the
- * caller binds it; {@link withFreePort} retries for exactly that race.
- */
-async function findFreePort(host: string = LOOPBACK): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error(`could not read the port the kernel assigned on ${host}`));
-        return;
-      }
-      const { port } = address;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** How many fresh ports {@link withFreePort} tries before giving up. */
 const FREE_PORT_ATTEMPTS = 3;
 
 /**
  * Runs `start` on the requested port, or on a free one when none (or 0) was requested.
  *
- * With a chosen-for-you port a {@link PortInUseError} means we lost the race between
- * {@link findFreePort} and the child binding it, so a new port is tried; with an explicit
- * port the caller asked for that one, so the error is passed on.
+ * The free port comes from `get-port`, which also keeps it from being handed out again in
+ * this process for a while; another process may still take it before the child binds it.
+ * With a chosen-for-you port a {@link PortInUseError} means we lost that race, so a new port
+ * is tried; with an explicit port the caller asked for that one, so the error is passed on.
  */
 export async function withFreePort<T>(
   requestedPort: number | undefined,
@@ -55,7 +32,7 @@ export async function withFreePort<T>(
   let lastError: unknown;
   for (let attempt = 0; attempt < FREE_PORT_ATTEMPTS; attempt += 1) {
     try {
-      return await start(await findFreePort());
+      return await start(await getPort({ host: LOOPBACK }));
     } catch (error) {
       if (!(error instanceof PortInUseError)) {
         throw error;

@@ -11,11 +11,13 @@
  *   npm run local -- --watch --drain   invoke in drain mode instead (POLL_INTERVAL_MS=0)
  *   npm run local -- --verbose         show the handler's JSON log lines and EMF metrics
  */
+import './support/quiet-sdk-node-warning.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Redis } from '@upstash/redis';
 import { createHandler } from '../functions/runtime-job-results/create-handler.js';
 import type { InvocationSummary } from '../functions/runtime-job-results/consumer/run-invocation.js';
+import { DEFAULT_STREAMS } from '../functions/runtime-job-results/environment.js';
 import { consumerEnv } from '../local/consumer-env.js';
 import { isBindingWrite, setGameStatus } from '../local/lobby-race.js';
 import { startLocalStack } from '../local/stack.js';
@@ -25,41 +27,27 @@ import { createGamesTable, createOffsetsTable, localDynamoDbClient } from '../lo
 import { demoGames, firstWave, secondWave } from './demo/scenario.js';
 import { printReport } from './demo/report.js';
 import { watch } from './demo/watch.js';
-import { parseScriptArgs } from './support/cli-args.js';
+import { positiveNumber, scriptProgram } from './support/cli-args.js';
 import { lambdaContext, scheduledEvent } from './support/lambda-context.js';
 
-const args = parseScriptArgs(
-  {
-    watch: { type: 'boolean', default: false },
-    every: { type: 'string', default: '60' },
-    drain: { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
-  },
-  `
-npm run local -- [options]
-
-  --watch        after the demo, follow the stream: invoke the handler on a schedule, each
-                 invocation taking over from the one before, until Ctrl-C
-  --every S      the schedule period in seconds with --watch (default 60)
-  --drain        with --watch, invoke in drain mode (each invocation returns when drained)
-  --verbose      show the handler's JSON log lines and EMF metrics`,
-);
-const periodSeconds = Number(args.every);
-if (!Number.isFinite(periodSeconds) || periodSeconds <= 0) {
-  console.error(`--every takes a number of seconds, got ${args.every}`);
-  process.exit(2);
-}
+const args = scriptProgram('npm run local --', 'The whole start flow on this machine, with a seeded demo.')
+  .option(
+    '--watch',
+    'after the demo, follow the stream: invoke the handler on a schedule, each invocation taking over from the one before, until Ctrl-C',
+    false,
+  )
+  .option('--every <seconds>', 'the schedule period in seconds with --watch', positiveNumber, 60)
+  .option('--drain', 'with --watch, invoke in drain mode (each invocation returns when drained)', false)
+  .option('--verbose', "show the handler's JSON log lines and EMF metrics", false)
+  .parse()
+  .opts<{ watch: boolean; every: number; drain: boolean; verbose: boolean }>();
+const periodSeconds = args.every;
 if (!args.verbose) process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const LAMBDA_TIMEOUT_MS = 50_000;
 const GAMES_TABLE = 'galaxy-games';
 const OFFSETS_TABLE = 'galaxy-start-flow-offsets';
-const streams = {
-  results: 'runtime:job_results',
-  stopJobs: 'runtime:stop_jobs',
-  intents: 'notification:intents',
-  dead: 'runtime:job_results:dead',
-};
+const streams = DEFAULT_STREAMS;
 
 console.log('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');
 const stack = await startLocalStack();
@@ -71,8 +59,8 @@ try {
   await createOffsetsTable(dynamodb, OFFSETS_TABLE);
   const redis = new Redis({ url: stack.upstash.url, token: stack.upstash.token, automaticDeserialization: false });
 
-  const env: Record<string, string> = {
-    ...consumerEnv({
+  const env = consumerEnv(
+    {
       streams,
       upstash: stack.upstash,
       gamesTable: GAMES_TABLE,
@@ -80,10 +68,9 @@ try {
       // Through the proxy, which plays Lobby's racing write and DynamoDB's throttling.
       dynamodbEndpoint: proxy.endpoint,
       gameMasterUrl: stack.gameMaster.baseUrl,
-    }),
-    GM_TIMEOUT_MS: '1000',
-    POWERTOOLS_LOG_LEVEL: args.verbose ? 'INFO' : 'ERROR',
-  };
+    },
+    { gameMasterTimeoutMs: 1_000, telemetry: { logLevel: args.verbose ? 'INFO' : 'ERROR' } },
+  );
   console.log(`  DynamoDB Local   ${stack.dynamodb.endpoint} (via fault proxy ${proxy.endpoint})`);
   console.log(`  Upstash REST     ${stack.upstash.url}  (redis-server on port ${stack.redis.port})`);
   console.log(`  Game Master stub ${stack.gameMaster.baseUrl}`);

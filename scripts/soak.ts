@@ -2,74 +2,64 @@
  * `npm run soak`: the crash soak. Starts a local stack of its own, seeds a backlog of mixed
  * results, drains it once quietly in this process and once in child processes that are
  * SIGKILLed at random moments while DynamoDB and Upstash misbehave, then compares the two.
- * Prints the figures; exits 1 on any mismatch (see docs/reliability.md).
- *
- *   --results N            backlog size (default 3000)
- *   --kills N              random SIGKILLs (default 30)
- *   --seed N               scenario, fault and kill seed (default 1)
- *   --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default 8000)
- *   --no-faults            kills only
- *   --follow               follow mode: invocations on a schedule, each taking over from the
- *                          one before; the kills land during hand-overs
- *   --json FILE            also write the report as JSON
+ * Prints the figures; exits 1 on any mismatch (see docs/reliability.md). `npm run soak --
+ * --help` lists the options (`--results`, `--kills`, `--seed`, `--invoke-timeout`,
+ * `--no-faults`, `--follow`, `--json`).
  */
+import './support/quiet-sdk-node-warning.js';
 import { writeFileSync } from 'node:fs';
 import { startLocalStack } from '../local/stack.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
 import { DEFAULT_SOAK_OPTIONS, runSoak } from '../soak/run-soak.js';
 import { formatReport } from '../soak/report.js';
-import { parseScriptArgs } from './support/cli-args.js';
+import { scriptProgram, wholeNumber } from './support/cli-args.js';
 
-const USAGE = `
-npm run soak -- [options]
+const args = scriptProgram(
+  'npm run soak --',
+  'Crash soak: a quiet drain and a drain in SIGKILLed processes under faults, compared.',
+)
+  .option('--results <n>', 'backlog size', wholeNumber(10), DEFAULT_SOAK_OPTIONS.results)
+  .option('--kills <n>', 'random SIGKILLs', wholeNumber(0), DEFAULT_SOAK_OPTIONS.kills)
+  .option('--seed <n>', 'scenario, fault and kill seed', wholeNumber(0), DEFAULT_SOAK_OPTIONS.seed)
+  .option(
+    '--invoke-timeout <ms>',
+    "each child's Lambda timeout; its lease frees after it",
+    wholeNumber(3_000),
+    DEFAULT_SOAK_OPTIONS.invokeTimeoutMs,
+  )
+  .option('--no-faults', 'kills only')
+  .option(
+    '--follow',
+    'follow mode: invocations on a schedule, each taking over from the one before (POLL_INTERVAL_MS=100); the kills land during hand-overs',
+    false,
+  )
+  .option('--json <file>', 'also write the report as JSON')
+  .parse()
+  .opts<{
+    results: number;
+    kills: number;
+    seed: number;
+    invokeTimeout: number;
+    faults: boolean;
+    follow: boolean;
+    json?: string;
+  }>();
 
-  --results N            backlog size (default ${DEFAULT_SOAK_OPTIONS.results})
-  --kills N              random SIGKILLs (default ${DEFAULT_SOAK_OPTIONS.kills})
-  --seed N               scenario, fault and kill seed (default ${DEFAULT_SOAK_OPTIONS.seed})
-  --invoke-timeout MS    each child's Lambda timeout; its lease frees after it (default ${DEFAULT_SOAK_OPTIONS.invokeTimeoutMs})
-  --no-faults            kills only
-  --follow               follow mode: invocations on a schedule, each taking over from the one
-                         before (POLL_INTERVAL_MS=100); the kills land during hand-overs
-  --json FILE            also write the report as JSON`;
-
-const args = parseScriptArgs(
-  {
-    results: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.results) },
-    kills: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.kills) },
-    seed: { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.seed) },
-    'invoke-timeout': { type: 'string', default: String(DEFAULT_SOAK_OPTIONS.invokeTimeoutMs) },
-    'no-faults': { type: 'boolean', default: false },
-    follow: { type: 'boolean', default: false },
-    json: { type: 'string' },
-  },
-  USAGE,
-);
-
-const whole = (name: string, raw: string | undefined, min: number): number => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} takes a whole number of at least ${min}, got ${String(raw)}`);
-    process.exit(2);
-  }
-  return value;
-};
-
-const invokeTimeoutMs = whole('invoke-timeout', args['invoke-timeout'], 3_000);
+const invokeTimeoutMs = args.invokeTimeout;
 const options = {
   ...DEFAULT_SOAK_OPTIONS,
-  results: whole('results', args.results, 10),
-  kills: whole('kills', args.kills, 0),
-  seed: whole('seed', args.seed, 0),
+  results: args.results,
+  kills: args.kills,
+  seed: args.seed,
   invokeTimeoutMs,
   timeBudgetMarginMs: Math.min(DEFAULT_SOAK_OPTIONS.timeBudgetMarginMs, Math.floor(invokeTimeoutMs * 0.5)),
-  faults: args['no-faults'] ? {} : DEFAULT_SOAK_OPTIONS.faults,
+  faults: args.faults ? DEFAULT_SOAK_OPTIONS.faults : {},
   ...(args.follow ? { followPollIntervalMs: 100 } : {}),
   onProgress: ({ invocations, kills, offset }: { invocations: number; kills: number; offset: string | undefined }) => {
     process.stderr.write(`\r  invocations ${invocations}, kills ${kills}, offset ${offset ?? '0-0'}      `);
   },
 };
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 console.log(
   `Starting a local stack for the soak (${options.results} results, ${options.kills} kills, seed ${options.seed})…`,

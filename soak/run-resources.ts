@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Redis } from '@upstash/redis';
 import { consumerEnv, prefixedStreams } from '../local/consumer-env.js';
-import type { ConsumerStreams } from '../local/consumer-env.js';
+import type { StreamNames } from '../functions/runtime-job-results/environment.js';
 import { startDynamoDbProxy } from '../local/dynamodb-proxy.js';
 import type { DynamoDbProxy } from '../local/dynamodb-proxy.js';
 import { startGameMasterStub } from '../local/game-master-stub.js';
@@ -24,7 +24,7 @@ export interface SoakStack {
   createTables(): Promise<{ gamesTable: string; offsetsTable: string; cleanup(): Promise<void> }>;
 }
 
-export type SoakStreams = ConsumerStreams;
+export type SoakStreams = StreamNames;
 
 export interface RunResources {
   readonly label: string;

@@ -68,8 +68,8 @@ export const collectRunState = async (resources: RunResources, tap: GamesTap): P
   const [games, stopJobs, intents, deadLetters, offset] = await Promise.all([
     scanGames(resources),
     readStream(resources, resources.streams.stopJobs),
-    readStream(resources, resources.streams.intents),
-    readStream(resources, resources.streams.dead),
+    readStream(resources, resources.streams.notificationIntents),
+    readStream(resources, resources.streams.deadLetters),
     readOffsetItem(resources),
   ]);
   return { games, stopJobs, intents, deadLetters, offset, gameMasterKeys, transitions: new Map(tap.transitions()) };

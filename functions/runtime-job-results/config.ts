@@ -1,7 +1,10 @@
 /**
- * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8). Adapters get
- * values from here and never read `process.env` themselves.
+ * The whole configuration, read and validated once at cold start (docs/contract.md §6.1, §8).
+ * Adapters get values from here and never read `process.env` themselves. The variables' names,
+ * defaults and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
+import { ConsumerMode, VARIABLES } from './environment.js';
+import type { ChoiceOf, ChoiceVariable, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
 
 export class ConfigError extends Error {
   /** The variable that is missing or malformed. */
@@ -13,10 +16,6 @@ export class ConfigError extends Error {
     this.variable = variable;
   }
 }
-
-/** `batched` is the default; `seed` replays the Go worker's algorithm (one entry per pull). */
-export const ConsumerMode = { batched: 'batched', seed: 'seed' } as const;
-export type ConsumerMode = (typeof ConsumerMode)[keyof typeof ConsumerMode];
 
 /** Where a token comes from: the value itself (local) or a Secrets Manager ARN (AWS). */
 export type TokenSource =
@@ -73,20 +72,22 @@ export interface Config {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
-
-const present = (env: Env, name: string): string | undefined => {
+const present = (env: Env, name: VariableName): string | undefined => {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 };
 
-const required = (env: Env, name: string): string => {
+const required = (env: Env, name: VariableName): string => {
   const value = present(env, name);
   if (value === undefined) throw new ConfigError(name, 'is required but not set');
   return value;
 };
 
-const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+/** The variable's value, or its default. */
+const text = (env: Env, name: TextWithDefault): string => present(env, name) ?? VARIABLES[name].default;
+
+const integer = (env: Env, name: VariableOfKind<'integer'>): number => {
+  const { default: fallback, min, max } = VARIABLES[name];
   const raw = present(env, name);
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
@@ -97,7 +98,7 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   return value;
 };
 
-const httpUrl = (env: Env, name: string): string => {
+const httpUrl = (env: Env, name: VariableOfKind<'text'>): string => {
   const raw = required(env, name);
   if (!URL.canParse(raw)) throw new ConfigError(name, `must be an absolute URL, got ${JSON.stringify(raw)}`);
   const protocol = new URL(raw).protocol;
@@ -107,10 +108,14 @@ const httpUrl = (env: Env, name: string): string => {
   return raw.replace(/\/+$/, '');
 };
 
-const optionalUrl = (env: Env, name: string): string | undefined =>
+const optionalUrl = (env: Env, name: VariableOfKind<'text'>): string | undefined =>
   present(env, name) === undefined ? undefined : httpUrl(env, name);
 
-const tokenSource = (env: Env, valueVar: string, arnVar: string): TokenSource | undefined => {
+const tokenSource = (
+  env: Env,
+  valueVar: VariableOfKind<'text'>,
+  arnVar: VariableOfKind<'text'>,
+): TokenSource | undefined => {
   const arn = present(env, arnVar);
   if (arn !== undefined) {
     if (!arn.startsWith('arn:')) throw new ConfigError(arnVar, 'must be a Secrets Manager ARN (arn:…)');
@@ -140,7 +145,7 @@ const gameMasterUrl = (env: Env, token: TokenSource | undefined): string => {
   return url;
 };
 
-const tableName = (env: Env, name: string): string => {
+const tableName = (env: Env, name: VariableOfKind<'text'>): string => {
   const value = required(env, name);
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
     throw new ConfigError(name, `is not a valid DynamoDB table name: ${JSON.stringify(value)}`);
@@ -148,7 +153,16 @@ const tableName = (env: Env, name: string): string => {
   return value;
 };
 
-const streamKey = (env: Env, name: string, fallback: string): string => present(env, name) ?? fallback;
+const choice = <N extends VariableOfKind<'choice'>>(env: Env, name: N): ChoiceOf<N> => {
+  const variable: ChoiceVariable = VARIABLES[name];
+  const raw = present(env, name) ?? variable.default;
+  const value = variable.ignoreCase ? raw.toUpperCase() : raw;
+  const match = variable.choices.find((candidate) => candidate === value);
+  if (match === undefined) {
+    throw new ConfigError(name, `must be one of ${variable.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return match as ChoiceOf<N>;
+};
 
 /** Reads every variable; throws {@link ConfigError} naming the first missing or malformed one. */
 export const loadConfig = (env: Env): Config => {
@@ -159,14 +173,9 @@ export const loadConfig = (env: Env): Config => {
       'is required but not set (or set UPSTASH_REDIS_REST_TOKEN_SECRET_ARN)',
     );
   }
-  const mode = present(env, 'CONSUMER_MODE') ?? ConsumerMode.batched;
-  if (mode !== ConsumerMode.batched && mode !== ConsumerMode.seed) {
-    throw new ConfigError('CONSUMER_MODE', `must be "batched" or "seed", got ${JSON.stringify(mode)}`);
-  }
-  const logLevel = (present(env, 'POWERTOOLS_LOG_LEVEL') ?? 'INFO').toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError('POWERTOOLS_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const mode = choice(env, 'CONSUMER_MODE');
+  // The logger reads the level before this runs (environment.ts, telemetryOf); a bad one fails here, by name.
+  choice(env, 'POWERTOOLS_LOG_LEVEL');
   const seedMode = mode === ConsumerMode.seed;
   const gameMasterToken = tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN');
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');
@@ -176,15 +185,15 @@ export const loadConfig = (env: Env): Config => {
 
   return {
     streams: {
-      results: streamKey(env, 'RESULTS_STREAM', 'runtime:job_results'),
-      stopJobs: streamKey(env, 'STOP_JOBS_STREAM', 'runtime:stop_jobs'),
-      notificationIntents: streamKey(env, 'NOTIFICATION_INTENTS_STREAM', 'notification:intents'),
-      deadLetters: streamKey(env, 'DEAD_LETTER_STREAM', 'runtime:job_results:dead'),
+      results: text(env, 'RESULTS_STREAM'),
+      stopJobs: text(env, 'STOP_JOBS_STREAM'),
+      notificationIntents: text(env, 'NOTIFICATION_INTENTS_STREAM'),
+      deadLetters: text(env, 'DEAD_LETTER_STREAM'),
     },
     upstash: {
       url: httpUrl(env, 'UPSTASH_REDIS_REST_URL'),
       token: upstashToken,
-      timeoutMs: integer(env, 'UPSTASH_TIMEOUT_MS', 5_000, 100, 60_000),
+      timeoutMs: integer(env, 'UPSTASH_TIMEOUT_MS'),
     },
     dynamodb: {
       gamesTable: tableName(env, 'GAMES_TABLE'),
@@ -193,30 +202,28 @@ export const loadConfig = (env: Env): Config => {
       region,
       localCredentials: dynamodbEndpoint
         ? {
-            accessKeyId: present(env, 'AWS_ACCESS_KEY_ID') ?? 'local',
-            secretAccessKey: present(env, 'AWS_SECRET_ACCESS_KEY') ?? 'local',
+            accessKeyId: text(env, 'AWS_ACCESS_KEY_ID'),
+            secretAccessKey: text(env, 'AWS_SECRET_ACCESS_KEY'),
           }
         : undefined,
     },
     gameMaster: {
       baseUrl: gameMasterUrl(env, gameMasterToken),
-      timeoutMs: integer(env, 'GM_TIMEOUT_MS', 3_000, 1, 60_000),
+      timeoutMs: integer(env, 'GM_TIMEOUT_MS'),
       token: gameMasterToken,
     },
     consumer: {
       mode,
       // The Go worker read one entry per XREAD and handled it alone; that is what `seed` means.
-      batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE', 100, 1, 1_000),
+      batchSize: seedMode ? 1 : integer(env, 'BATCH_SIZE'),
       prefetch: !seedMode,
-      // 16: where throughput stopped rising with network latency in the benchmark (docs/performance.md).
-      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY', 16, 1, 256),
-      maxAttempts: integer(env, 'MAX_ATTEMPTS', 5, 1, 100),
-      timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 10_000, 0, 900_000),
-      attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION', 3, 1, 100),
-      retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS', 100, 0, 60_000),
-      pollIntervalMs: integer(env, 'POLL_INTERVAL_MS', 0, 0, 60_000),
-      // 1.2 s: an idle minute costs about 50 reads, under 60 with the per-invocation requests.
-      pollIdleMaxMs: integer(env, 'POLL_IDLE_MAX_MS', 1_200, 1, 60_000),
+      maxConcurrency: seedMode ? 1 : integer(env, 'MAX_CONCURRENCY'),
+      maxAttempts: integer(env, 'MAX_ATTEMPTS'),
+      timeBudgetMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS'),
+      attemptsPerInvocation: integer(env, 'ATTEMPTS_PER_INVOCATION'),
+      retryBackoffMs: integer(env, 'RETRY_BACKOFF_MS'),
+      pollIntervalMs: integer(env, 'POLL_INTERVAL_MS'),
+      pollIdleMaxMs: integer(env, 'POLL_IDLE_MAX_MS'),
     },
   };
 };

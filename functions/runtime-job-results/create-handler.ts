@@ -3,11 +3,11 @@
  * the local runner and the integration tests give it theirs and get the same wiring.
  */
 import { randomBytes } from 'node:crypto';
-import { Logger, LogLevel } from '@aws-lambda-powertools/logger';
-import type { LogLevel as LogLevelName } from '@aws-lambda-powertools/logger/types';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Env } from './config.js';
+import { telemetryOf } from './environment.js';
 import { buildRuntime } from './runtime.js';
 import type { Runtime } from './runtime.js';
 import { runInvocation } from './consumer/run-invocation.js';
@@ -26,14 +26,6 @@ export interface HandlerOptions {
   readonly onMetrics?: (snapshot: Record<string, number>) => void;
 }
 
-const logLevels: readonly string[] = Object.values(LogLevel);
-
-/** The configured level if it is one (`loadConfig` reports a bad one by name), else INFO. */
-const logLevelOf = (value: string | undefined): LogLevelName => {
-  const level = value?.trim().toUpperCase() ?? '';
-  return logLevels.includes(level) ? (level as LogLevelName) : LogLevel.INFO;
-};
-
 /**
  * The lease owner of one invocation: its request id and a random part. Lambda retries an
  * asynchronous invocation with the same request id, and a test or a script may reuse one;
@@ -43,9 +35,10 @@ const leaseOwner = (requestId: string): string => `${requestId}/${randomBytes(6)
 
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
-  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'lobby';
-  const logger = new Logger({ serviceName, logLevel: logLevelOf(env.POWERTOOLS_LOG_LEVEL) });
-  const metrics = new Metrics({ serviceName, namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Galaxy/Lobby' });
+  // Before the configuration is loaded, so that its failure is logged; loadConfig names a bad value.
+  const { serviceName, metricsNamespace, logLevel } = telemetryOf(env);
+  const logger = new Logger({ serviceName, logLevel });
+  const metrics = new Metrics({ serviceName, namespace: metricsNamespace });
   const recorder = new MetricsRecorder();
   let runtime: Promise<Runtime> | undefined;
   // Set when a fatal error dropped the runtime: its rebuild reads the secrets afresh.

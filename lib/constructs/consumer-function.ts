@@ -7,8 +7,10 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { renderEnvironment } from '../../functions/runtime-job-results/environment.js';
+import type { StreamNames } from '../../functions/runtime-job-results/environment.js';
 import { DEFAULTS } from '../config.js';
-import type { ConsumerTuning, StreamNames } from '../config.js';
+import type { ConsumerTuning } from '../config.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../metrics.js';
 import type { ConsumerSecret } from './consumer-secrets.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
@@ -234,28 +236,34 @@ export class ConsumerFunction extends Construct {
   }
 
   private environment(props: ConsumerFunctionProps): Record<string, string> {
+    const { tuning } = props;
     return {
-      RESULTS_STREAM: props.streams.results,
-      STOP_JOBS_STREAM: props.streams.stopJobs,
-      NOTIFICATION_INTENTS_STREAM: props.streams.notificationIntents,
-      DEAD_LETTER_STREAM: props.streams.deadLetter,
-      UPSTASH_REDIS_REST_URL: props.upstashRedisRestUrl,
-      UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: props.upstashToken.environmentArn,
-      GAMES_TABLE: props.gamesTable.tableName,
-      OFFSETS_TABLE: props.offsetsTable.tableName,
-      GM_BASE_URL: props.gameMasterBaseUrl,
-      GM_TIMEOUT_MS: String(props.tuning.gmTimeoutMs),
-      ...(props.gameMasterToken === undefined ? {} : { GM_API_TOKEN_SECRET_ARN: props.gameMasterToken.environmentArn }),
-      BATCH_SIZE: String(props.tuning.batchSize),
-      MAX_CONCURRENCY: String(props.tuning.maxConcurrency),
-      MAX_ATTEMPTS: String(props.tuning.maxAttempts),
-      CONSUMER_MODE: props.tuning.mode,
-      TIME_BUDGET_MARGIN_MS: String(props.tuning.timeBudgetMarginMs),
-      POLL_INTERVAL_MS: String(props.tuning.pollIntervalMs),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      POWERTOOLS_LOG_LEVEL: props.tuning.logLevel,
-      // Map minified stack traces back to the TypeScript sources.
+      ...renderEnvironment({
+        streams: props.streams,
+        upstash: {
+          url: props.upstashRedisRestUrl,
+          token: { kind: 'secret', arn: props.upstashToken.environmentArn },
+        },
+        dynamodb: { gamesTable: props.gamesTable.tableName, offsetsTable: props.offsetsTable.tableName },
+        gameMaster: {
+          baseUrl: props.gameMasterBaseUrl,
+          timeoutMs: tuning.gmTimeoutMs,
+          token:
+            props.gameMasterToken === undefined
+              ? undefined
+              : { kind: 'secret', arn: props.gameMasterToken.environmentArn },
+        },
+        consumer: {
+          batchSize: tuning.batchSize,
+          maxConcurrency: tuning.maxConcurrency,
+          maxAttempts: tuning.maxAttempts,
+          mode: tuning.mode,
+          timeBudgetMarginMs: tuning.timeBudgetMarginMs,
+          pollIntervalMs: tuning.pollIntervalMs,
+        },
+        telemetry: { serviceName: SERVICE_NAME, metricsNamespace: METRICS_NAMESPACE, logLevel: tuning.logLevel },
+      }),
+      // Not the handler's: Node's own, to map minified stack traces back to the TypeScript sources.
       NODE_OPTIONS: '--enable-source-maps',
     };
   }

@@ -3,6 +3,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from '@upstash/redis';
 import type { InvocationSummary } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { StreamNames } from '../../functions/runtime-job-results/environment.js';
 import { CONSUMER_LABEL } from '../../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import type { GameMasterStub } from '../../local/game-master-stub.js';
 import { demoGames } from './scenario.js';
@@ -12,7 +13,7 @@ export interface ReportInput {
   readonly redis: Redis;
   readonly gamesTable: string;
   readonly offsetsTable: string;
-  readonly streams: { results: string; stopJobs: string; intents: string; dead: string };
+  readonly streams: StreamNames;
   readonly summaries: readonly { label: string; summary: InvocationSummary }[];
   readonly gameMaster: GameMasterStub;
 }
@@ -47,8 +48,8 @@ export const printReport = async (input: ReportInput): Promise<void> => {
   const stops = await readStream(input.redis, input.streams.stopJobs);
   console.table(stops.map((m) => ({ id: m.id, ...m.fields })));
 
-  heading(`Admin notifications (${input.streams.intents})`);
-  const intents = await readStream(input.redis, input.streams.intents);
+  heading(`Admin notifications (${input.streams.notificationIntents})`);
+  const intents = await readStream(input.redis, input.streams.notificationIntents);
   console.table(
     intents.map((m) => ({
       id: m.id,
@@ -58,8 +59,8 @@ export const printReport = async (input: ReportInput): Promise<void> => {
     })),
   );
 
-  heading(`Dead letters (${input.streams.dead})`);
-  const dead = await readStream(input.redis, input.streams.dead);
+  heading(`Dead letters (${input.streams.deadLetters})`);
+  const dead = await readStream(input.redis, input.streams.deadLetters);
   console.table(
     dead.map((m) => ({
       source: m.fields.dead_letter_source_id,

@@ -1,22 +1,32 @@
-import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
+import { Command, InvalidArgumentError } from 'commander';
 
 /**
- * `parseArgs` for the npm scripts, with `--help` printing `usage` and a bad flag answered
- * by one line naming it (exit 2) rather than a stack trace.
+ * A commander program for an npm script: `--help` prints the usage and exits 0; a bad flag or
+ * value is answered by one line naming it, then a hint to `--help`, and exit 2 (a usage error,
+ * as the operator CLI uses it) rather than a stack trace.
  */
-export const parseScriptArgs = <const T extends Options>(options: T, usage: string) => {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${usage.trim()}\n`);
-    process.exit(0);
+export const scriptProgram = (name: string, description: string): Command =>
+  new Command(name)
+    .description(description)
+    .allowExcessArguments(false)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+/** An option parser for a whole number of at least `min`, whose error names the limit. */
+export const wholeNumber =
+  (min: number) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min) {
+      throw new InvalidArgumentError(`must be a whole number of at least ${min}`);
+    }
+    return Number(value);
+  };
+
+/** An option parser for a positive number (fractions allowed). */
+export const positiveNumber = (value: string): number => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('must be a number above 0');
   }
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${usage.trim()}\n`);
-    process.exit(2);
-  }
+  return parsed;
 };

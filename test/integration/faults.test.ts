@@ -39,11 +39,11 @@ describe('transient errors', () => {
     expect(await h.getGame('fc')).toMatchObject({ status: 'start_failed' });
 
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: a });
-    expect((await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === b)).toEqual([]);
+    expect((await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === b)).toEqual([]);
 
     const third = await h.invoke();
     expect(third).toMatchObject({ stoppedBy: 'drained', lastEntryId: c, deadLettered: 1 });
-    const dead = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === b);
+    const dead = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === b);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.fields.dead_letter_reason).toMatch(/^retries_exhausted: /);
     expect(dead[0]?.fields.dead_letter_attempts).toBe('3');
@@ -59,7 +59,7 @@ describe('transient errors', () => {
     h.proxy.setHook(undefined);
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', applied: 1, lastEntryId: d });
     expect(await h.getGame('fd')).toMatchObject({ status: 'start_failed' });
-    expect((await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === d)).toEqual([]);
+    expect((await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === d)).toEqual([]);
   });
 });
 
@@ -103,7 +103,7 @@ describe('crash between the paused write and the intent publish', () => {
       status: 'paused',
       pendingIntent: { idempotencyKey: `lobby.runtime_paused_after_start:${entryId}` },
     });
-    expect(await h.read(h.streams.intents)).toEqual([]);
+    expect(await h.read(h.streams.notificationIntents)).toEqual([]);
 
     // The dead invocation's lease holds until its deadline (asked with a clock pinned just
     // before it, so a slow machine cannot let it expire first), then frees itself.
@@ -114,7 +114,7 @@ describe('crash between the paused write and the intent publish', () => {
     await sleep(leaseExpiry(held));
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', applied: 1, lastEntryId: entryId });
 
-    const intents = await h.read(h.streams.intents);
+    const intents = await h.read(h.streams.notificationIntents);
     expect(intents.map((m) => m.fields.idempotency_key)).toEqual([`lobby.runtime_paused_after_start:${entryId}`]);
     expect(await h.getGame('crash')).not.toHaveProperty('pendingIntent');
     expect(h.gameMaster.callsFor('crash')).toHaveLength(1);

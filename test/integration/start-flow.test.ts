@@ -60,7 +60,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     const entryId = await h.addResult({ game_id: id, outcome: 'failure' });
     expect(await h.invoke()).toMatchObject({ deadLettered: 1 });
-    const dead = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === entryId);
+    const dead = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === entryId);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.fields).toMatchObject({ game_id: id, outcome: 'failure', dead_letter_reason: 'game_not_found' });
   });
@@ -203,7 +203,9 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     cancelBefore(id, (call) => isStatusWrite(call, id, 'paused'));
     expect(await h.invoke()).toMatchObject({ ignored: 1 });
     expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
-    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toEqual([]);
+    expect(
+      (await h.read(h.streams.notificationIntents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId)),
+    ).toEqual([]);
   });
 
   it('running: a game that moves on after Game Master registered it is left as it is', async () => {
@@ -228,7 +230,9 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const game = await h.getGame(id);
     expect(game).toMatchObject({ status: 'paused' });
     expect(game).not.toHaveProperty('pendingIntent');
-    const intents = (await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId));
+    const intents = (await h.read(h.streams.notificationIntents)).filter((m) =>
+      m.fields.idempotency_key?.endsWith(entryId),
+    );
     expect(intents.map((m) => m.fields)).toEqual([
       {
         notification_type: 'lobby.runtime_paused_after_start',
@@ -264,7 +268,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
   ])('invalid: %o is dead-lettered as %s with every original field', async (fields, rule) => {
     const entryId = await h.addResult(fields as Record<string, string>);
     expect(await h.invoke()).toMatchObject({ invalid: 1 });
-    const [dead] = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === entryId);
+    const [dead] = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === entryId);
     expect(dead?.fields).toEqual({
       ...fields,
       dead_letter_source_id: entryId,

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { runScript } from '../support/run-script.js';
 
 let h: Harness;
 
@@ -12,28 +12,12 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-interface Exit {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI as `npm run ops` would, with only the harness's configuration in its environment. */
-const ops = (args: readonly string[]): Promise<Exit> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/ops.ts', ...args],
-      {
-        env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...h.env },
-        // A CLI that does not exit on its own (an open socket) fails here rather than hangs.
-        timeout: 20_000,
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-      },
-    );
-  });
+/**
+ * Runs the CLI as `npm run ops` would, with only the harness's configuration in its environment:
+ * no AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, so the empty stderr of `status` below
+ * checks on Node 20 that the CLI keeps the SDK's Node-version warning out of its output itself.
+ */
+const ops = (args: readonly string[]) => runScript('bin/ops.ts', args, h.env, 20_000);
 
 describe('bin/ops.ts as a process', () => {
   it('prints help with the exit codes, answers --json, and exits with the documented codes', async () => {

@@ -14,12 +14,12 @@ afterAll(async () => {
   await h.cleanup();
 });
 beforeEach(async () => {
-  await h.redis.exec(['DEL', h.streams.dead]);
+  await h.redis.exec(['DEL', h.streams.deadLetters]);
 });
 
 /** A dead letter as the consumer writes it, with fields of the original entry first. */
 const deadLetter = (fields: Record<string, string>, sourceId: string, reason = 'game_not_found'): Promise<string> =>
-  xadd(h, h.streams.dead, {
+  xadd(h, h.streams.deadLetters, {
     ...fields,
     dead_letter_source_id: sourceId,
     dead_letter_reason: reason,
@@ -71,7 +71,7 @@ describe('ops dead-letters', () => {
     const back = results.find((message) => message.id === requeued[0]?.entryId);
     // Only the consumer's own dead_letter_* fields go; the producer's stay.
     expect(back?.fields).toEqual({ ...success('dl-rq'), dead_letter_note: 'of the producer', requeued_from: first });
-    expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual([other]);
+    expect((await h.read(h.streams.deadLetters)).map((message) => message.id)).toEqual([other]);
 
     expect(await h.invoke()).toMatchObject({ applied: 1 });
     expect(await h.getGame('dl-rq')).toMatchObject({ status: 'running' });
@@ -85,7 +85,7 @@ describe('ops dead-letters', () => {
     expect(run.stderr).toContain('1-1');
     expect(run.stderr).toContain('nothing was requeued');
     expect(await h.read(h.streams.results)).toHaveLength(before);
-    expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual([present]);
+    expect((await h.read(h.streams.deadLetters)).map((message) => message.id)).toEqual([present]);
   });
 
   it('requeue: when the copy cannot be added, the dead letter stays and it exits 1', async () => {
@@ -98,7 +98,7 @@ describe('ops dead-letters', () => {
       );
       expect(run.code).toBe(ExitCode.operational);
       expect(run.stderr).toContain('WRONGTYPE');
-      expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual([id]);
+      expect((await h.read(h.streams.deadLetters)).map((message) => message.id)).toEqual([id]);
     } finally {
       await h.redis.exec(['DEL', broken]);
     }
@@ -123,7 +123,7 @@ describe('ops dead-letters', () => {
     const results = await h.read(h.streams.results);
     expect(results).toHaveLength(before + 130);
     expect(results.slice(before).map((message) => message.fields.requeued_from)).toEqual(sources);
-    expect(await h.read(h.streams.dead)).toEqual([]);
+    expect(await h.read(h.streams.deadLetters)).toEqual([]);
   });
 
   it('purge --before: deletes the older ones after a yes', async () => {
@@ -135,12 +135,12 @@ describe('ops dead-letters', () => {
     const declined = await runOps(h, (ctx) => deadLettersPurge(ctx, cut), { answer: false });
     expect(declined.code).toBe(ExitCode.refused);
     expect(declined.stderr).toContain('2 dead letters older than');
-    expect(await h.read(h.streams.dead)).toHaveLength(4);
+    expect(await h.read(h.streams.deadLetters)).toHaveLength(4);
 
     const run = await runOps(h, (ctx) => deadLettersPurge(ctx, cut), { answer: true });
     expect(run.code).toBe(ExitCode.ok);
     expect(run.result).toEqual({ removed: 2 });
-    expect((await h.read(h.streams.dead)).map((message) => message.id)).toEqual(ids.slice(2));
+    expect((await h.read(h.streams.deadLetters)).map((message) => message.id)).toEqual(ids.slice(2));
 
     const nothing = await runOps(h, (ctx) => deadLettersPurge(ctx, cut, { yes: true }));
     expect(nothing.result).toEqual({ removed: 0 });

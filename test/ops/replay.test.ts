@@ -49,7 +49,7 @@ describe('ops replay', () => {
     expect(await h.getGame('rp-2')).toMatchObject({ status: 'start_failed' });
     expect(await h.getGame('rp-3')).toMatchObject({ status: 'running' });
     expect(h.gameMaster.callsFor('rp-1')[0]?.headers['idempotency-key']).toBe(first);
-    expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toContain(last);
+    expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toContain(last);
     expect((await h.offsetItem())?.lastEntryId).toBe(last);
 
     // Replayed again: invisible.
@@ -64,14 +64,14 @@ describe('ops replay', () => {
     const entry = await h.addResult(success('rp-paused'));
     await putOffset(h, { lastEntryId: '0-0' });
     // The intents stream refuses the publish: the game is paused with its intent in the outbox.
-    await h.redis.exec(['SET', h.streams.intents, 'not a stream']);
+    await h.redis.exec(['SET', h.streams.notificationIntents, 'not a stream']);
     await h.invoke();
-    await h.redis.exec(['DEL', h.streams.intents]);
+    await h.redis.exec(['DEL', h.streams.notificationIntents]);
     expect(await h.getGame('rp-paused')).toMatchObject({ status: 'paused', pendingIntent: { sourceEntryId: entry } });
 
     const run = await replayRun(entry, entry);
     expect(run.result).toMatchObject({ entries: 1, results: { applied: 1 }, published: 1 });
-    const intents = await h.read(h.streams.intents);
+    const intents = await h.read(h.streams.notificationIntents);
     expect(intents.map((m) => m.fields.idempotency_key)).toEqual([`lobby.runtime_paused_after_start:${entry}`]);
     expect((await h.getGame('rp-paused'))?.pendingIntent).toBeUndefined();
   });

@@ -49,7 +49,7 @@ describe('ops status, offset show and game show', () => {
     expect(report.offset?.lastEntryId).toBe(invalid);
     expect(report.stream).toMatchObject({ length: 3, entriesBehind: 0, lastGeneratedId: invalid });
     // The invalid entry, and the first test's result for a game that does not exist.
-    expect(report.deadLetters).toMatchObject({ key: h.streams.dead, count: 2 });
+    expect(report.deadLetters).toMatchObject({ key: h.streams.deadLetters, count: 2 });
     expect(report.lastInvocation).toMatchObject({
       stoppedBy: 'drained',
       lastEntryId: invalid,
@@ -105,9 +105,9 @@ describe('ops status, offset show and game show', () => {
     await h.putGame({ gameId: 'st-paused', status: 'starting', lobbyOwned: 'kept' });
     // Intent publishing fails once (a pipeline error), so the outbox is left in the item.
     const entry = await h.addResult(success('st-paused'));
-    await h.redis.exec(['SET', h.streams.intents, 'not a stream']);
+    await h.redis.exec(['SET', h.streams.notificationIntents, 'not a stream']);
     await h.invoke();
-    await h.redis.exec(['DEL', h.streams.intents]);
+    await h.redis.exec(['DEL', h.streams.notificationIntents]);
 
     const run = await runOps(h, (ctx) => gameShow(ctx, 'st-paused'));
     expect(run.code).toBe(ExitCode.ok);

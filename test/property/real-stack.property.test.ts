@@ -34,7 +34,7 @@ describe('property: any entry fields (real stack)', () => {
 
         const summary = await h.invoke();
         expect(summary).toMatchObject({ entriesRead: 1, stoppedBy: 'drained', lastEntryId: entryId });
-        const dead = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === entryId);
+        const dead = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === entryId);
         if (!verdict.valid) {
           expect(dead).toHaveLength(1);
           expect(dead[0]?.fields.dead_letter_reason).toBe(verdict.reason);

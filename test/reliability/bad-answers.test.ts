@@ -77,7 +77,7 @@ describe('a malformed variable', () => {
     ['GM_BASE_URL', 'ftp://gm.internal', 'must be an http:// or https:// URL'],
     ['UPSTASH_REDIS_REST_TOKEN_SECRET_ARN', 'my-secret', 'must be a Secrets Manager ARN'],
     ['GAMES_TABLE', 'games table', 'is not a valid DynamoDB table name'],
-    ['CONSUMER_MODE', 'turbo', 'must be "batched" or "seed"'],
+    ['CONSUMER_MODE', 'turbo', 'must be one of batched, seed, got "turbo"'],
     ['POWERTOOLS_LOG_LEVEL', 'LOUD', 'must be one of'],
   ])('%s=%s fails the cold start with one error naming it, and moves nothing', async (variable, value, problem) => {
     const pending = await pendingEntry();
@@ -178,7 +178,9 @@ describe('bad answers from Upstash', () => {
     expect(await h.getGame(pending.gameId)).toMatchObject({ status: 'start_failed' });
     upstash.setHook(undefined);
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, invalid: 1 });
-    expect((await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === invalid)).toHaveLength(1);
+    expect(
+      (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === invalid),
+    ).toHaveLength(1);
   });
 
   it('a publish whose answer is lost is sent again: the dead letter arrives at least once', async () => {
@@ -192,7 +194,7 @@ describe('bad answers from Upstash', () => {
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid, invalid: 1 });
     // The first send was applied but not answered; only a second send lets the entry be done.
     expect(sends).toBeGreaterThanOrEqual(2);
-    const copies = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === invalid);
+    const copies = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === invalid);
     expect(copies.length).toBeGreaterThanOrEqual(1);
     expect(new Set(copies.map((m) => m.fields.dead_letter_reason))).toEqual(new Set(['invalid_game_id']));
   });
@@ -201,7 +203,7 @@ describe('bad answers from Upstash', () => {
     const before = (await h.offsetItem())?.lastEntryId;
     const first = await h.addResult({ outcome: 'failure' });
     const behind = await pendingEntry();
-    await h.redis.exec(['SET', h.streams.dead, 'not a stream']);
+    await h.redis.exec(['SET', h.streams.deadLetters, 'not a stream']);
     try {
       for (let i = 0; i < 2; i += 1) {
         const run = await invoke();
@@ -221,10 +223,10 @@ describe('bad answers from Upstash', () => {
         [first]: { attempts: 2, lastError: expect.stringContaining('WRONGTYPE') },
       });
     } finally {
-      await h.redis.exec(['DEL', h.streams.dead]);
+      await h.redis.exec(['DEL', h.streams.deadLetters]);
     }
     expect((await invoke()).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: behind.entryId });
-    expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toEqual([first]);
+    expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toEqual([first]);
   });
 
   // Upstash refusing every write (a full database, Redis out of memory) is an outage, not a
@@ -256,9 +258,9 @@ describe('bad answers from Upstash', () => {
     upstash.setHook(undefined);
 
     expect((await invoke({ MAX_ATTEMPTS: '2' })).result).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
-    expect((await h.read(h.streams.intents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId))).toHaveLength(
-      1,
-    );
+    expect(
+      (await h.read(h.streams.notificationIntents)).filter((m) => m.fields.idempotency_key?.endsWith(entryId)),
+    ).toHaveLength(1);
     expect(await h.getGame(gameId)).not.toHaveProperty('pendingIntent');
   });
 });

@@ -40,7 +40,7 @@ const addDirect = async (fields: readonly string[]): Promise<string> => {
 };
 
 const deadLetterOf = async (entryId: string) =>
-  (await h.read(h.streams.dead)).find((m) => m.fields.dead_letter_source_id === entryId)?.fields;
+  (await h.read(h.streams.deadLetters)).find((m) => m.fields.dead_letter_source_id === entryId)?.fields;
 
 describe('entries over the limits', () => {
   it('dead-letters an 11 MB entry as entry_too_large without reading it, and goes on', async () => {
@@ -100,7 +100,7 @@ describe('a message that alone cannot be published', () => {
   it('is given up after MAX_ATTEMPTS, to the error log and the publish_abandoned metric', async () => {
     h = await createHarness({ MAX_ATTEMPTS: '2', POWERTOOLS_LOG_LEVEL: 'ERROR' });
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
-    await h.redis.exec(['SET', h.streams.dead, 'not a stream']);
+    await h.redis.exec(['SET', h.streams.deadLetters, 'not a stream']);
     const metrics: Record<string, number>[] = [];
     const invoke = () => captureLogs(() => h.invoke({ handler: { onMetrics: (m) => metrics.push(m) } }));
 
@@ -115,6 +115,6 @@ describe('a message that alone cannot be published', () => {
         stream_entry_id: invalid,
       }),
     );
-    await h.redis.exec(['DEL', h.streams.dead]);
+    await h.redis.exec(['DEL', h.streams.deadLetters]);
   }, 60_000);
 });

@@ -84,7 +84,7 @@ const stopJobSources = async (): Promise<string[]> =>
 
 const deadLetterReasons = async (): Promise<Map<string, Set<string>>> => {
   const reasons = new Map<string, Set<string>>();
-  for (const { fields } of await h.read(h.streams.dead)) {
+  for (const { fields } of await h.read(h.streams.deadLetters)) {
     const source = fields.dead_letter_source_id ?? '';
     reasons.set(source, new Set([...(reasons.get(source) ?? []), fields.dead_letter_reason ?? '']));
   }
@@ -183,7 +183,7 @@ describe('finished entries are not applied again', () => {
     expect(await h.invoke()).toMatchObject({ applied: 1, invalid: 0, stoppedBy: 'drained', lastEntryId: invalid });
     expect(await h.getGame('a')).toMatchObject({ status: 'running' });
     expect(await h.getGame('b')).toMatchObject({ status: 'starting' });
-    expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
+    expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
     expect(await h.offsetItem()).not.toHaveProperty('finished');
     expect(first).not.toBe(invalid);
   }, 60_000);
@@ -208,7 +208,7 @@ describe('finished entries are not applied again', () => {
     expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: invalid });
     expect(await h.getGame('a')).toMatchObject({ status: 'running' });
     expect(await h.getGame('b')).toMatchObject({ status: 'starting' });
-    expect((await h.read(h.streams.dead)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
+    expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
   }, 60_000);
 
   it('crash variant: killed between the status write and the commit, the replay ends as a run without the crash', async () => {

@@ -32,7 +32,7 @@ describe('a Game Master 403 for one game', () => {
     expect(await h.getGame('gm-forbidden')).toMatchObject({ status: 'paused' });
     expect(await h.getGame('gm-ok-1')).toMatchObject({ status: 'running' });
     expect(await h.getGame('gm-ok-2')).toMatchObject({ status: 'running' });
-    expect((await h.read(h.streams.intents)).map((m) => m.fields.idempotency_key)).toEqual([
+    expect((await h.read(h.streams.notificationIntents)).map((m) => m.fields.idempotency_key)).toEqual([
       `lobby.runtime_paused_after_start:${forbidden}`,
     ]);
     // Registered once, not retried: the refusal is Game Master's answer for this game.

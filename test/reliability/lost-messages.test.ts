@@ -72,7 +72,7 @@ describe('a paused write applied but answered with an error still gets its inten
 
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
     expect(await h.getGame('paused')).toMatchObject({ status: 'paused' });
-    expect((await h.read(h.streams.intents)).map((m) => m.fields.idempotency_key)).toEqual([
+    expect((await h.read(h.streams.notificationIntents)).map((m) => m.fields.idempotency_key)).toEqual([
       `lobby.runtime_paused_after_start:${entryId}`,
     ]);
   });
@@ -104,7 +104,7 @@ describe('an intent given up after MAX_ATTEMPTS stays in the game outbox', () =>
     await h.putGame({ gameId: 'unheard', status: 'starting' });
     h.gameMaster.setBehaviour('unheard', { kind: 'fail', status: 503 });
     const entryId = await h.addResult(successFields('unheard'));
-    await h.redis.exec(['SET', h.streams.intents, 'not a stream']);
+    await h.redis.exec(['SET', h.streams.notificationIntents, 'not a stream']);
     const metrics: Record<string, number>[] = [];
     const invoke = () => h.invoke({ handler: { onMetrics: (m) => metrics.push(m) } });
 

@@ -49,7 +49,7 @@ describe('a game deleted after the read', () => {
     );
     const { result } = await invoke();
     expect(result).toMatchObject({ stoppedBy: 'drained', deadLettered: 1, lastEntryId: entryId });
-    const dead = (await h.read(h.streams.dead)).filter((m) => m.fields.dead_letter_source_id === entryId);
+    const dead = (await h.read(h.streams.deadLetters)).filter((m) => m.fields.dead_letter_source_id === entryId);
     expect(dead.map((m) => m.fields.dead_letter_reason)).toEqual(['game_not_found']);
     expect(await h.getGame('vanishing')).toBeUndefined();
   });

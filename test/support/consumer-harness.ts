@@ -8,6 +8,7 @@ import { Redis } from '@upstash/redis';
 import { createHandler } from '../../functions/runtime-job-results/create-handler.js';
 import type { HandlerOptions } from '../../functions/runtime-job-results/create-handler.js';
 import type { InvocationSummary } from '../../functions/runtime-job-results/consumer/run-invocation.js';
+import type { StreamNames } from '../../functions/runtime-job-results/environment.js';
 import { consumerEnv, prefixedStreams } from '../../local/consumer-env.js';
 import { startDynamoDbProxy } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbProxy } from '../../local/dynamodb-proxy.js';
@@ -22,7 +23,7 @@ export interface StreamMessage {
 
 export interface Harness {
   readonly env: Record<string, string>;
-  readonly streams: { results: string; stopJobs: string; intents: string; dead: string };
+  readonly streams: StreamNames;
   readonly gamesTable: string;
   readonly offsetsTable: string;
   readonly documents: DynamoDBDocumentClient;
