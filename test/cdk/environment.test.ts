@@ -95,6 +95,7 @@ describe('the function environment the stack writes', () => {
         gmTimeoutMs: 100,
         timeBudgetMarginMs: 0,
         logLevel: 'silent',
+        pollIntervalMs: 500,
         resultsStream: 'other:job_results',
         stopJobsStream: 'other:stop_jobs',
         notificationIntentsStream: 'other:intents',
@@ -105,6 +106,7 @@ describe('the function environment the stack writes', () => {
       },
     ],
     ['Game Master auth with an imported token', { gameMasterTokenSecretName: 'galaxy/prod/gm-token' }],
+    ['drain mode', { followMode: false }],
   ])('parses with the handler’s loadConfig to what the stack meant: %s', (_name, context) => {
     const { config: stack, environment, gamesTable, offsetsTable } = synth(context);
     // Lambda adds AWS_REGION (and credentials) itself.
@@ -140,6 +142,8 @@ describe('the function environment the stack writes', () => {
       timeBudgetMarginMs: stack.tuning.timeBudgetMarginMs,
       attemptsPerInvocation: VARIABLES.ATTEMPTS_PER_INVOCATION.default,
       retryBackoffMs: VARIABLES.RETRY_BACKOFF_MS.default,
+      pollIntervalMs: stack.tuning.pollIntervalMs,
+      pollIdleMaxMs: VARIABLES.POLL_IDLE_MAX_MS.default,
     });
     expect(telemetryOf(environment)).toEqual({
       serviceName: SERVICE_NAME,
