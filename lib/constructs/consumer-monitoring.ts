@@ -122,53 +122,42 @@ export class ConsumerMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
-    const deadLetters = new cloudwatch.Alarm(this, 'DeadLetters', {
-      alarmDescription: 'Job results were moved to the dead-letter stream. Inspect and replay them.',
-      metric: lobbyMetric(MetricName.deadLetters, { period: Duration.minutes(5) }),
-      threshold: props.deadLettersThreshold ?? 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const deadLetters = this.anyInFiveMinutes(
+      'DeadLetters',
+      MetricName.deadLetters,
+      'Job results were moved to the dead-letter stream. Inspect and replay them.',
+      props.deadLettersThreshold ?? 1,
+    );
 
     // The results stream was recreated (or the offset set by hand past its end): new results
     // would be skipped until an operator moves the offset (docs/runbook.md).
-    const offsetAheadOfStream = new cloudwatch.Alarm(this, 'OffsetAheadOfStream', {
-      alarmDescription:
-        'The consumer offset is past the last id of the results stream, so new results are not read. ' +
+    const offsetAheadOfStream = this.anyInFiveMinutes(
+      'OffsetAheadOfStream',
+      MetricName.offsetAhead,
+      'The consumer offset is past the last id of the results stream, so new results are not read. ' +
         'Check the stream and move the offset with `npm run ops -- offset set`.',
-      metric: lobbyMetric(MetricName.offsetAhead, { period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      1,
+    );
 
     // Messages given up after MAX_ATTEMPTS tries are only in the error log (an intent also in
     // its game's outbox): someone must resend them (docs/runbook.md, `npm run ops -- replay`).
-    const publishAbandoned = new cloudwatch.Alarm(this, 'PublishAbandoned', {
-      alarmDescription:
-        'The messages of a job result (a notification intent, a dead letter) could not be published after ' +
+    const publishAbandoned = this.anyInFiveMinutes(
+      'PublishAbandoned',
+      MetricName.publishAbandoned,
+      'The messages of a job result (a notification intent, a dead letter) could not be published after ' +
         'MAX_ATTEMPTS tries and were written to the error log instead. Resend them with `npm run ops -- replay`.',
-      metric: lobbyMetric(MetricName.publishAbandoned, { period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      1,
+    );
 
     // Results were trimmed from the stream (MAXLEN, XTRIM) before the consumer read them:
     // they are gone, and the games they were for may be stuck in `starting`.
-    const entriesTrimmed = new cloudwatch.Alarm(this, 'EntriesTrimmed', {
-      alarmDescription:
-        'Job results after the consumer offset were trimmed from the results stream before they were read. ' +
+    const entriesTrimmed = this.anyInFiveMinutes(
+      'EntriesTrimmed',
+      MetricName.entriesTrimmed,
+      'Job results after the consumer offset were trimmed from the results stream before they were read. ' +
         'Find the games they were for (docs/runbook.md, "Entries trimmed before they were read").',
-      metric: lobbyMetric(MetricName.entriesTrimmed, { period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      1,
+    );
 
     const undeliveredTicks = this.queueNotEmpty(
       'UndeliveredTicks',
@@ -198,6 +187,23 @@ export class ConsumerMonitoring extends Construct {
     }
 
     this.dashboard = this.buildDashboard(props, lagThreshold);
+  }
+
+  /** Fires when `metric` reaches `threshold` within one five-minute period: each one needs a look. */
+  private anyInFiveMinutes(
+    id: string,
+    metric: Parameters<typeof lobbyMetric>[0],
+    description: string,
+    threshold: number,
+  ): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric: lobbyMetric(metric, { period: Duration.minutes(5) }),
+      threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   private queueNotEmpty(id: string, queue: sqs.IQueue, description: string): cloudwatch.Alarm {
