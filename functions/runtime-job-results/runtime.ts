@@ -11,6 +11,7 @@ import type { Redis } from '@upstash/redis';
 import { loadConfig } from './config.js';
 import type { Config, Env, TokenSource } from './config.js';
 import { DynamoDbGameStore } from './adapters/dynamodb-game-store.js';
+import { DynamoDbJsonTransport } from './adapters/dynamodb-json-transport.js';
 import { DynamoDbOffsetStore } from './adapters/dynamodb-offset-store.js';
 import { HttpGameMaster } from './adapters/http-game-master.js';
 import { InvocationDeadline } from './adapters/invocation-deadline.js';
@@ -104,11 +105,7 @@ const resolveToken = async (source: TokenSource, variable: string, forceFetch: b
   return secret.trim();
 };
 
-const dynamoDbClient = (
-  config: Config,
-  deadline: InvocationDeadline,
-  options: { readonly cacheMiddleware: boolean },
-): DynamoDBClient => {
+const dynamoDbClient = (config: Config, deadline: InvocationDeadline): DynamoDBClient => {
   const { endpoint, region, localCredentials } = config.dynamodb;
   return new DynamoDBClient({
     region,
@@ -117,41 +114,24 @@ const dynamoDbClient = (
     // Throttles, 5xx and timeouts are retried by the SDK first; what still fails is retried per entry.
     maxAttempts: AWS_MAX_ATTEMPTS,
     requestHandler: new DeadlineBoundHttpHandler(deadline),
-    cacheMiddleware: options.cacheMiddleware,
   });
 };
 
 /**
- * Middleware the hot-path client goes without, each an async step on every request that
- * DynamoDB does not need: the SDK's user-agent headers, the `X-Amzn-Trace-Id` header of
- * Lambda's recursion detection (the function runs without X-Ray), and request logging to
- * the SDK's no-op logger. Retries, signing, (de)serialisation and errors are untouched.
+ * The games table's writes, the hot path (two or three `UpdateItem`s per entry): DynamoDB's
+ * JSON protocol on `node:http(s)`, signed with the SDK's signer and the client's
+ * credentials, retried by the SDK's retry strategy, without the client's per-request
+ * middleware stack — about half of the handler's CPU per entry (docs/performance.md,
+ * "A lighter DynamoDB request"). Same timeouts and deadline as the SDK client's.
  */
-const PER_REQUEST_EXTRAS: readonly string[] = [
-  'getUserAgentMiddleware',
-  'recursionDetectionMiddleware',
-  'loggerMiddleware',
-];
-
-/**
- * The client of the games table's writes, the hot path (two or three requests per entry).
- * `cacheMiddleware` resolves the middleware stack once per command class instead of on every
- * request, and the {@link PER_REQUEST_EXTRAS} are left out: together about a third of the
- * handler's CPU per entry (docs/performance.md, "CPU per entry, second pass").
- * Only plain `@aws-sdk/client-dynamodb` commands go through it: a document client's command
- * resolves to a handler bound to its first instance's input, so `DynamoDBDocumentClient`
- * refuses a client with the cache on, and the offsets table keeps a client of its own.
- */
-const hotPathClient = (config: Config, deadline: InvocationDeadline): DynamoDBClient => {
-  const client = dynamoDbClient(config, deadline, { cacheMiddleware: true });
-  for (const name of PER_REQUEST_EXTRAS) client.middlewareStack.remove(name);
-  return client;
-};
-
-/** The document client of the offsets table and the operator CLI: per batch, not per entry. */
-const documentClient = (config: Config, deadline: InvocationDeadline): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(dynamoDbClient(config, deadline, { cacheMiddleware: false }), {
-    marshallOptions: { removeUndefinedValues: true },
+const gamesTransport = (config: Config, client: DynamoDBClient, deadline: InvocationDeadline): DynamoDbJsonTransport =>
+  new DynamoDbJsonTransport({
+    client,
+    endpoint: config.dynamodb.endpoint,
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    connectionTimeoutMs: AWS_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS,
+    deadline,
   });
 
 export interface BuildOptions {
@@ -171,7 +151,9 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
   const deadline = new InvocationDeadline();
-  const documents = documentClient(config, deadline);
+  const dynamodb = dynamoDbClient(config, deadline);
+  // The document client of the offsets table and the operator CLI: per batch, not per entry.
+  const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const redis = createUpstashClient({
     url: config.upstash.url,
     token: upstashToken,
@@ -182,7 +164,7 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config,
     documents,
     redis,
-    games: new DynamoDbGameStore(hotPathClient(config, deadline), config.dynamodb.gamesTable),
+    games: new DynamoDbGameStore(gamesTransport(config, dynamodb, deadline), config.dynamodb.gamesTable),
     offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable),
     stream: new UpstashResultStream(redis, config.streams.results),
     // A key of our own beside our own stream: the probe that tells an outage from a bad message.

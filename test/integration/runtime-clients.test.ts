@@ -8,9 +8,9 @@ import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 
 /*
- * The games store's client caches its resolved middleware per command class; the document
- * client must not (its commands' handlers are bound to their first instance). Both must
- * send every request with that request's own input.
+ * The games store sends its writes through its own transport, the offsets store through
+ * the SDK's document client: both must send every request with that request's own input,
+ * against DynamoDB Local.
  */
 let h: Harness;
 let runtime: Runtime;
@@ -26,7 +26,7 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-describe("the runtime's DynamoDB clients send each request as it was built", () => {
+describe("the runtime's DynamoDB transport and client send each request as it was built", () => {
   it('the games store claims each game with its own entry, request after request', async () => {
     const gameIds = ['c1', 'c2', 'c3'];
     for (const gameId of gameIds) await h.putGame({ gameId, status: 'starting' });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
@@ -8,6 +7,7 @@ import { ConflictError, NotFoundError, WriteRejectedError } from '../errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
 import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
 import { allOf, conditionFailure, isRejectedRequest, onTable } from './conditional-write.js';
+import type { UpdateItemTransport } from './dynamodb-json-transport.js';
 
 const itemExists = 'attribute_exists(gameId)';
 const statusIs = '#status = :expected';
@@ -86,18 +86,18 @@ const isOwnStatusWrite = (found: Record<string, unknown>, writeId: string): bool
  * are written, so attributes owned by Lobby survive.
  */
 export class DynamoDbGameStore implements GameStore {
-  readonly #client: DynamoDBClient;
+  readonly #transport: UpdateItemTransport;
   readonly #tableName: string;
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
+  constructor(transport: UpdateItemTransport, tableName: string) {
+    this.#transport = transport;
     this.#tableName = tableName;
   }
 
   /** One `UpdateItem` on the game's item; a missing table is reported by name. */
   #update(gameId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>) {
     return onTable(this.#tableName, () =>
-      this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ...input })),
+      this.#transport.updateItem({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ...input }),
     );
   }
 
