@@ -183,6 +183,6 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
     };
     return { results, timelines: Object.fromEntries(runs.map((run) => [run.spec.mode, timelineOf(run)])) };
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    if (!process.env.KEEP_BENCH_DIR) rmSync(workDir, { recursive: true, force: true });
   }
 };

@@ -19,11 +19,10 @@ import type {
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { isServerError, isThrottlingError, isTransientError, StandardRetryStrategy } from '@smithy/core/retry';
-import { Hash } from '@smithy/core/serde';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { RetryErrorType, RetryStrategyV2, RetryToken, SdkError } from '@smithy/types';
+import type { AwsCredentialIdentity, RetryErrorType, RetryStrategyV2, RetryToken, SdkError } from '@smithy/types';
+import aws4 from 'aws4';
 import type { InvocationDeadline } from './invocation-deadline.js';
-import { requestSignal } from './request-signal.js';
+import { RequestTimeoutError, RequestWatch } from './request-watch.js';
 
 /** What an `UpdateItem` answers that the game store reads. */
 export type UpdateItemOutput = Pick<UpdateItemCommandOutput, 'Attributes'>;
@@ -85,16 +84,18 @@ interface Answer {
 
 interface Target {
   readonly url: URL;
+  readonly region: string;
   readonly request: typeof http.request;
   readonly agent: http.Agent;
 }
 
 /**
- * `UpdateItem` on DynamoDB's JSON protocol, sent with `node:http(s)` and signed with the
- * SDK's own SigV4 signer and credentials provider, without the SDK client's per-request
- * middleware stack (serialisation schema, endpoint middleware, auth scheme selection,
- * deserialisation schema): that stack cost about three times the CPU of the request itself,
- * and the games table's writes are two or three per entry.
+ * `UpdateItem` on DynamoDB's JSON protocol, sent with `node:http(s)` and signed with `aws4`
+ * (synchronous SigV4, a third of the CPU of the SDK's asynchronous signer) from the SDK
+ * client's credentials provider, without the SDK client's per-request middleware stack
+ * (serialisation schema, endpoint middleware, auth scheme selection, deserialisation
+ * schema): that stack cost about three times the CPU of the request itself, and the games
+ * table's writes are two or three per entry.
  *
  * What the consumer's decisions rest on is the SDK's, not re-invented:
  * - retries go through the SDK's `StandardRetryStrategy` (its attempts, backoff with jitter
@@ -108,21 +109,14 @@ interface Target {
  */
 export class DynamoDbJsonTransport implements UpdateItemTransport {
   readonly #options: DynamoDbJsonTransportOptions;
-  readonly #signer: SignatureV4;
   readonly #retryStrategy: RetryStrategyV2;
+  readonly #watch: RequestWatch;
   #target: Promise<Target> | undefined;
 
   constructor(options: DynamoDbJsonTransportOptions) {
     this.#options = options;
-    const { config } = options.client;
-    this.#signer = new SignatureV4({
-      service: 'dynamodb',
-      region: config.region,
-      credentials: config.credentials,
-      sha256: Hash.bind(null, 'sha256'),
-      uriEscapePath: true,
-    });
     this.#retryStrategy = new StandardRetryStrategy(options.maxAttempts);
+    this.#watch = new RequestWatch(options.deadline);
   }
 
   async updateItem(input: UpdateItemCommandInput): Promise<UpdateItemOutput> {
@@ -153,77 +147,76 @@ export class DynamoDbJsonTransport implements UpdateItemTransport {
   async #attempt(body: string, attempts: number): Promise<UpdateItemOutput> {
     this.#target ??= this.#resolveTarget();
     const target = await this.#target;
-    const { url } = target;
-    const signed = await this.#signer.sign({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port === '' ? {} : { port: Number(url.port) }),
-      path: url.pathname,
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': CONTENT_TYPE,
-        'x-amz-target': TARGET,
-        'content-length': String(Buffer.byteLength(body)),
+    // The client's provider: memoized, refreshed by the SDK before the role's credentials expire.
+    const credentials: AwsCredentialIdentity = await this.#options.client.config.credentials();
+    const { headers } = aws4.sign(
+      {
+        host: target.url.host,
+        path: target.url.pathname,
+        method: 'POST',
+        service: 'dynamodb',
+        region: target.region,
+        headers: { host: target.url.host, 'content-type': CONTENT_TYPE, 'x-amz-target': TARGET },
+        body,
       },
-      body,
-    });
-    const answer = await this.#post(target, signed.headers, body);
+      credentials,
+    );
+    const answer = await this.#post(target, headers as http.OutgoingHttpHeaders, body);
     if (answer.status === 200) return parseOutput(answer.text);
     throw errorOf(answer, attempts);
   }
 
   /** One POST within the request timeout (and the connection timeout for a new socket). */
-  #post(target: Target, headers: Record<string, string>, body: string): Promise<Answer> {
-    const { requestTimeoutMs, connectionTimeoutMs, deadline } = this.#options;
-    const { signal, done } = requestSignal(requestTimeoutMs, deadline.signal);
+  #post(target: Target, headers: http.OutgoingHttpHeaders, body: string): Promise<Answer> {
+    const { requestTimeoutMs, connectionTimeoutMs } = this.#options;
     return new Promise<Answer>((resolve, reject) => {
-      const request = target.request(
-        target.url,
-        { method: 'POST', agent: target.agent, headers, signal },
-        (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            text += chunk;
+      const request = target.request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () => {
+          watched.end();
+          const requestId = response.headers['x-amzn-requestid'];
+          resolve({
+            status: response.statusCode ?? 0,
+            requestId: typeof requestId === 'string' ? requestId : undefined,
+            text,
           });
-          response.on('end', () => {
-            const requestId = response.headers['x-amzn-requestid'];
-            resolve({
-              status: response.statusCode ?? 0,
-              requestId: typeof requestId === 'string' ? requestId : undefined,
-              text,
-            });
-          });
-          response.on('error', reject);
-        },
+        });
+        response.on('error', fail);
+      });
+      // Timed out or cut at the deadline: the watch's reason, not the socket error it causes.
+      const watched = this.#watch.watch(request, requestTimeoutMs, () =>
+        timeoutError(`no answer within ${requestTimeoutMs} ms`),
       );
+      function fail(error: Error): void {
+        watched.end();
+        reject(watched.reason ?? error);
+      }
       request.on('socket', (socket) => {
         if (!socket.connecting) return;
         const timer = setTimeout(
-          () => request.destroy(timeoutError(`no connection to DynamoDB within ${connectionTimeoutMs} ms`)),
+          () => request.destroy(timeoutError(`no connection within ${connectionTimeoutMs} ms`)),
           connectionTimeoutMs,
         );
         socket.once('connect', () => clearTimeout(timer));
         socket.once('close', () => clearTimeout(timer));
       });
-      request.on('error', (error) => {
-        // Our own request timeout aborted it: the SDK's handler reports that as a TimeoutError, which is retried.
-        reject(
-          signal.aborted && !deadline.signal.aborted ? timeoutError(`no answer within ${requestTimeoutMs} ms`) : error,
-        );
-      });
+      request.on('error', fail);
       request.end(body);
-    }).finally(done);
+    });
   }
 
   async #resolveTarget(): Promise<Target> {
-    const url = new URL(this.#options.endpoint ?? (await regionalEndpoint(this.#options.client)));
+    const { client, endpoint } = this.#options;
+    const url = new URL(endpoint ?? (await regionalEndpoint(client)));
     const secure = url.protocol === 'https:';
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS } as const;
     return {
       url,
+      region: await client.config.region(),
       request: secure ? https.request : http.request,
       agent: secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
     };
@@ -290,9 +283,8 @@ const retryErrorType = (error: unknown): RetryErrorType => {
   return 'CLIENT_ERROR';
 };
 
-/** What the SDK's HTTP handler raises when a request times out: retried as transient. */
-const timeoutError = (message: string): Error =>
-  Object.assign(new Error(`DynamoDB: ${message}`), { name: 'TimeoutError' });
+/** Retried as transient by the SDK's rules, as its own handler's timeouts are. */
+const timeoutError = (message: string): Error => new RequestTimeoutError(`DynamoDB: ${message}`);
 
 /** Rejects with the signal's reason as soon as it aborts, so a retry's backoff does not outlive the deadline. */
 const untilAborted = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =>

@@ -4,7 +4,7 @@ import { truncateText } from '../domain/text.js';
 import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
 import type { InvocationDeadline } from './invocation-deadline.js';
-import { requestSignal } from './request-signal.js';
+import { RequestTimeoutError, RequestWatch } from './request-watch.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
@@ -43,9 +43,11 @@ export class HttpGameMaster implements GameMaster {
   readonly #options: HttpGameMasterOptions;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
+  readonly #watch: RequestWatch;
 
   constructor(options: HttpGameMasterOptions) {
     this.#options = options;
+    this.#watch = new RequestWatch(options.deadline);
     const secure = new URL(options.baseUrl).protocol === 'https:';
     this.#agent = secure ? new https.Agent(KEEP_ALIVE) : new http.Agent(KEEP_ALIVE);
     this.#request = secure ? https.request : http.request;
@@ -67,18 +69,14 @@ export class HttpGameMaster implements GameMaster {
     });
 
     const deadline = this.#options.deadline;
-    const { signal, done } = requestSignal(this.#options.timeoutMs, deadline?.signal);
     let answer: Answer;
     try {
-      answer = await this.#put(url, headers, body, signal);
+      answer = await this.#put(url, headers, body);
     } catch (error) {
       if (deadline?.signal.aborted) throw deadline.explain(error, 'Game Master');
-      const reason = signal.aborted
-        ? `no answer within ${this.#options.timeoutMs} ms`
-        : `request failed: ${describeRequestError(error)}`;
+      const reason =
+        error instanceof RequestTimeoutError ? error.message : `request failed: ${describeRequestError(error)}`;
       throw new GameMasterUnavailableError(`Game Master unavailable: ${reason}`, undefined, { cause: error });
-    } finally {
-      done();
     }
     if (answer.status >= 200 && answer.status < 300) return;
     if (answer.status === 401) throw new GameMasterAuthError(answer.status);
@@ -88,28 +86,39 @@ export class HttpGameMaster implements GameMaster {
     );
   }
 
-  /** One PUT; the answer's body is read to the end either way, so the connection can be reused. */
-  #put(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Answer> {
+  /**
+   * One PUT within the timeout and the invocation's deadline (watched without a timer per
+   * call); the answer's body is read to the end either way, so the connection can be reused.
+   */
+  #put(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
+    const { timeoutMs } = this.#options;
     return new Promise((resolve, reject) => {
       const request = this.#request(
         url,
-        {
-          method: 'PUT',
-          agent: this.#agent,
-          headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
-          signal,
-        },
+        { method: 'PUT', agent: this.#agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
         (response) => {
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => {
             text += chunk;
           });
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-          response.on('error', reject);
+          response.on('end', () => {
+            watched.end();
+            resolve({ status: response.statusCode ?? 0, text });
+          });
+          response.on('error', fail);
         },
       );
-      request.on('error', reject);
+      const watched = this.#watch.watch(
+        request,
+        timeoutMs,
+        () => new RequestTimeoutError(`no answer within ${timeoutMs} ms`),
+      );
+      function fail(error: Error): void {
+        watched.end();
+        reject(watched.reason ?? error);
+      }
+      request.on('error', fail);
       request.end(body);
     });
   }
