@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import {
   ConditionalCheckFailedException,
   DynamoDBServiceException,
@@ -22,7 +20,8 @@ import { isServerError, isThrottlingError, isTransientError, StandardRetryStrate
 import type { AwsCredentialIdentity, RetryErrorType, RetryStrategyV2, RetryToken, SdkError } from '@smithy/types';
 import aws4 from 'aws4';
 import type { InvocationDeadline } from './invocation-deadline.js';
-import { RequestTimeoutError, RequestWatch } from './request-watch.js';
+import { KeepAliveHttp } from './keep-alive-http.js';
+import { RequestTimeoutError } from './request-watch.js';
 
 /** What an `UpdateItem` answers that the game store reads. */
 export type UpdateItemOutput = Pick<UpdateItemCommandOutput, 'Attributes'>;
@@ -48,9 +47,6 @@ export interface DynamoDbJsonTransportOptions {
 
 const TARGET = 'DynamoDB_20120810.UpdateItem';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
-
-/** As many sockets as the SDK's own handler keeps, more than the consumer's lanes. */
-const MAX_SOCKETS = 50;
 
 type ModeledError = new (options: {
   message: string;
@@ -85,12 +81,12 @@ interface Answer {
 interface Target {
   readonly url: URL;
   readonly region: string;
-  readonly request: typeof http.request;
-  readonly agent: http.Agent;
+  readonly http: KeepAliveHttp;
 }
 
 /**
- * `UpdateItem` on DynamoDB's JSON protocol, sent with `node:http(s)` and signed with `aws4`
+ * `UpdateItem` on DynamoDB's JSON protocol, sent with `node:http(s)` over keep-alive
+ * connections (`KeepAliveHttp`) and signed with `aws4`
  * (synchronous SigV4, a third of the CPU of the SDK's asynchronous signer) from the SDK
  * client's credentials provider, without the SDK client's per-request middleware stack
  * (serialisation schema, endpoint middleware, auth scheme selection, deserialisation
@@ -110,13 +106,11 @@ interface Target {
 export class DynamoDbJsonTransport implements UpdateItemTransport {
   readonly #options: DynamoDbJsonTransportOptions;
   readonly #retryStrategy: RetryStrategyV2;
-  readonly #watch: RequestWatch;
   #target: Promise<Target> | undefined;
 
   constructor(options: DynamoDbJsonTransportOptions) {
     this.#options = options;
     this.#retryStrategy = new StandardRetryStrategy(options.maxAttempts);
-    this.#watch = new RequestWatch(options.deadline);
   }
 
   async updateItem(input: UpdateItemCommandInput): Promise<UpdateItemOutput> {
@@ -149,7 +143,7 @@ export class DynamoDbJsonTransport implements UpdateItemTransport {
     const target = await this.#target;
     // The client's provider: memoized, refreshed by the SDK before the role's credentials expire.
     const credentials: AwsCredentialIdentity = await this.#options.client.config.credentials();
-    const { headers } = aws4.sign(
+    const { headers = {} } = aws4.sign(
       {
         host: target.url.host,
         path: target.url.pathname,
@@ -161,64 +155,26 @@ export class DynamoDbJsonTransport implements UpdateItemTransport {
       },
       credentials,
     );
-    const answer = await this.#post(target, headers as http.OutgoingHttpHeaders, body);
+    const answer = await target.http.send(
+      { method: 'POST', path: target.url.pathname, headers, body },
+      this.#options.requestTimeoutMs,
+      timeoutError,
+    );
     if (answer.status === 200) return parseOutput(answer.text);
-    throw errorOf(answer, attempts);
-  }
-
-  /** One POST within the request timeout (and the connection timeout for a new socket). */
-  #post(target: Target, headers: http.OutgoingHttpHeaders, body: string): Promise<Answer> {
-    const { requestTimeoutMs, connectionTimeoutMs } = this.#options;
-    return new Promise<Answer>((resolve, reject) => {
-      const request = target.request(target.url, { method: 'POST', agent: target.agent, headers }, (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        response.on('end', () => {
-          watched.end();
-          const requestId = response.headers['x-amzn-requestid'];
-          resolve({
-            status: response.statusCode ?? 0,
-            requestId: typeof requestId === 'string' ? requestId : undefined,
-            text,
-          });
-        });
-        response.on('error', fail);
-      });
-      // Timed out or cut at the deadline: the watch's reason, not the socket error it causes.
-      const watched = this.#watch.watch(request, requestTimeoutMs, () =>
-        timeoutError(`no answer within ${requestTimeoutMs} ms`),
-      );
-      function fail(error: Error): void {
-        watched.end();
-        reject(watched.reason ?? error);
-      }
-      request.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(
-          () => request.destroy(timeoutError(`no connection within ${connectionTimeoutMs} ms`)),
-          connectionTimeoutMs,
-        );
-        socket.once('connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      request.on('error', fail);
-      request.end(body);
-    });
+    const requestId = answer.headers['x-amzn-requestid'];
+    throw errorOf(
+      { status: answer.status, requestId: typeof requestId === 'string' ? requestId : undefined, text: answer.text },
+      attempts,
+    );
   }
 
   async #resolveTarget(): Promise<Target> {
-    const { client, endpoint } = this.#options;
+    const { client, endpoint, connectionTimeoutMs, deadline } = this.#options;
     const url = new URL(endpoint ?? (await regionalEndpoint(client)));
-    const secure = url.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS } as const;
     return {
       url,
       region: await client.config.region(),
-      request: secure ? https.request : http.request,
-      agent: secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
+      http: new KeepAliveHttp(url, { connectionTimeoutMs, deadline }),
     };
   }
 }

@@ -1,10 +1,10 @@
-import http from 'node:http';
-import https from 'node:https';
 import { truncateText } from '../domain/text.js';
 import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
 import type { InvocationDeadline } from './invocation-deadline.js';
-import { RequestTimeoutError, RequestWatch } from './request-watch.js';
+import { KeepAliveHttp } from './keep-alive-http.js';
+import type { HttpAnswer } from './keep-alive-http.js';
+import { RequestTimeoutError } from './request-watch.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
@@ -17,16 +17,8 @@ export interface HttpGameMasterOptions {
 /** Longest part of a Game Master answer carried into an error (and so into a log line). */
 const MAX_BODY_IN_ERROR = 256;
 
-/**
- * Idle connections are closed after 4 s (as `fetch` does by default), before a server's
- * usual idle timeout, so a call rarely meets a connection the server has already dropped.
- */
-const KEEP_ALIVE = { keepAlive: true, timeout: 4_000 } as const;
-
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-}
+/** Connecting is part of the call's `GM_TIMEOUT_MS`; this only stops a connection attempt from outliving it. */
+const CONNECTION_TIMEOUT_MS = 1_000;
 
 /**
  * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
@@ -34,32 +26,27 @@ interface Answer {
  * which stops the invocation. Anything else (a 403 too: Game Master refusing this one game;
  * a redirect, which is never followed since it would carry the token elsewhere), a timeout
  * or a network error is "Game Master unavailable" for this game, which pauses it.
- * One call per started game puts it on the hot path: it uses `node:http(s)`
- * with a keep-alive agent of its own (connections reused across the calls of a warm
- * Lambda) rather than `fetch`, whose web streams cost about three times the CPU per call
- * (docs/performance.md).
+ * One call per started game puts it on the hot path: it uses `node:http(s)` over
+ * keep-alive connections of its own (`KeepAliveHttp`) rather than `fetch`, whose web
+ * streams cost about three times the CPU per call (docs/performance.md).
  */
 export class HttpGameMaster implements GameMaster {
   readonly #options: HttpGameMasterOptions;
-  readonly #agent: http.Agent;
-  readonly #request: typeof http.request;
-  readonly #watch: RequestWatch;
+  readonly #basePath: string;
+  readonly #http: KeepAliveHttp;
 
   constructor(options: HttpGameMasterOptions) {
     this.#options = options;
-    this.#watch = new RequestWatch(options.deadline);
-    const secure = new URL(options.baseUrl).protocol === 'https:';
-    this.#agent = secure ? new https.Agent(KEEP_ALIVE) : new http.Agent(KEEP_ALIVE);
-    this.#request = secure ? https.request : http.request;
+    const base = new URL(options.baseUrl);
+    this.#basePath = base.pathname.replace(/\/$/, '');
+    this.#http = new KeepAliveHttp(base, {
+      connectionTimeoutMs: Math.min(CONNECTION_TIMEOUT_MS, options.timeoutMs),
+      deadline: options.deadline,
+    });
   }
 
   async registerRuntime(request: RegisterGameRequest): Promise<void> {
-    const url = `${this.#options.baseUrl}/internal/v1/games/${encodeURIComponent(request.gameId)}/runtime`;
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'Idempotency-Key': request.idempotencyKey,
-    };
-    if (this.#options.token !== undefined) headers.Authorization = `Bearer ${this.#options.token}`;
+    const path = `${this.#basePath}/internal/v1/games/${encodeURIComponent(request.gameId)}/runtime`;
     const body = JSON.stringify({
       game_id: request.gameId,
       container_id: request.containerId,
@@ -67,11 +54,18 @@ export class HttpGameMaster implements GameMaster {
       target_engine_version: request.targetEngineVersion,
       turn_schedule: request.turnSchedule,
     });
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      'Idempotency-Key': request.idempotencyKey,
+    };
+    if (this.#options.token !== undefined) headers.Authorization = `Bearer ${this.#options.token}`;
 
     const deadline = this.#options.deadline;
-    let answer: Answer;
+    let answer: HttpAnswer;
     try {
-      answer = await this.#put(url, headers, body);
+      const timeout = (what: string): Error => new RequestTimeoutError(what);
+      answer = await this.#http.send({ method: 'PUT', path, headers, body }, this.#options.timeoutMs, timeout);
     } catch (error) {
       if (deadline?.signal.aborted) throw deadline.explain(error, 'Game Master');
       const reason =
@@ -84,43 +78,6 @@ export class HttpGameMaster implements GameMaster {
       `${unavailable(answer.status, request.gameId)}: HTTP ${answer.status} ${truncateText(this.#redacted(answer.text), MAX_BODY_IN_ERROR)}`.trim(),
       answer.status,
     );
-  }
-
-  /**
-   * One PUT within the timeout and the invocation's deadline (watched without a timer per
-   * call); the answer's body is read to the end either way, so the connection can be reused.
-   */
-  #put(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
-    const { timeoutMs } = this.#options;
-    return new Promise((resolve, reject) => {
-      const request = this.#request(
-        url,
-        { method: 'PUT', agent: this.#agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } },
-        (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          response.on('end', () => {
-            watched.end();
-            resolve({ status: response.statusCode ?? 0, text });
-          });
-          response.on('error', fail);
-        },
-      );
-      const watched = this.#watch.watch(
-        request,
-        timeoutMs,
-        () => new RequestTimeoutError(`no answer within ${timeoutMs} ms`),
-      );
-      function fail(error: Error): void {
-        watched.end();
-        reject(watched.reason ?? error);
-      }
-      request.on('error', fail);
-      request.end(body);
-    });
   }
 
   /** An answer may echo the request's headers: our token must not reach a log line through it. */

@@ -1,4 +1,3 @@
-import type { ClientRequest } from 'node:http';
 import type { InvocationDeadline } from './invocation-deadline.js';
 
 /** How often the watch looks for requests past their time: a timeout fires up to this late. */
@@ -24,20 +23,21 @@ export interface WatchedRequest {
 }
 
 interface Entry {
-  readonly request: ClientRequest;
+  /** Ends the request with `reason`: its client fails it with that error. */
+  readonly cancel: (reason: Error) => void;
   readonly expiresAt: number;
   readonly timeoutError: () => Error;
   reason: Error | undefined;
 }
 
 /**
- * Bounds `node:http` requests on the hot path by their timeout and by the invocation's
- * deadline, without a timer, an `AbortController` and abort listeners per request: those
- * cost about a third of a keep-alive request's CPU (docs/performance.md, "A lighter DynamoDB
- * request"). One interval, running only while requests are in flight, destroys the ones
- * past their time; one listener per invocation's deadline destroys every request in flight
- * when it fires. A destroyed request fails with the watch's reason (`reason`), which the
- * caller reports instead of the socket error it sees.
+ * Bounds the hot path's HTTP requests by their timeout and by the invocation's deadline,
+ * without a timer, an `AbortController` and abort listeners per request: those cost about a
+ * third of a keep-alive request's CPU (docs/performance.md, "A lighter DynamoDB request").
+ * One interval, running only while requests are in flight, cancels the ones past their
+ * time; one listener per invocation's deadline cancels every request in flight when it
+ * fires. A cancelled request fails with the watch's reason (`reason`), which the caller
+ * reports instead of the socket error it sees.
  */
 export class RequestWatch {
   readonly #deadline: InvocationDeadline | undefined;
@@ -49,9 +49,9 @@ export class RequestWatch {
     this.#deadline = deadline;
   }
 
-  /** Watches `request` until `end()`: destroyed with `timeoutError()` after `timeoutMs`, or at the deadline. */
-  watch(request: ClientRequest, timeoutMs: number, timeoutError: () => Error): WatchedRequest {
-    const entry: Entry = { request, expiresAt: Date.now() + timeoutMs, timeoutError, reason: undefined };
+  /** Watches a request until `end()`: `cancel`led with `timeoutError()` after `timeoutMs`, or at the deadline. */
+  watch(cancel: (reason: Error) => void, timeoutMs: number, timeoutError: () => Error): WatchedRequest {
+    const entry: Entry = { cancel, expiresAt: Date.now() + timeoutMs, timeoutError, reason: undefined };
     const signal = this.#deadline?.signal;
     if (signal?.aborted) {
       this.#destroy(entry, reasonOf(signal));
@@ -96,7 +96,7 @@ export class RequestWatch {
   #destroy(entry: Entry, reason: Error): void {
     this.#inFlight.delete(entry);
     entry.reason = reason;
-    entry.request.destroy(reason);
+    entry.cancel(reason);
   }
 }
 
