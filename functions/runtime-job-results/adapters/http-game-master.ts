@@ -21,6 +21,13 @@ const MAX_BODY_IN_ERROR = 256;
 const CONNECTION_TIMEOUT_MS = 1_000;
 
 /**
+ * Idle connections are closed after 4 s (as `fetch` does by default), before a server's
+ * usual idle timeout, so a call rarely meets a connection the server has already dropped:
+ * a call that fails pauses its game.
+ */
+const IDLE_TIMEOUT_MS = 4_000;
+
+/**
  * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
  * Any 2xx is success. A 401 means our token is wrong, for every game: {@link GameMasterAuthError},
  * which stops the invocation. Anything else (a 403 too: Game Master refusing this one game;
@@ -41,6 +48,7 @@ export class HttpGameMaster implements GameMaster {
     this.#basePath = base.pathname.replace(/\/$/, '');
     this.#http = new KeepAliveHttp(base, {
       connectionTimeoutMs: Math.min(CONNECTION_TIMEOUT_MS, options.timeoutMs),
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
       deadline: options.deadline,
     });
   }

@@ -15,16 +15,16 @@ export interface KeepAliveHttpOptions {
   readonly connectionTimeoutMs: number;
   /** Cuts every request still waiting when the invocation's deadline is near. */
   readonly deadline: InvocationDeadline | undefined;
+  /**
+   * Closes a connection idle this long, before the server's own idle timeout can drop it
+   * under a new request. Left out where the client retries a reset itself: a socket timeout
+   * is re-armed on every request, at a cost.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** As many sockets as the AWS SDK's own handler keeps, more than the consumer's lanes. */
 const MAX_SOCKETS = 50;
-
-/**
- * Idle connections are closed after 4 s (as `fetch` does by default), before a server's
- * usual idle timeout, so a request rarely meets a connection the server has already dropped.
- */
-const IDLE_TIMEOUT_MS = 4_000;
 
 /**
  * `node:http(s)` requests to one origin over keep-alive connections (reused across the
@@ -42,7 +42,11 @@ export class KeepAliveHttp {
 
   constructor(origin: URL, options: KeepAliveHttpOptions) {
     const secure = origin.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_TIMEOUT_MS } as const;
+    const agentOptions: http.AgentOptions = {
+      keepAlive: true,
+      maxSockets: MAX_SOCKETS,
+      ...(options.idleTimeoutMs === undefined ? {} : { timeout: options.idleTimeoutMs }),
+    };
     this.#base = {
       protocol: origin.protocol,
       hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
