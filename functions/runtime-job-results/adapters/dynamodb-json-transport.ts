@@ -33,12 +33,13 @@ export interface UpdateItemTransport {
 
 export interface DynamoDbJsonTransportOptions {
   /**
-   * The client whose configuration the transport shares: region, credentials provider,
-   * endpoint rules and retry settings. Its own request pipeline is not used.
+   * The client whose configuration the transport shares: region, credentials provider and
+   * endpoint rules. Its own request pipeline is not used.
    */
   readonly client: DynamoDBClient;
   /** DynamoDB Local's URL; `undefined` resolves the regional endpoint with the client's endpoint rules. */
   readonly endpoint: string | undefined;
+  /** Tries of one request, retries included, as the SDK client's `maxAttempts`. */
   readonly maxAttempts: number;
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
