@@ -62,7 +62,10 @@ describe('hand-over between following invocations', () => {
     const added = await feeding;
     const secondEnd = await second.ended;
 
-    expect(firstEnd).toMatchObject({ code: 0, summary: { stoppedBy: 'drained', handoverWaitMs: 0 } });
+    // The first stops at its time budget with results still arriving: caught up ('drained'),
+    // or with a read that answered just past the margin left for the second ('time_budget').
+    expect(firstEnd).toMatchObject({ code: 0, summary: { handoverWaitMs: 0 } });
+    expect(['drained', 'time_budget']).toContain(firstEnd.summary?.stoppedBy);
     expect(secondEnd).toMatchObject({ code: 0, summary: { stoppedBy: 'drained' } });
     const [a, b] = [firstEnd.summary, secondEnd.summary];
     if (a === undefined || b === undefined) throw new Error('an invocation printed no summary');
