@@ -119,10 +119,10 @@ const dynamoDbClient = (config: Config, deadline: InvocationDeadline): DynamoDBC
 
 /**
  * The games table's writes, the hot path (two or three `UpdateItem`s per entry): DynamoDB's
- * JSON protocol on `node:http(s)`, signed with the SDK's signer and the client's
+ * JSON protocol on keep-alive `node:http(s)`, signed with `aws4` from the client's
  * credentials, retried by the SDK's retry strategy, without the client's per-request
- * middleware stack — about half of the handler's CPU per entry (docs/performance.md,
- * "A lighter DynamoDB request"). Same timeouts and deadline as the SDK client's.
+ * middleware stack (docs/performance.md, "A lighter DynamoDB request"). Same timeouts and
+ * deadline as the SDK client's.
  */
 const gamesTransport = (config: Config, client: DynamoDBClient, deadline: InvocationDeadline): DynamoDbJsonTransport =>
   new DynamoDbJsonTransport({
