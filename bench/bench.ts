@@ -13,6 +13,8 @@ import { expectedFinalState } from './expected-state.js';
 import { modeFigures, ratios as ratiosOf, timelineOf } from './figures.js';
 import type { ModeFigures, Ratios, Timeline } from './figures.js';
 import { compareFinalStates } from './final-state.js';
+import { handlerNode } from './handler-node.js';
+import type { HandlerNode } from './handler-node.js';
 import { measureModuleLoad } from './module-load.js';
 import type { ModuleLoad } from './module-load.js';
 import { summariseProfile } from './profile-summary.js';
@@ -45,6 +47,8 @@ export interface BenchOptions {
   readonly profileDir?: string;
   /** Run the drain child as a Lambda function of this memory size (heap limits, CPU quota). */
   readonly lambdaMemoryMb?: number;
+  /** The Node.js that runs the handler (drain child and module load); the bench's own by default. */
+  readonly node?: HandlerNode;
 }
 
 export interface FinalStateCheck {
@@ -69,6 +73,8 @@ export interface BenchResults {
   };
   /** The code measured. */
   readonly source: SourceVersion;
+  /** The Node.js that ran the handler: the function's runtime major, or flagged. */
+  readonly handlerNode: HandlerNode;
   readonly options: BenchOptions;
   readonly backlog: {
     readonly entries: number;
@@ -98,14 +104,15 @@ const loadAverage = (): number[] => os.loadavg().map((load) => Math.round(load *
 export const runBench = async (stack: BenchStack, options: BenchOptions, progress: Progress): Promise<BenchRun> => {
   const loadAtStart = loadAverage();
   const source = sourceVersion();
+  const node = options.node ?? handlerNode();
   const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-bench-'));
   try {
     const bundle = await bundleHandler(workDir);
-    const moduleLoad = measureModuleLoad(bundle.path, options.moduleLoadSamples ?? 10);
+    const moduleLoad = measureModuleLoad(bundle.path, options.moduleLoadSamples ?? 10, { execPath: node.path });
     const drainChild = await bundleDrainChild(workDir);
     const backlog = buildBacklog({ entries: options.entries, gmFailureRate: options.gmFailureRate });
     const expected = expectedFinalState(backlog);
-    await warmUp({ stack, drainChild, addedLatencyMs: options.addedLatencyMs }, options.warmUpEntries ?? 0);
+    await warmUp({ stack, drainChild, node, addedLatencyMs: options.addedLatencyMs }, options.warmUpEntries ?? 0);
 
     const runs: ModeRun[] = [];
     const profiles: Record<string, ProfileSummary> = {};
@@ -122,6 +129,7 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
           drainChild,
           progress,
           profileDir,
+          node,
           addedLatencyMs: options.addedLatencyMs,
           ...(options.lambdaMemoryMb === undefined ? {} : { lambdaMemoryMb: options.lambdaMemoryMb }),
         },
@@ -161,6 +169,7 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         loadAverage: { start: loadAtStart, end: loadAverage() },
       },
       source,
+      handlerNode: node,
       options,
       backlog: {
         entries: backlog.entries.length,

@@ -7,14 +7,8 @@ import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ESM_REQUIRE_BANNER, FUNCTION_RUNTIME, HANDLER_ENTRY } from '../lib/constructs/consumer-function.js';
-
-/** NodejsFunction's target: `node<major>` of the runtime's name (`nodejs24.x` → `node24`). */
-const runtimeTarget = (): string => {
-  const major = /nodejs(\d+)/.exec(FUNCTION_RUNTIME.name)?.[1];
-  if (major === undefined) throw new Error(`cannot read a Node version from runtime ${FUNCTION_RUNTIME.name}`);
-  return `node${major}`;
-};
+import { ESM_REQUIRE_BANNER, HANDLER_ENTRY } from '../lib/constructs/consumer-function.js';
+import { runtimeMajor } from './handler-node.js';
 
 /**
  * The esbuild options NodejsFunction derives from the construct's `bundling` props:
@@ -26,7 +20,8 @@ const lambdaBuildOptions = (entry: string, outfile: string): BuildOptions => ({
   outfile,
   bundle: true,
   platform: 'node',
-  target: runtimeTarget(),
+  // NodejsFunction's target: `node<major>` of the runtime (`nodejs24.x` → `node24`).
+  target: `node${runtimeMajor()}`,
   format: 'esm',
   mainFields: ['module', 'main'],
   banner: { js: ESM_REQUIRE_BANNER },

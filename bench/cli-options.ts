@@ -1,6 +1,7 @@
 /** Command-line argument parsers shared by the benchmark's entry points. */
 import { InvalidArgumentError, Option } from 'commander';
 import { ConsumerMode } from '../functions/runtime-job-results/environment.js';
+import { handlerNode } from './handler-node.js';
 import type { ConsumerModeName } from './run-mode.js';
 
 /** A whole number of at least `min`. */
@@ -31,6 +32,15 @@ const fraction = (value: string): number => {
   return parsed;
 };
 
+/** A path that runs as Node.js (bench/handler-node.ts), or a clear refusal. */
+const nodeBinary = (path: string): string => {
+  try {
+    return handlerNode(path).path;
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+};
+
 /** A comma-separated list of consumer modes (`seed`, `batched`). */
 export const modeList = (value: string): ConsumerModeName[] => {
   const modes = value.split(',').map((mode) => mode.trim());
@@ -57,6 +67,12 @@ export const stackOptions = (): Option[] => [
   new Option('--warm-up <n>', 'entries of an untimed drain first (warms DynamoDB Local up)')
     .argParser(wholeNumber(0))
     .default(500),
+  new Option(
+    '--node <path>',
+    "the Node.js binary that runs the handler: one of the function runtime's major for the deployed figures",
+  )
+    .argParser(nodeBinary)
+    .default(process.execPath, "the bench's own"),
 ];
 
 /** What {@link stackOptions} parse to. */
@@ -67,4 +83,5 @@ export interface StackCliOptions {
   dynamodbLatency: number;
   upstashLatency: number;
   warmUp: number;
+  node: string;
 }

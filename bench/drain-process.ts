@@ -45,6 +45,8 @@ const lambdaHeapArgs = (memoryMb: number = DEFAULTS.memorySizeMb): string[] => {
 export interface DrainChildOptions {
   readonly onInvocation?: (record: InvocationRecord) => void;
   readonly nodeArgs?: readonly string[];
+  /** The Node.js binary (bench/handler-node.ts); the bench's own by default. */
+  readonly execPath?: string;
   /** The function's memory size, for Lambda's heap limits; the deployed default otherwise. */
   readonly memoryMb?: number;
   /** Lambda's CPU share: the child joins this cgroup as soon as it exists. */
@@ -61,6 +63,7 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
   const onInvocation = options.onInvocation ?? (() => undefined);
   const child = fork(bundlePath, [JSON.stringify(job)], {
     execArgv: [...lambdaHeapArgs(options.memoryMb), '--enable-source-maps', ...(options.nodeArgs ?? [])],
+    ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
     env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -21,6 +21,7 @@ import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
 import { lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
+import { describeHandlerNode, handlerNode } from './handler-node.js';
 import { bundleDrainChild } from './drain-process.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
@@ -133,6 +134,7 @@ const tableRow = ({ memoryMb, drains, bursts }: SizeRuns): string => {
   ]);
 };
 
+const node = handlerNode(cli.node);
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-sizes-'));
 let failed = false;
@@ -148,6 +150,7 @@ try {
     drainChild,
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
+    node,
   };
   await warmUp(base, cli.warmUp);
   const sizes: SizeRuns[] = [];
@@ -226,8 +229,9 @@ try {
   console.log(
     `\ncode measured: ${source.commit ?? 'unknown commit'}${source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`}`,
   );
+  console.log(describeHandlerNode(node));
   mkdirSync(dirname(cli.json), { recursive: true });
-  writeFileSync(cli.json, `${JSON.stringify({ source, options: cli, sizes }, null, 2)}\n`);
+  writeFileSync(cli.json, `${JSON.stringify({ source, handlerNode: node, options: cli, sizes }, null, 2)}\n`);
   console.log(`\nwrote ${cli.json}`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });

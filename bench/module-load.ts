@@ -18,7 +18,12 @@ export interface ModuleLoad {
 }
 
 /** Imports the bundle `samples` times, one process at a time (parallel runs would compete for the CPU). */
-export const measureModuleLoad = (bundlePath: string, samples = 10, sourceMaps = true): ModuleLoad => {
+export const measureModuleLoad = (
+  bundlePath: string,
+  samples = 10,
+  options: { readonly sourceMaps?: boolean; readonly execPath?: string } = {},
+): ModuleLoad => {
+  const { sourceMaps = true, execPath = process.execPath } = options;
   const script = [
     'const started = performance.now();',
     `await import(${JSON.stringify(pathToFileURL(bundlePath).href)});`,
@@ -29,7 +34,7 @@ export const measureModuleLoad = (bundlePath: string, samples = 10, sourceMaps =
   for (let i = 0; i < samples; i += 1) {
     const started = performance.now();
     const result = spawnSync(
-      process.execPath,
+      execPath,
       [...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script],
       { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' } },
     );

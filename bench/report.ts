@@ -4,6 +4,7 @@
  */
 import type { BenchResults } from './bench.js';
 import type { ModeFigures } from './figures.js';
+import { describeHandlerNode } from './handler-node.js';
 import { MODE_LABELS } from './outputs.js';
 
 const number = (value: number): string =>
@@ -96,6 +97,7 @@ export const formatReport = (results: BenchResults): string => {
           : `CPU quota by ${lambda.quota}`);
   const lines = [
     `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
+    describeHandlerNode(results.handlerNode),
     lambdaLine,
     '',
     table,

@@ -23,6 +23,7 @@ import { createCpuQuota, lambdaVcpus } from './cpu-quota.js';
 import type { CpuQuota } from './cpu-quota.js';
 import { startDrainChild } from './drain-process.js';
 import type { DrainChild, DrainReport } from './drain-process.js';
+import type { HandlerNode } from './handler-node.js';
 import { readFinalState } from './final-state.js';
 import type { FinalState } from './final-state.js';
 import { recordOffsetCommits } from './offset-commits.js';
@@ -69,6 +70,8 @@ export interface ModeContext {
    * default's heap limits and the whole machine's CPU.
    */
   readonly lambdaMemoryMb?: number;
+  /** The Node.js that runs the child (bench/handler-node.ts); the bench's own when unset. */
+  readonly node?: HandlerNode;
 }
 
 /** The Lambda size a run emulated, and whether its CPU share could be enforced. */
@@ -202,6 +205,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
       {
         nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`],
         ...(context.lambdaMemoryMb === undefined ? {} : { memoryMb: context.lambdaMemoryMb }),
+        ...(context.node === undefined ? {} : { execPath: context.node.path }),
         ...(quota === undefined ? {} : { cpuQuota: quota }),
       },
     );

@@ -17,6 +17,7 @@ import { runBench } from './bench.js';
 import type { BenchOptions } from './bench.js';
 import { lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
+import { handlerNode } from './handler-node.js';
 import { writeOutputs } from './outputs.js';
 import { terminalProgress } from './progress.js';
 import { formatReport } from './report.js';
@@ -91,6 +92,7 @@ const options: BenchOptions = {
   moduleLoadSamples: cli.loadSamples,
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
   ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
+  node: handlerNode(cli.node),
 };
 
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');

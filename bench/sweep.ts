@@ -18,6 +18,7 @@ import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
 import { stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
+import { describeHandlerNode, handlerNode } from './handler-node.js';
 import { bundleDrainChild } from './drain-process.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
@@ -104,6 +105,7 @@ const tableRow = (spec: ModeSpec, runs: readonly ModeFigures[]): string => {
   ]);
 };
 
+const node = handlerNode(cli.node);
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-sweep-'));
 let failed = false;
@@ -117,6 +119,7 @@ try {
     drainChild,
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
+    node,
   };
   await warmUp(context, cli.warmUp);
   const rows: string[] = [];
@@ -157,6 +160,7 @@ try {
   );
   console.log(markdownRow(Array.from({ length: 10 }, (_, index) => (index < 2 ? '---' : '---:'))));
   for (const row of rows) console.log(row);
+  console.log(`\n${describeHandlerNode(node)}`);
   if (cli.json !== undefined) writeFileSync(cli.json, `${JSON.stringify(all, null, 2)}\n`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });
