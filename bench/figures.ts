@@ -4,7 +4,7 @@
  * peak RSS, CPU by process; and the ratios of one mode's figures to another's.
  */
 import { entryLatenciesMs, passedAt } from './offset-commits.js';
-import type { CpuBreakdown, LambdaSize, ModeRun } from './run-mode.js';
+import type { CpuBreakdown, DrainSample, LambdaSize, ModeRun } from './run-mode.js';
 import { perThousand, quantile, ratio, round } from './stats.js';
 
 export interface ModeFigures {
@@ -28,8 +28,13 @@ export interface ModeFigures {
   /** Peak resident set of the handler process, in MB (MiB). */
   readonly peakRssMb: number;
   readonly cpuSeconds: CpuBreakdown;
-  /** Consumer CPU ms per entry. */
+  /** Consumer CPU ms per entry: the whole drain, the process's start and JIT warm-up included. */
   readonly consumerCpuMsPerEntry: number;
+  /**
+   * The drain's second half alone: a handler past its warm-up, as a follower that has run
+   * for a while meets a burst. Absent when the offset commits were too few to split on.
+   */
+  readonly secondHalf?: SecondHalf;
   /** The Lambda size emulated (heap limits and CPU quota), when one was asked for. */
   readonly lambda?: LambdaSize;
   /** Summed over the invocations. */
@@ -40,6 +45,32 @@ export interface ModeFigures {
     readonly deadLettered: number;
   };
 }
+
+export interface SecondHalf {
+  /** Entries done when the half began (the first offset commit at or past the middle). */
+  readonly fromEntry: number;
+  readonly entriesPerSecond: number;
+  readonly consumerCpuMsPerEntry: number;
+}
+
+/**
+ * From the first offset commit at or past the middle of the backlog to the last one. The
+ * child's CPU is read from `/proc` at each commit, in 10 ms clock ticks: over a half of
+ * seconds, a rounding well under 1%.
+ */
+export const secondHalfOf = (samples: readonly DrainSample[], entries: number): SecondHalf | undefined => {
+  const start = samples.find((sample) => sample.entriesDone >= entries / 2);
+  const end = samples.at(-1);
+  if (start === undefined || end === undefined) return undefined;
+  const done = end.entriesDone - start.entriesDone;
+  const ms = end.atMs - start.atMs;
+  if (done < entries / 4 || ms <= 0 || !Number.isFinite(end.childCpuMs - start.childCpuMs)) return undefined;
+  return {
+    fromEntry: start.entriesDone,
+    entriesPerSecond: round((done * 1_000) / ms),
+    consumerCpuMsPerEntry: round((end.childCpuMs - start.childCpuMs) / done, 2),
+  };
+};
 
 /** Entries done over time since the drain started: `[seconds, entries]`, for the chart. */
 export type Timeline = readonly (readonly [number, number])[];
@@ -55,6 +86,7 @@ export const modeFigures = (run: ModeRun): ModeFigures => {
   const stoppedBy: Record<string, number> = {};
   for (const summary of summaries) stoppedBy[summary.stoppedBy] = (stoppedBy[summary.stoppedBy] ?? 0) + 1;
   const seconds = (ms: number): number => round(ms / 1_000, 2);
+  const secondHalf = secondHalfOf(run.samples, entries);
   const cpuSeconds: CpuBreakdown = {
     consumer: seconds(run.cpuMs.consumer),
     benchProcess: seconds(run.cpuMs.benchProcess),
@@ -86,6 +118,7 @@ export const modeFigures = (run: ModeRun): ModeFigures => {
     peakRssMb: round(run.report.maxRssKb / 1_024),
     cpuSeconds,
     consumerCpuMsPerEntry: round(run.cpuMs.consumer / entries, 2),
+    ...(secondHalf === undefined ? {} : { secondHalf }),
     ...(run.lambda === undefined ? {} : { lambda: run.lambda }),
     summary: {
       applied: sumBy(summaries.map((summary) => summary.applied)),

@@ -110,8 +110,13 @@ const tableRow = ({ memoryMb, drains, bursts }: SizeRuns): string => {
     quota?.quota === undefined ? 'NONE' : 'yes',
     figure(entriesPerSecond),
     drains.map((f) => f.entriesPerSecond).join(', '),
+    figure(mid(drains, (f) => f.secondHalf?.entriesPerSecond ?? Number.NaN)),
     figure(
       mid(drains, (f) => f.consumerCpuMsPerEntry),
+      2,
+    ),
+    figure(
+      mid(drains, (f) => f.secondHalf?.consumerCpuMsPerEntry ?? Number.NaN),
       2,
     ),
     figure(heldBack * 100, 0),
@@ -215,7 +220,9 @@ try {
     'quota',
     'entries/s',
     'runs (entries/s)',
+    'entries/s, second half',
     'CPU ms / entry',
+    'second half',
     'held back %',
     ...burstColumns,
     'peak RSS MB',

@@ -65,6 +65,11 @@ export const formatReport = (results: BenchResults): string => {
     { label: 'offset commits', value: (f) => number(f.offsetCommits) },
     { label: 'peak RSS of the handler (MB)', value: (f) => number(f.peakRssMb), ratio: ratios?.peakRss },
     { label: 'consumer CPU (ms / entry)', value: (f) => number(f.consumerCpuMsPerEntry) },
+    { label: 'second half: entries / second', value: (f) => number(f.secondHalf?.entriesPerSecond ?? Number.NaN) },
+    {
+      label: 'second half: consumer CPU (ms / entry)',
+      value: (f) => number(f.secondHalf?.consumerCpuMsPerEntry ?? Number.NaN),
+    },
     ...(modes.some((f) => f.lambda?.throttledMs !== undefined)
       ? [
           {

@@ -100,6 +100,14 @@ export interface CpuBreakdown {
   readonly machine: number;
 }
 
+/** Taken at each offset commit: how far the drain was, and the child's CPU so far. */
+export interface DrainSample {
+  readonly atMs: number;
+  readonly entriesDone: number;
+  /** The child's CPU since it started (all its threads, from `/proc`). */
+  readonly childCpuMs: number;
+}
+
 export interface ModeRun {
   readonly spec: ModeSpec;
   readonly entryIds: readonly string[];
@@ -111,6 +119,8 @@ export interface ModeRun {
   readonly dynamodbRequests: Readonly<Record<string, number>>;
   readonly gameMasterCalls: number;
   readonly commits: readonly OffsetCommit[];
+  /** One per offset commit, for the figures of the drain's second half (a warm handler). */
+  readonly samples: readonly DrainSample[];
   readonly cpuMs: CpuBreakdown;
   readonly finalState: FinalState;
   readonly lambda?: LambdaSize;
@@ -145,10 +155,16 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
   const dynamodb = localDynamoDbClient(stack.dynamodbEndpoint);
   const documents = DynamoDBDocumentClient.from(dynamodb);
   let redis: Redis | undefined;
+  let child: DrainChild | undefined;
   const positions = new Map<string, number>();
-  const recorder = recordOffsetCommits(offsetsTable, (commit) =>
-    progress.update((positions.get(commit.lastEntryId) ?? -1) + 1),
-  );
+  const samples: DrainSample[] = [];
+  const recorder = recordOffsetCommits(offsetsTable, (commit) => {
+    const entriesDone = (positions.get(commit.lastEntryId) ?? -1) + 1;
+    progress.update(entriesDone);
+    if (child?.pid !== undefined) {
+      samples.push({ atMs: Date.now(), entriesDone, childCpuMs: processUsage(child.pid).cpuMs });
+    }
+  });
   const dynamodbDelayMs = context.addedLatencyMs?.dynamodb ?? 0;
   const proxy = await startDynamoDbProxy(stack.dynamodbEndpoint, async (call) => {
     const action = await recorder.hook(call);
@@ -159,7 +175,6 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     upstashDelayMs > 0
       ? await startUpstashProxy(stack.upstashUrl, () => ({ kind: 'forward', delayMs: upstashDelayMs }))
       : undefined;
-  let child: DrainChild | undefined;
   let quota: CpuQuota | undefined;
   let lambda: LambdaSize | undefined;
   if (context.lambdaMemoryMb !== undefined) {
@@ -279,6 +294,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
       dynamodbRequests,
       gameMasterCalls,
       commits,
+      samples,
       cpuMs: {
         consumer: report.cpuMs.user + report.cpuMs.system,
         benchProcess: cpuAfter.bench - cpuBefore.bench,

@@ -54,6 +54,8 @@ const NUMERIC_FIELDS = [
       'cpuSeconds.consumer',
       'cpuSeconds.benchProcess',
       'consumerCpuMsPerEntry',
+      'secondHalf.entriesPerSecond',
+      'secondHalf.consumerCpuMsPerEntry',
       'summary.applied',
       'summary.ignored',
       'summary.invalid',
