@@ -130,7 +130,7 @@ export const DEFAULTS = {
   scheduleRateMinutes: 1,
   scheduleEnabled: true,
   followMode: true,
-  // 1,024 MB = 0.58 vCPU: the bench's Lambda-size sweep (docs/performance.md, "At Lambda's size").
+  // 1,024 MB = 0.58 vCPU: the bench's Lambda-size sweep on the runtime's Node.js (docs/deployment.md, "Memory size").
   memorySizeMb: 1_024,
   logRetentionDays: 30,
   gameMasterAuth: true,
