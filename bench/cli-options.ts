@@ -69,7 +69,7 @@ export const stackOptions = (): Option[] => [
     .default(500),
   new Option(
     '--node <path>',
-    "the Node.js binary that runs the handler: one of the function runtime's major for the deployed figures",
+    "the Node.js binary that runs the handler (the function runtime's major gives the deployed figures)",
   )
     .argParser(nodeBinary)
     .default(process.execPath, "the bench's own"),

@@ -55,8 +55,8 @@ export interface SecondHalf {
 
 /**
  * From the first offset commit at or past the middle of the backlog to the last one. The
- * child's CPU is read from `/proc` at each commit, in 10 ms clock ticks: over a half of
- * seconds, a rounding well under 1%.
+ * child's CPU is read from `/proc` at each commit, in 10 ms clock ticks: over a half that
+ * lasts seconds, a rounding error well under 1%.
  */
 export const secondHalfOf = (samples: readonly DrainSample[], entries: number): SecondHalf | undefined => {
   const start = samples.find((sample) => sample.entriesDone >= entries / 2);
