@@ -187,6 +187,7 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         ratios,
         bundleBytes: bundle.bytes,
         moduleLoadMs: moduleLoad.medianMs,
+        emulatedNetwork: (options.addedLatencyMs?.dynamodb ?? 0) > 0 || (options.addedLatencyMs?.upstash ?? 0) > 0,
       }),
       ...(Object.keys(profiles).length === 0 ? {} : { profiles }),
     };

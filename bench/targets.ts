@@ -1,8 +1,8 @@
 /**
- * The performance targets of issue 4, checked against one run's figures. They are benchmark
+ * The performance targets of issues 4 and 11, checked against one run's figures. They are benchmark
  * output, not test assertions: a miss is reported with its number, never a flaky test.
  */
-import type { ModeFigures, Ratios } from './figures.js';
+import type { ModeFigures, Ratios, SecondHalf } from './figures.js';
 
 export interface TargetCheck {
   readonly name: string;
@@ -19,11 +19,46 @@ export interface TargetInputs {
   readonly ratios?: Ratios;
   readonly bundleBytes: number;
   readonly moduleLoadMs: number;
+  /** The run added an emulated network round trip: the Lambda-size throughput target is stated with one. */
+  readonly emulatedNetwork: boolean;
 }
 
 /** The figure the peak-RSS target is stated for. */
 const RSS_TARGET_ENTRIES = 10_000;
 const BUNDLE_LIMIT_BYTES = 1_500_000;
+/** The size whose CPU share the throughput target is stated for. */
+const SMALL_LAMBDA_MB = 256;
+
+/** `, second half …`: the warm handler's figure beside the whole drain's, which is the one judged. */
+const secondHalfText = (figures: ModeFigures, pick: (half: SecondHalf) => number, unit = ''): string =>
+  figures.secondHalf === undefined ? '' : ` (second half ${pick(figures.secondHalf)}${unit})`;
+
+/** Issue 11's two figures of the default mode: throughput at 256 MB's CPU share, CPU per entry on a whole core. */
+const lambdaSizeChecks = (batched: ModeFigures | undefined, emulatedNetwork: boolean): TargetCheck[] => {
+  const throughput = `entries/s at the ${SMALL_LAMBDA_MB} MB CPU share, emulated network (default mode)`;
+  const cpu = 'handler CPU per entry, whole core (default mode)';
+  if (batched === undefined)
+    return [notRun(throughput, '≥ 100', 'default mode not run'), notRun(cpu, '≤ 1.0 ms', 'default mode not run')];
+  const { lambda } = batched;
+  return [
+    lambda?.memoryMb !== SMALL_LAMBDA_MB || lambda.quota === undefined || !emulatedNetwork
+      ? notRun(throughput, '≥ 100', `needs --lambda-memory ${SMALL_LAMBDA_MB} (with a CPU quota) and a network latency`)
+      : {
+          name: throughput,
+          target: '≥ 100',
+          measured: `${batched.entriesPerSecond}${secondHalfText(batched, (half) => half.entriesPerSecond)}`,
+          met: batched.entriesPerSecond >= 100,
+        },
+    lambda !== undefined
+      ? notRun(cpu, '≤ 1.0 ms', 'needs a run without --lambda-memory')
+      : {
+          name: cpu,
+          target: '≤ 1.0 ms',
+          measured: `${batched.consumerCpuMsPerEntry} ms${secondHalfText(batched, (half) => half.consumerCpuMsPerEntry, ' ms')}`,
+          met: batched.consumerCpuMsPerEntry <= 1,
+        },
+  ];
+};
 
 const notRun = (name: string, target: string, why: string): TargetCheck => ({ name, target, measured: why, met: null });
 
@@ -67,6 +102,7 @@ export const checkTargets = (inputs: TargetInputs): TargetCheck[] => {
       met: batched.entries >= RSS_TARGET_ENTRIES ? batched.peakRssMb < 200 : null,
     });
   }
+  checks.push(...lambdaSizeChecks(batched, inputs.emulatedNetwork));
   checks.push({
     name: 'bundled handler size',
     target: '< 1.5 MB',

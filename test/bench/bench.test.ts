@@ -136,7 +136,7 @@ describe('benchmark: both modes on a tiny backlog', () => {
   it('writes every figure to results.json', () => {
     const missing = NUMERIC_FIELDS.filter((path) => typeof at(written, path) !== 'number');
     expect(missing).toEqual([]);
-    expect(at(written, 'targets')).toHaveLength(6);
+    expect(at(written, 'targets')).toHaveLength(8);
     expect(at(written, 'machine.node')).toBe(process.version);
   });
 
