@@ -59,13 +59,23 @@ export const ownCpuMs = (): number => {
   return (usage.user + usage.system) / 1_000;
 };
 
-/** CPU ms used so far by process `pid` (all its threads), and its peak resident set in KiB. */
-export const processUsage = (pid: number): { cpuMs: number; maxRssKb: number } => {
+/** CPU ms used so far by process `pid` (all its threads); NaN when it cannot be read. */
+export const processCpuMs = (pid: number): number => {
   try {
     const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { cpuMs: stat === undefined ? Number.NaN : ticksToMs(stat.ticks), maxRssKb: Number(hwm ?? Number.NaN) };
+    return stat === undefined ? Number.NaN : ticksToMs(stat.ticks);
   } catch {
-    return { cpuMs: Number.NaN, maxRssKb: Number.NaN };
+    return Number.NaN;
   }
+};
+
+/** CPU ms used so far by process `pid` (all its threads), and its peak resident set in KiB. */
+export const processUsage = (pid: number): { cpuMs: number; maxRssKb: number } => {
+  let hwm: string | undefined;
+  try {
+    hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  } catch {
+    hwm = undefined;
+  }
+  return { cpuMs: processCpuMs(pid), maxRssKb: Number(hwm ?? Number.NaN) };
 };

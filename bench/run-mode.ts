@@ -18,7 +18,7 @@ import { connectRedis } from '../local/upstash-redis.js';
 import { compareEntryIds } from '../functions/runtime-job-results/domain/entry-id.js';
 import { buildBacklog } from './backlog.js';
 import type { Backlog } from './backlog.js';
-import { machineBusyCpuMs, ownCpuMs, processGroupCpuMs, processUsage } from './cpu.js';
+import { machineBusyCpuMs, ownCpuMs, processCpuMs, processGroupCpuMs, processUsage } from './cpu.js';
 import { createCpuQuota, lambdaVcpus } from './cpu-quota.js';
 import type { CpuQuota } from './cpu-quota.js';
 import { startDrainChild } from './drain-process.js';
@@ -162,7 +162,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
     const entriesDone = (positions.get(commit.lastEntryId) ?? -1) + 1;
     progress.update(entriesDone);
     if (child?.pid !== undefined) {
-      samples.push({ atMs: Date.now(), entriesDone, childCpuMs: processUsage(child.pid).cpuMs });
+      samples.push({ atMs: Date.now(), entriesDone, childCpuMs: processCpuMs(child.pid) });
     }
   });
   const dynamodbDelayMs = context.addedLatencyMs?.dynamodb ?? 0;
