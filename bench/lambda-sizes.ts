@@ -19,7 +19,7 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../lib/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
-import { lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
+import { heapLimitsOf, lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
 import { bundleDrainChild } from './drain-process.js';
@@ -156,6 +156,7 @@ try {
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
     node,
+    heapLimits: heapLimitsOf(cli),
   };
   await warmUp(base, cli.warmUp);
   const sizes: SizeRuns[] = [];

@@ -2,7 +2,9 @@
  * The benchmark's printed report: one table of the modes side by side with their ratio,
  * then the bundle, the final-state check and the targets.
  */
+import { DEFAULTS } from '../lib/config.js';
 import type { BenchResults } from './bench.js';
+import { describeHeapLimits } from './drain-process.js';
 import type { ModeFigures } from './figures.js';
 import { describeHandlerNode } from './handler-node.js';
 import { MODE_LABELS } from './outputs.js';
@@ -100,10 +102,15 @@ export const formatReport = (results: BenchResults): string => {
         (lambda.quota === undefined
           ? `NO CPU QUOTA (${lambda.unavailable ?? 'unknown reason'}): the child had the whole machine`
           : `CPU quota by ${lambda.quota}`);
+  const heapLine = describeHeapLimits(
+    lambda?.memoryMb ?? DEFAULTS.memorySizeMb,
+    results.options.heapLimits ?? 'deployed',
+  );
   const lines = [
     `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
     describeHandlerNode(results.handlerNode),
     lambdaLine,
+    heapLine,
     '',
     table,
     '',

@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../lib/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
-import { stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
+import { heapLimitsOf, stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
 import { bundleDrainChild } from './drain-process.js';
@@ -120,6 +120,7 @@ try {
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
     node,
+    heapLimits: heapLimitsOf(cli),
   };
   await warmUp(context, cli.warmUp);
   const rows: string[] = [];
