@@ -45,10 +45,10 @@ console.log(largest / 1048576);
 `;
 
 describe('the semi-space the stack sets', () => {
-  it("is Lambda's bootstrap limit doubled, at most 25 MB", () => {
+  it("is Lambda's bootstrap limit, at most 25 MB", () => {
     expect(lambdaBootstrapHeapArgs(1_024)).toEqual(['--max-semi-space-size=51', '--max-old-space-size=922']);
     expect(lambdaBootstrapHeapArgs(256)).toEqual(['--max-semi-space-size=12', '--max-old-space-size=231']);
-    expect([128, 200, 256, 512, 1_024, 1_769, 10_240].map(semiSpaceMb)).toEqual([12, 20, 25, 25, 25, 25, 25]);
+    expect([128, 256, 512, 768, 1_024, 1_769, 10_240].map(semiSpaceMb)).toEqual([6, 12, 25, 25, 25, 25, 25]);
   });
 
   it('starts the function through the wrapper in the bundle, with that value', () => {
