@@ -25,8 +25,11 @@ export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
 
 export interface DrainChild {
   readonly pid: number | undefined;
-  /** Resolves once the child has loaded the handler's code and waits for `go`. */
-  readonly ready: Promise<void>;
+  /**
+   * Resolves once the child has loaded the handler's code and waits for `go`, with the heap
+   * flags node runs it with (empty if the child failed first).
+   */
+  readonly ready: Promise<readonly string[]>;
   /** Starts the invocations. */
   go(): void;
   /** The child's report once it found the stream drained; rejects if it failed. */
@@ -98,14 +101,14 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
   });
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => {
+  let markReady: (heapFlags: readonly string[]) => void = () => undefined;
+  const ready = new Promise<readonly string[]>((resolve) => {
     markReady = resolve;
   });
   const report = new Promise<DrainReport>((resolve, reject) => {
     let failure: string | undefined;
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'ready') markReady();
+      if (message.type === 'ready') markReady(message.heapFlags);
       else if (message.type === 'invocation') onInvocation(message.record);
       else if (message.type === 'done') resolve(message);
       else failure = message.message;
@@ -119,7 +122,7 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
     });
   });
   // A child that dies before `ready` must not leave the caller waiting on it.
-  const readyOrFailed = Promise.race([ready, report.then(() => undefined)]);
+  const readyOrFailed = Promise.race([ready, report.then(() => [])]);
   return {
     pid: child.pid,
     ready: readyOrFailed,

@@ -27,7 +27,8 @@ export interface InvocationRecord {
 
 /** Child → parent. */
 export type ChildMessage =
-  | { readonly type: 'ready' }
+  /** `heapFlags`: the heap limits node runs the child with, after any wrapper (`process.execArgv`). */
+  | { readonly type: 'ready'; readonly heapFlags: readonly string[] }
   | { readonly type: 'invocation'; readonly record: InvocationRecord }
   | {
       readonly type: 'done';

@@ -22,7 +22,7 @@ import { buildBacklog } from './backlog.js';
 import { heapLimitsOf, lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
-import { bundleDrainChild } from './drain-process.js';
+import { bundleDrainChild, describeHeapLimits } from './drain-process.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
 import type { ModeFigures } from './figures.js';
@@ -238,6 +238,7 @@ try {
     `\ncode measured: ${source.commit ?? 'unknown commit'}${source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`}`,
   );
   console.log(describeHandlerNode(node));
+  for (const size of sizes) console.log(describeHeapLimits(size.memoryMb, heapLimitsOf(cli)));
   mkdirSync(dirname(cli.json), { recursive: true });
   writeFileSync(cli.json, `${JSON.stringify({ source, handlerNode: node, options: cli, sizes }, null, 2)}\n`);
   console.log(`\nwrote ${cli.json}`);

@@ -102,10 +102,8 @@ export const formatReport = (results: BenchResults): string => {
         (lambda.quota === undefined
           ? `NO CPU QUOTA (${lambda.unavailable ?? 'unknown reason'}): the child had the whole machine`
           : `CPU quota by ${lambda.quota}`);
-  const heapLine = describeHeapLimits(
-    lambda?.memoryMb ?? DEFAULTS.memorySizeMb,
-    results.options.heapLimits ?? 'deployed',
-  );
+  const heapFlags = [...new Set(modes.flatMap((f) => f.heapFlags))].join(' ');
+  const heapLine = `${describeHeapLimits(lambda?.memoryMb ?? DEFAULTS.memorySizeMb, results.options.heapLimits ?? 'deployed')}; node ran the handler with ${heapFlags}`;
   const lines = [
     `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
     describeHandlerNode(results.handlerNode),

@@ -125,6 +125,8 @@ export interface ModeRun {
   readonly samples: readonly DrainSample[];
   readonly cpuMs: CpuBreakdown;
   readonly finalState: FinalState;
+  /** The heap limits node ran the child with, as the child saw them. */
+  readonly heapFlags: readonly string[];
   readonly lambda?: LambdaSize;
 }
 
@@ -227,7 +229,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         ...(quota === undefined ? {} : { cpuQuota: quota }),
       },
     );
-    await child.ready;
+    const heapFlags = await child.ready;
 
     redis = await connectRedis(stack.redis.host, stack.redis.port, stack.redis.password);
     let entryIds: string[] = [];
@@ -306,6 +308,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         machine: cpuAfter.machine - cpuBefore.machine,
       },
       finalState,
+      heapFlags,
       ...(lambda === undefined ? {} : { lambda }),
     };
   } finally {

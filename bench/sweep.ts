@@ -19,7 +19,7 @@ import { buildBacklog } from './backlog.js';
 import { heapLimitsOf, stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
-import { bundleDrainChild } from './drain-process.js';
+import { bundleDrainChild, describeHeapLimits } from './drain-process.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
 import type { ModeFigures } from './figures.js';
@@ -162,6 +162,7 @@ try {
   console.log(markdownRow(Array.from({ length: 10 }, (_, index) => (index < 2 ? '---' : '---:'))));
   for (const row of rows) console.log(row);
   console.log(`\n${describeHandlerNode(node)}`);
+  console.log(describeHeapLimits(DEFAULTS.memorySizeMb, heapLimitsOf(cli)));
   if (cli.json !== undefined) writeFileSync(cli.json, `${JSON.stringify(all, null, 2)}\n`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });
