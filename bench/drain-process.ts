@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../lib/config.js';
 import {
+  bootstrapHeapLimits,
   HEAP_LIMITS_WRAPPER_SOURCE,
   lambdaBootstrapHeapArgs,
   SEMI_SPACE_VARIABLE,
@@ -50,10 +51,10 @@ export type HeapLimits = 'deployed' | 'bootstrap';
 
 /** One line for the report: the limits a run's child had. */
 export const describeHeapLimits = (memoryMb: number, heapLimits: HeapLimits): string => {
-  const [bootstrapSemi = '', oldSpace = ''] = lambdaBootstrapHeapArgs(memoryMb).map((arg) => arg.split('=')[1]);
+  const bootstrap = bootstrapHeapLimits(memoryMb);
   return heapLimits === 'deployed'
-    ? `heap limits of ${memoryMb} MB as deployed: semi-space ${semiSpaceMb(memoryMb)} MB (the wrapper; the bootstrap's ${bootstrapSemi}), old space ${oldSpace} MB`
-    : `heap limits of ${memoryMb} MB from Lambda's bootstrap alone, without the wrapper: semi-space ${bootstrapSemi} MB, old space ${oldSpace} MB`;
+    ? `heap limits of ${memoryMb} MB as deployed: semi-space ${semiSpaceMb(memoryMb)} MB (the wrapper; the bootstrap's ${bootstrap.semiSpaceMb}), old space ${bootstrap.oldSpaceMb} MB`
+    : `heap limits of ${memoryMb} MB from Lambda's bootstrap alone, without the wrapper: semi-space ${bootstrap.semiSpaceMb} MB, old space ${bootstrap.oldSpaceMb} MB`;
 };
 
 export interface DrainChildOptions {

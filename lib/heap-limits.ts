@@ -27,23 +27,29 @@ export const SEMI_SPACE_VARIABLE = 'YOUNG_GENERATION_SEMI_SPACE_MB';
 /** The largest semi-space the function gets: what the bootstrap gives a 512 MB function. */
 const SEMI_SPACE_CAP_MB = 25;
 
-/** The bootstrap's semi-space for a memory size: half of a tenth. */
-const bootstrapSemiSpaceMb = (memoryMb: number): number => Math.floor(Math.floor(memoryMb / 10) / 2);
-
 /**
- * The arguments Lambda's Node.js bootstrap gives `node` for a memory size: a tenth of it for
- * the new space (half of it per semi-space), the rest for the old space.
+ * The limits Lambda's Node.js bootstrap sets for a memory size: a tenth of it for the new
+ * space (half of it per semi-space), the rest for the old space.
  */
-export const lambdaBootstrapHeapArgs = (memoryMb: number): string[] => [
-  `--max-semi-space-size=${bootstrapSemiSpaceMb(memoryMb)}`,
-  `--max-old-space-size=${memoryMb - Math.floor(memoryMb / 10)}`,
-];
+export const bootstrapHeapLimits = (
+  memoryMb: number,
+): { readonly semiSpaceMb: number; readonly oldSpaceMb: number } => {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return { semiSpaceMb: Math.floor(newSpaceMb / 2), oldSpaceMb: memoryMb - newSpaceMb };
+};
+
+/** The arguments the bootstrap gives `node` for those limits. */
+export const lambdaBootstrapHeapArgs = (memoryMb: number): string[] => {
+  const { semiSpaceMb, oldSpaceMb } = bootstrapHeapLimits(memoryMb);
+  return [`--max-semi-space-size=${semiSpaceMb}`, `--max-old-space-size=${oldSpaceMb}`];
+};
 
 /**
  * The semi-space the wrapper sets for a memory size: the bootstrap's, at most
  * {@link SEMI_SPACE_CAP_MB}. Only sizes above 512 MB change.
  */
-export const semiSpaceMb = (memoryMb: number): number => Math.min(SEMI_SPACE_CAP_MB, bootstrapSemiSpaceMb(memoryMb));
+export const semiSpaceMb = (memoryMb: number): number =>
+  Math.min(SEMI_SPACE_CAP_MB, bootstrapHeapLimits(memoryMb).semiSpaceMb);
 
 /** The function's variables that start `node` through the wrapper with that semi-space. */
 export const heapLimitsEnvironment = (memoryMb: number): Record<string, string> => ({
