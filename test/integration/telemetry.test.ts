@@ -125,6 +125,21 @@ describe('logs and metrics', () => {
     );
   });
 
+  it("puts the invocation's CPU time on the summary line: this invocation's, not the process's", async () => {
+    await h.putGame({ gameId: 'tel-cpu', status: 'starting' });
+    await h.addResult({ game_id: 'tel-cpu', outcome: 'failure', error_code: 'E1' });
+    const before = process.cpuUsage();
+    const lines = await capture(() => h.invoke({ env: {} }));
+    const around = process.cpuUsage(before);
+
+    const finished = lines.find((line) => line.message === 'runtime job results invocation finished');
+    expect(finished).toMatchObject({ entriesRead: 1, cpuMs: expect.any(Number) });
+    const cpuMs = finished?.cpuMs as number;
+    expect(cpuMs).toBeGreaterThan(0);
+    // The handler runs in this process: its figure fits inside what the process spent around the call.
+    expect(cpuMs).toBeLessThanOrEqual(Math.ceil((around.user + around.system) / 1_000));
+  });
+
   it('never writes the Upstash or Game Master token to a log line', async () => {
     await h.putGame({ gameId: 'tel-3', status: 'starting' });
     h.gameMaster.setBehaviour('tel-3', { kind: 'fail' });

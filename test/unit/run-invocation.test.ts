@@ -96,6 +96,28 @@ describe('invocation: batch loop', () => {
     expect(telemetry.lastLag).toEqual({ ageMs: 0, entries: 0 });
   });
 
+  it("logs the invocation's CPU time with its summary when the handler gives it", async () => {
+    addFailure('1-0', 'a');
+    let cpu = 3.2;
+    const summary = await runInvocation(
+      deps({
+        cpuTimeMs: () => {
+          cpu += 9.4;
+          return cpu;
+        },
+      }),
+    );
+    const finished = log.lines.find((line) => line.message === 'runtime job results invocation finished');
+    expect(finished).toMatchObject({ ...summary, cpuMs: 13 });
+    expect(summary).not.toHaveProperty('cpuMs');
+
+    addFailure('2-0', 'a');
+    await runInvocation(deps());
+    const lines = log.lines.filter((line) => line.message === 'runtime job results invocation finished');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).not.toHaveProperty('cpuMs');
+  });
+
   it('warns and counts when the offset is past the end of an idle stream', async () => {
     addFailure('5-0', 'g');
     offsets.state = { lastEntryId: '9-0', attempts: {} };

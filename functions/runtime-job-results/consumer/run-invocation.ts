@@ -73,6 +73,12 @@ export interface InvocationDeps {
   readonly nowMs: () => number;
   readonly remainingMs: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * CPU time (ms; user + system, every thread of the process) spent since the invocation
+   * began, for the summary's log line: on Lambda itself, the figure to size the function's
+   * memory by (docs/performance.md, "Measuring on Lambda"). Absent, the line leaves it out.
+   */
+  readonly cpuTimeMs?: () => number;
 }
 
 const summaryKey = {
@@ -212,7 +218,10 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   await releaseLease(deps, summary);
   await recordLag(deps, summary.stoppedBy === StoppedBy.drained, state.lastEntryId);
 
-  log.info('runtime job results invocation finished', { ...summary });
+  log.info('runtime job results invocation finished', {
+    ...summary,
+    ...(deps.cpuTimeMs === undefined ? {} : { cpuMs: Math.round(deps.cpuTimeMs()) }),
+  });
   return summary;
 };
 
