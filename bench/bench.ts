@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { buildBacklog } from './backlog.js';
 import { bundleHandler } from './bundle.js';
 import { bundleDrainChild } from './drain-process.js';
-import type { HeapLimits } from './drain-process.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures, ratios as ratiosOf, timelineOf } from './figures.js';
 import type { ModeFigures, Ratios, Timeline } from './figures.js';
@@ -50,8 +49,6 @@ export interface BenchOptions {
   readonly lambdaMemoryMb?: number;
   /** The Node.js that runs the handler (drain child and module load); the bench's own by default. */
   readonly node?: HandlerNode;
-  /** The deployed function's heap limits by default. */
-  readonly heapLimits?: HeapLimits;
 }
 
 export interface FinalStateCheck {
@@ -135,7 +132,6 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
           node,
           addedLatencyMs: options.addedLatencyMs,
           ...(options.lambdaMemoryMb === undefined ? {} : { lambdaMemoryMb: options.lambdaMemoryMb }),
-          ...(options.heapLimits === undefined ? {} : { heapLimits: options.heapLimits }),
         },
         { mode, entries: backlog.entries.length, env: mode === 'batched' ? options.batchedEnv : undefined },
       );

@@ -1,7 +1,6 @@
 /** Command-line argument parsers shared by the benchmark's entry points. */
 import { InvalidArgumentError, Option } from 'commander';
 import { ConsumerMode } from '../functions/runtime-job-results/environment.js';
-import type { HeapLimits } from './drain-process.js';
 import { handlerNode } from './handler-node.js';
 import type { ConsumerModeName } from './run-mode.js';
 
@@ -74,10 +73,6 @@ export const stackOptions = (): Option[] => [
   )
     .argParser(nodeBinary)
     .default(process.execPath, "the bench's own"),
-  new Option(
-    '--bootstrap-heap-limits',
-    "start the handler with the heap limits of Lambda's bootstrap alone, without the heap-limits wrapper the stack deploys",
-  ),
 ];
 
 /** What {@link stackOptions} parse to. */
@@ -89,9 +84,4 @@ export interface StackCliOptions {
   upstashLatency: number;
   warmUp: number;
   node: string;
-  bootstrapHeapLimits?: true;
 }
-
-/** The heap limits {@link stackOptions} asked for: the deployed function's unless told otherwise. */
-export const heapLimitsOf = (cli: StackCliOptions): HeapLimits =>
-  cli.bootstrapHeapLimits === true ? 'bootstrap' : 'deployed';

@@ -5,13 +5,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../lib/config.js';
-import {
-  bootstrapHeapLimits,
-  HEAP_LIMITS_WRAPPER_SOURCE,
-  lambdaBootstrapHeapArgs,
-  SEMI_SPACE_VARIABLE,
-  semiSpaceMb,
-} from '../lib/heap-limits.js';
+import { lambdaBootstrapHeapArgs } from './lambda-heap-limits.js';
 import { bundleEntry } from './bundle.js';
 import type { CpuQuota } from './cpu-quota.js';
 import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drain-protocol.js';
@@ -41,22 +35,6 @@ export interface DrainChild {
 
 const STDERR_TAIL_CHARS = 4_000;
 
-/**
- * The heap limits the child starts with: the deployed function's (Lambda's bootstrap for the
- * memory size, then the project's wrapper, which sets the semi-space), or the bootstrap's
- * alone, as the function started before the wrapper. Without either, V8 would size its heap
- * for the whole machine's memory and collect lazily, which would overstate the peak RSS.
- */
-export type HeapLimits = 'deployed' | 'bootstrap';
-
-/** One line for the report: the limits a run's child had. */
-export const describeHeapLimits = (memoryMb: number, heapLimits: HeapLimits): string => {
-  const bootstrap = bootstrapHeapLimits(memoryMb);
-  return heapLimits === 'deployed'
-    ? `heap limits of ${memoryMb} MB as deployed: semi-space ${semiSpaceMb(memoryMb)} MB (the wrapper; the bootstrap's ${bootstrap.semiSpaceMb}), old space ${bootstrap.oldSpaceMb} MB`
-    : `heap limits of ${memoryMb} MB from Lambda's bootstrap alone, without the wrapper: semi-space ${bootstrap.semiSpaceMb} MB, old space ${bootstrap.oldSpaceMb} MB`;
-};
-
 export interface DrainChildOptions {
   readonly onInvocation?: (record: InvocationRecord) => void;
   readonly nodeArgs?: readonly string[];
@@ -64,16 +42,14 @@ export interface DrainChildOptions {
   readonly execPath?: string;
   /** The function's memory size, for Lambda's heap limits; the deployed default otherwise. */
   readonly memoryMb?: number;
-  /** The deployed function's by default. */
-  readonly heapLimits?: HeapLimits;
   /** Lambda's CPU share: the child joins this cgroup as soon as it exists. */
   readonly cpuQuota?: CpuQuota;
 }
 
 /**
  * Forks the bundled drain child as Lambda starts the function: the bootstrap's heap limits
- * for the memory size, through the project's heap-limits wrapper with the stack's variable
- * (unless `heapLimits` is `bootstrap`), and `--enable-source-maps` (the function's
+ * for the memory size (without them V8 would size its heap for the whole machine and
+ * collect lazily, overstating the peak RSS), and `--enable-source-maps` (the function's
  * NODE_OPTIONS), in the CPU quota of that size when one is given. Its stdout (the handler's
  * JSON logs and EMF lines, at the deployed log level) is discarded.
  */
@@ -82,18 +58,14 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
   const memoryMb = options.memoryMb ?? DEFAULTS.memorySizeMb;
   const node = options.execPath ?? process.execPath;
   const nodeArgs = [...lambdaBootstrapHeapArgs(memoryMb), '--enable-source-maps', ...(options.nodeArgs ?? [])];
-  const deployed = (options.heapLimits ?? 'deployed') === 'deployed';
-  // Through the wrapper, `fork` runs `<wrapper> <node> <flags> <bundle>`, as the bootstrap
-  // runs `<wrapper> <node> <flags> index.mjs`; the wrapper execs node in the same process.
   const child = fork(bundlePath, [JSON.stringify(job)], {
-    execPath: deployed ? HEAP_LIMITS_WRAPPER_SOURCE : node,
-    execArgv: deployed ? [node, ...nodeArgs] : nodeArgs,
+    execPath: node,
+    execArgv: nodeArgs,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
     env: {
       PATH: process.env.PATH ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...(deployed ? { [SEMI_SPACE_VARIABLE]: String(semiSpaceMb(memoryMb)) } : {}),
     },
   });
   // Before it loads the handler's code: module load and cold start run at the quota too.

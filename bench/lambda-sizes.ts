@@ -19,10 +19,11 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../lib/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
-import { heapLimitsOf, lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
+import { lambdaMemory, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
-import { bundleDrainChild, describeHeapLimits } from './drain-process.js';
+import { bundleDrainChild } from './drain-process.js';
+import { describeHeapLimits } from './lambda-heap-limits.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
 import type { ModeFigures } from './figures.js';
@@ -156,7 +157,6 @@ try {
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
     node,
-    heapLimits: heapLimitsOf(cli),
   };
   await warmUp(base, cli.warmUp);
   const sizes: SizeRuns[] = [];
@@ -238,7 +238,7 @@ try {
     `\ncode measured: ${source.commit ?? 'unknown commit'}${source.uncommitted.length === 0 ? '' : ` + uncommitted: ${source.uncommitted.join(', ')}`}`,
   );
   console.log(describeHandlerNode(node));
-  for (const size of sizes) console.log(describeHeapLimits(size.memoryMb, heapLimitsOf(cli)));
+  for (const size of sizes) console.log(describeHeapLimits(size.memoryMb));
   mkdirSync(dirname(cli.json), { recursive: true });
   writeFileSync(cli.json, `${JSON.stringify({ source, handlerNode: node, options: cli, sizes }, null, 2)}\n`);
   console.log(`\nwrote ${cli.json}`);

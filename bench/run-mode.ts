@@ -22,7 +22,7 @@ import { machineBusyCpuMs, ownCpuMs, processCpuMs, processGroupCpuMs, processUsa
 import { createCpuQuota, lambdaVcpus } from './cpu-quota.js';
 import type { CpuQuota } from './cpu-quota.js';
 import { startDrainChild } from './drain-process.js';
-import type { DrainChild, DrainReport, HeapLimits } from './drain-process.js';
+import type { DrainChild, DrainReport } from './drain-process.js';
 import type { HandlerNode } from './handler-node.js';
 import { readFinalState } from './final-state.js';
 import type { FinalState } from './final-state.js';
@@ -72,8 +72,6 @@ export interface ModeContext {
   readonly lambdaMemoryMb?: number;
   /** The Node.js that runs the child (bench/handler-node.ts); the bench's own when unset. */
   readonly node?: HandlerNode;
-  /** The deployed function's when unset. */
-  readonly heapLimits?: HeapLimits;
 }
 
 /** The Lambda size a run emulated, and whether its CPU share could be enforced. */
@@ -225,7 +223,6 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`],
         ...(context.lambdaMemoryMb === undefined ? {} : { memoryMb: context.lambdaMemoryMb }),
         ...(context.node === undefined ? {} : { execPath: context.node.path }),
-        ...(context.heapLimits === undefined ? {} : { heapLimits: context.heapLimits }),
         ...(quota === undefined ? {} : { cpuQuota: quota }),
       },
     );

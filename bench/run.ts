@@ -15,7 +15,7 @@ import { Command, Option } from 'commander';
 import { startLocalStack } from '../local/stack.js';
 import { runBench } from './bench.js';
 import type { BenchOptions } from './bench.js';
-import { heapLimitsOf, lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
+import { lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { handlerNode } from './handler-node.js';
 import { writeOutputs } from './outputs.js';
@@ -93,7 +93,6 @@ const options: BenchOptions = {
   ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
   ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
   node: handlerNode(cli.node),
-  heapLimits: heapLimitsOf(cli),
 };
 
 console.error('Starting the local stack (redis-server, Upstash REST server, DynamoDB Local, Game Master stub)…');

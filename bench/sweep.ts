@@ -16,10 +16,11 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../lib/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { buildBacklog } from './backlog.js';
-import { heapLimitsOf, stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
+import { stackOptions, wholeNumber, wholeNumbers } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { describeHandlerNode, handlerNode } from './handler-node.js';
-import { bundleDrainChild, describeHeapLimits } from './drain-process.js';
+import { bundleDrainChild } from './drain-process.js';
+import { describeHeapLimits } from './lambda-heap-limits.js';
 import { expectedFinalState } from './expected-state.js';
 import { modeFigures } from './figures.js';
 import type { ModeFigures } from './figures.js';
@@ -120,7 +121,6 @@ try {
     progress: terminalProgress(),
     addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
     node,
-    heapLimits: heapLimitsOf(cli),
   };
   await warmUp(context, cli.warmUp);
   const rows: string[] = [];
@@ -162,7 +162,7 @@ try {
   console.log(markdownRow(Array.from({ length: 10 }, (_, index) => (index < 2 ? '---' : '---:'))));
   for (const row of rows) console.log(row);
   console.log(`\n${describeHandlerNode(node)}`);
-  console.log(describeHeapLimits(DEFAULTS.memorySizeMb, heapLimitsOf(cli)));
+  console.log(describeHeapLimits(DEFAULTS.memorySizeMb));
   if (cli.json !== undefined) writeFileSync(cli.json, `${JSON.stringify(all, null, 2)}\n`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });

@@ -11,7 +11,6 @@ import { renderEnvironment } from '../../functions/runtime-job-results/environme
 import type { StreamNames } from '../../functions/runtime-job-results/environment.js';
 import { DEFAULTS } from '../config.js';
 import type { ConsumerTuning } from '../config.js';
-import { HEAP_LIMITS_WRAPPER_FILE, HEAP_LIMITS_WRAPPER_SOURCE, heapLimitsEnvironment } from '../heap-limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../metrics.js';
 import type { ConsumerSecret } from './consumer-secrets.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
@@ -163,8 +162,6 @@ export class ConsumerFunction extends Construct {
       props.code === undefined
         ? new nodejs.NodejsFunction(this, 'Function', {
             ...common,
-            // The bundle carries the heap-limits wrapper, so only a bundled function starts through it.
-            environment: { ...common.environment, ...heapLimitsEnvironment(memorySize) },
             entry: HANDLER_ENTRY,
             handler: 'handler',
             projectRoot: PROJECT_ROOT,
@@ -181,15 +178,6 @@ export class ConsumerFunction extends Construct {
               // Bundle the AWS SDK at the locked version instead of the runtime's copy, so the
               // code runs against the SDK it was tested with.
               externalModules: [],
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => {
-                  const wrapper = `${outputDir}/${HEAP_LIMITS_WRAPPER_FILE}`;
-                  // Lambda runs it as a program: it must keep its execute bit in the zip.
-                  return [`cp "${HEAP_LIMITS_WRAPPER_SOURCE}" "${wrapper}"`, `chmod 755 "${wrapper}"`];
-                },
-              },
             },
           })
         : new lambda.Function(this, 'Function', {

@@ -11,15 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../lib/config.js';
 import { ESM_REQUIRE_BANNER, HANDLER_ENTRY } from '../../lib/constructs/consumer-function.js';
-import {
-  HEAP_LIMITS_WRAPPER_FILE,
-  heapLimitsEnvironment,
-  lambdaBootstrapHeapArgs,
-  SEMI_SPACE_VARIABLE,
-  semiSpaceMb,
-} from '../../lib/heap-limits.js';
 import { createHarness } from '../support/consumer-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,7 +82,7 @@ describe('bin/app.ts with real esbuild bundling', () => {
       .filter((dir) => statSync(dir).isDirectory());
     expect(assetDirs).toHaveLength(1);
     const [assetDir = ''] = assetDirs;
-    expect(readdirSync(assetDir).sort()).toEqual([HEAP_LIMITS_WRAPPER_FILE, 'index.mjs', 'index.mjs.map']);
+    expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
 
     const bundle = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
     expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
@@ -112,7 +104,6 @@ describe('bin/app.ts with real esbuild bundling', () => {
     const environment = functions[0]?.Properties.Environment as { readonly Variables: Record<string, unknown> };
     expect(Object.keys(environment.Variables).sort()).toEqual(
       [
-        'AWS_LAMBDA_EXEC_WRAPPER',
         'BATCH_SIZE',
         'CONSUMER_MODE',
         'DEAD_LETTER_STREAM',
@@ -134,27 +125,9 @@ describe('bin/app.ts with real esbuild bundling', () => {
         'TIME_BUDGET_MARGIN_MS',
         'UPSTASH_REDIS_REST_TOKEN_SECRET_ARN',
         'UPSTASH_REDIS_REST_URL',
-        SEMI_SPACE_VARIABLE,
       ].sort(),
     );
-    expect(environment.Variables).toMatchObject(heapLimitsEnvironment(DEFAULTS.memorySizeMb));
-  });
-
-  it("carries the heap-limits wrapper as a program that rewrites the bootstrap's semi-space flag", () => {
-    const [assetDir = ''] = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-    const wrapper = path.join(outdir, assetDir, HEAP_LIMITS_WRAPPER_FILE);
-    // The zip keeps the file's mode, and Lambda runs the wrapper only if it is executable.
-    expect(statSync(wrapper).mode & 0o111).toBe(0o111);
-    const output = execFileSync(
-      wrapper,
-      [process.execPath, ...lambdaBootstrapHeapArgs(DEFAULTS.memorySizeMb), '-e', 'console.log(process.execArgv[0])'],
-      {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', ...heapLimitsEnvironment(DEFAULTS.memorySizeMb) },
-        timeout: 30_000,
-      },
-    );
-    expect(output.trim()).toBe(`--max-semi-space-size=${semiSpaceMb(DEFAULTS.memorySizeMb)}`);
+    expect(environment.Variables).not.toHaveProperty('AWS_LAMBDA_EXEC_WRAPPER');
   });
 
   it('loads on its own: the AWS SDK and every other dependency are inside the bundle', () => {
