@@ -3,7 +3,7 @@
  * Adapters get values from here and never read `process.env` themselves. The variables' names,
  * defaults and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
-import { ConsumerMode, VARIABLES } from './environment.js';
+import { ConsumerMode, isStage, VARIABLES } from './environment.js';
 import type { ChoiceOf, ChoiceVariable, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
 
 export class ConfigError extends Error {
@@ -176,6 +176,10 @@ export const loadConfig = (env: Env): Config => {
   const mode = choice(env, 'CONSUMER_MODE');
   // The logger reads the level before this runs (environment.ts, telemetryOf); a bad one fails here, by name.
   choice(env, 'POWERTOOLS_LOG_LEVEL');
+  const stage = present(env, 'STAGE');
+  if (stage !== undefined && !isStage(stage)) {
+    throw new ConfigError('STAGE', `must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(stage)}`);
+  }
   const seedMode = mode === ConsumerMode.seed;
   const gameMasterToken = tokenSource(env, 'GM_API_TOKEN', 'GM_API_TOKEN_SECRET_ARN');
   const dynamodbEndpoint = optionalUrl(env, 'DYNAMODB_ENDPOINT');

@@ -36,9 +36,13 @@ const leaseOwner = (requestId: string): string => `${requestId}/${randomBytes(6)
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
   // Before the configuration is loaded, so that its failure is logged; loadConfig names a bad value.
-  const { serviceName, metricsNamespace, logLevel } = telemetryOf(env);
-  const logger = new Logger({ serviceName, logLevel });
-  const metrics = new Metrics({ serviceName, namespace: metricsNamespace });
+  const { serviceName, metricsNamespace, logLevel, stage } = telemetryOf(env);
+  const logger = new Logger({ serviceName, logLevel, ...(stage === undefined ? {} : { persistentKeys: { stage } }) });
+  const metrics = new Metrics({
+    serviceName,
+    namespace: metricsNamespace,
+    ...(stage === undefined ? {} : { defaultDimensions: { stage } }),
+  });
   const recorder = new MetricsRecorder();
   let runtime: Promise<Runtime> | undefined;
   // Set when a fatal error dropped the runtime: its rebuild reads the secrets afresh.

@@ -169,6 +169,12 @@ export const VARIABLES = {
   },
   POWERTOOLS_SERVICE_NAME: { kind: 'text', default: 'lobby', doc: 'logger and metrics service' },
   POWERTOOLS_METRICS_NAMESPACE: { kind: 'text', default: 'Galaxy/Lobby', doc: 'metrics namespace' },
+  STAGE: {
+    kind: 'text',
+    doc:
+      'deployment stage (`dev`, `prod`, …): the `stage` dimension of every metric, so stages that share an ' +
+      'account and region keep their metrics and alarms apart; unset, metrics carry no stage dimension',
+  },
   POWERTOOLS_LOG_LEVEL: {
     kind: 'choice',
     default: 'INFO',
@@ -212,6 +218,8 @@ export interface TelemetrySettings {
   readonly serviceName: string;
   readonly metricsNamespace: string;
   readonly logLevel: LogLevel;
+  /** The `stage` dimension of every metric; absent, there is none. */
+  readonly stage?: string;
 }
 
 /**
@@ -285,6 +293,7 @@ export const renderEnvironment = (settings: EnvironmentSettings): Record<string,
     POWERTOOLS_SERVICE_NAME: telemetry.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: telemetry.metricsNamespace,
     POWERTOOLS_LOG_LEVEL: telemetry.logLevel,
+    STAGE: telemetry.stage,
   } satisfies Partial<Record<VariableName, string | number | undefined>>);
 };
 
@@ -303,9 +312,14 @@ const isLogLevel = (value: string): value is LogLevel => (LOG_LEVELS as readonly
  */
 export const telemetryOf = (env: Readonly<Record<string, string | undefined>>): TelemetrySettings => {
   const level = nonEmpty(env.POWERTOOLS_LOG_LEVEL)?.toUpperCase();
+  const stage = nonEmpty(env.STAGE);
   return {
     serviceName: nonEmpty(env.POWERTOOLS_SERVICE_NAME) ?? VARIABLES.POWERTOOLS_SERVICE_NAME.default,
     metricsNamespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? VARIABLES.POWERTOOLS_METRICS_NAMESPACE.default,
     logLevel: level !== undefined && isLogLevel(level) ? level : VARIABLES.POWERTOOLS_LOG_LEVEL.default,
+    ...(stage !== undefined && isStage(stage) ? { stage } : {}),
   };
 };
+
+/** A stage name as a metric dimension value: short, and no characters a dimension query would need to quote. */
+export const isStage = (value: string): boolean => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value);

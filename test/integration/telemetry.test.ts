@@ -125,6 +125,28 @@ describe('logs and metrics', () => {
     );
   });
 
+  it('puts the stage on every metric as a dimension, and on every log line, when STAGE is set', async () => {
+    await h.putGame({ gameId: 'tel-stage', status: 'starting' });
+    await h.addResult({ game_id: 'tel-stage', outcome: 'failure', error_code: 'E7' });
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const lines = await capture(() => h.invoke({ env: { STAGE: 'prod-eu' } })).finally(() => {
+      process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    });
+
+    const emf = lines.filter((line) => '_aws' in line);
+    expect(emf.length).toBeGreaterThan(2);
+    for (const line of emf) {
+      expect(line.stage).toBe('prod-eu');
+      const dimensions = (line._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]
+        ?.Dimensions[0];
+      expect(dimensions).toEqual(expect.arrayContaining(['service', 'stage']));
+    }
+    const logs = lines.filter((line) => typeof line.message === 'string');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) expect(line.stage).toBe('prod-eu');
+  });
+
   it("puts the invocation's CPU time on the summary line: this invocation's, not the process's", async () => {
     await h.putGame({ gameId: 'tel-cpu', status: 'starting' });
     await h.addResult({ game_id: 'tel-cpu', outcome: 'failure', error_code: 'E1' });

@@ -39,7 +39,7 @@ const everythingChanged: Config = {
   },
 };
 
-const telemetry = { serviceName: 'svc', metricsNamespace: 'Ns/X', logLevel: 'TRACE' } as const;
+const telemetry = { serviceName: 'svc', metricsNamespace: 'Ns/X', logLevel: 'TRACE', stage: 'prod-eu' } as const;
 
 describe('renderEnvironment', () => {
   it('writes a configuration that loadConfig reads back unchanged, and telemetry the logger reads back', () => {
@@ -103,6 +103,8 @@ describe('the variables table', () => {
       logLevel: 'INFO',
     });
     expect(telemetryOf({ POWERTOOLS_LOG_LEVEL: 'debug' }).logLevel).toBe('DEBUG');
+    expect(() => loadConfig({ ...base, STAGE: 'prod stage' })).toThrow('STAGE');
+    expect(telemetryOf({ STAGE: 'prod stage' })).not.toHaveProperty('stage');
   });
 
   it.each(DOCUMENTS_WITH_THE_TABLE)(
