@@ -19,9 +19,13 @@ export interface DynamoDbCall {
   readonly headers: IncomingHttpHeaders;
 }
 
-/** Forward (maybe late, maybe with a racing write or a crash point), drop, or answer a DynamoDB error. */
+/**
+ * Forward (maybe late, maybe with a racing write or a crash point), drop, answer a DynamoDB
+ * error, or answer anything else in DynamoDB's place (`respond`: what a proxy, a WAF or a load
+ * balancer in between might send).
+ */
 export type ProxyAction =
-  | Extract<InterceptAction, { readonly kind: 'forward' | 'drop' }>
+  | Extract<InterceptAction, { readonly kind: 'forward' | 'drop' | 'respond' }>
   | { readonly kind: 'error'; readonly status: number; readonly type: string; readonly message: string };
 
 export type ProxyHook = (call: DynamoDbCall) => ProxyAction | Promise<ProxyAction>;
@@ -34,6 +38,14 @@ export const throttled: ProxyAction = {
   status: 400,
   type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
   message: 'Rate of requests exceeds the allowed throughput.',
+};
+
+/** DynamoDB refusing a write for good, as it does one that would make the item pass 400 KB. */
+export const refusedForGood: ProxyAction = {
+  kind: 'error',
+  status: 400,
+  type: 'com.amazon.coral.validate#ValidationException',
+  message: 'Item size has exceeded the maximum allowed size',
 };
 
 export const internalError: ProxyAction = {

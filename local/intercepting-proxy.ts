@@ -33,8 +33,12 @@ export type InterceptAction =
       /** Runs once the service has answered, before the caller hears back: a crash point. */
       readonly after?: () => Promise<void>;
     }
-  /** Answers without forwarding: `body` is sent as it is (the service's error format, or anything malformed). */
-  | { readonly kind: 'respond'; readonly status: number; readonly body: string }
+  /**
+   * Answers without forwarding: `body` is sent as it is (the service's error format, or
+   * anything malformed), as the service's content type unless `contentType` says otherwise
+   * (an HTML page from something in between).
+   */
+  | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly contentType?: string }
   /** Cuts the connection without forwarding: the service never sees the request. */
   | { readonly kind: 'drop' }
   /** Forwards, lets the service run the request, then cuts the connection: the caller never hears back. */
@@ -156,7 +160,7 @@ export const startInterceptingProxy = async <Call>(
       return;
     }
     if (action.kind === 'respond') {
-      response.writeHead(action.status, { 'content-type': options.contentType });
+      response.writeHead(action.status, { 'content-type': action.contentType ?? options.contentType });
       response.end(action.body);
       return;
     }

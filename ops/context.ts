@@ -5,12 +5,12 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Env } from '../functions/runtime-job-results/config.js';
-import { buildRuntime } from '../functions/runtime-job-results/runtime.js';
-import type { Runtime } from '../functions/runtime-job-results/runtime.js';
+import { buildDependencies } from '../functions/runtime-job-results/dependencies.js';
+import type { Dependencies } from '../functions/runtime-job-results/dependencies.js';
 import type { Output } from './output.js';
 
 export interface OpsContext {
-  readonly runtime: Runtime;
+  readonly runtime: Dependencies;
   /** For reads the ports do not offer: the whole offset item, the whole game item. */
   readonly documents: DynamoDBDocumentClient;
   readonly output: Output;
@@ -36,7 +36,7 @@ export const operatorName = (user: string, host: string): string => `ops:${user}
 
 /** Builds the runtime from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
 export const connect = async (env: Env, options: ConnectOptions): Promise<OpsContext & { close(): void }> => {
-  const runtime = await buildRuntime(env);
+  const runtime = await buildDependencies(env);
   const { documents } = runtime;
   return {
     runtime,

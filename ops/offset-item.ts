@@ -3,7 +3,7 @@
  * consumer works with, plus the lease and the last invocation's summary operators look at.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { onTable } from '../functions/runtime-job-results/adapters/conditional-write.js';
+import { dynamoDbRequest } from '../functions/runtime-job-results/adapters/dynamodb-errors.js';
 import { CONSUMER_LABEL, offsetStateOf } from '../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import type { Lease, OffsetState } from '../functions/runtime-job-results/ports.js';
 import type { OpsContext } from './context.js';
@@ -31,8 +31,10 @@ const summaryOf = (value: unknown): Record<string, string | number> | undefined 
 /** A consistent read of the offset item. */
 export const readOffsetItem = async (ctx: OpsContext): Promise<OffsetItem> => {
   const table = ctx.runtime.config.dynamodb.offsetsTable;
-  const { Item } = await onTable(table, () =>
-    ctx.documents.send(new GetCommand({ TableName: table, Key: { consumer: CONSUMER_LABEL }, ConsistentRead: true })),
+  const { Item } = await dynamoDbRequest(table, ctx.runtime.bounds.dynamodb, (abortSignal) =>
+    ctx.documents.send(new GetCommand({ TableName: table, Key: { consumer: CONSUMER_LABEL }, ConsistentRead: true }), {
+      abortSignal,
+    }),
   );
   const owner: unknown = Item?.leaseOwner;
   const expires: unknown = Item?.leaseExpiresAt;

@@ -3,6 +3,7 @@
  * uses (raw replies: `automaticDeserialization` is off).
  */
 import type { Redis } from '@upstash/redis';
+import type { RequestBounds } from '../functions/runtime-job-results/adapters/invocation-deadline.js';
 import {
   parseRangeReply,
   UpstashResultStream,
@@ -34,10 +35,10 @@ export class StreamView {
   readonly #redis: Redis;
   readonly #stream: UpstashResultStream;
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: Redis, key: string, bounds: RequestBounds) {
     this.key = key;
     this.#redis = redis;
-    this.#stream = new UpstashResultStream(redis, key);
+    this.#stream = new UpstashResultStream(redis, key, bounds);
   }
 
   async length(): Promise<number> {

@@ -108,6 +108,13 @@ export const compareRuns = (scenario: Scenario, quiet: RunState, crashed: RunSta
     // Orphans: the stop job out at least once, from the same entry.
     const expectedSources = [...new Set((quietStops.get(gameId) ?? []).map((m) => m.fields.source_entry_id ?? ''))];
     const crashSources = [...new Set((crashStops.get(gameId) ?? []).map((m) => m.fields.source_entry_id ?? ''))];
+    if (game.case === GameCase.cancelled && expectedSources.length !== 0) {
+      add({
+        check: 'scenario',
+        gameId,
+        detail: `quiet run published ${expectedSources.length} stop jobs for a game cancelled before its binding`,
+      });
+    }
     if (game.case === GameCase.orphan && expectedSources.length !== 1) {
       add({
         check: 'scenario',

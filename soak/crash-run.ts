@@ -168,8 +168,8 @@ export const runCrashes = async (
   const upstashProxy = await startUpstashProxy(upstashUrl);
 
   // Kill points: request numbers spread over the traffic a quiet run would make (about
-  // three requests per entry), so the kills fall all through the backlog.
-  const span = Math.max(options.kills * 10, Math.floor(scenario.entries.length * 3 * 0.85));
+  // two requests per entry), so the kills fall all through the backlog.
+  const span = Math.max(options.kills * 10, Math.floor(scenario.entries.length * 2 * 0.85));
   const killPoints = Array.from({ length: options.kills }, () => 20 + Math.floor(random() * span)).sort(
     (a, b) => a - b,
   );

@@ -1,6 +1,7 @@
 /**
- * Steps into the games-table traffic at the DynamoDB proxy for a soak run: plays Lobby
- * cancelling the orphan games right before their binding write, and counts the status
+ * Steps into the games-table traffic at the DynamoDB proxy for a soak run: refuses the orphan
+ * games' binding for good (as DynamoDB does an item that would pass 400 KB), plays Lobby
+ * cancelling the cancelled games right before their binding write, and counts the status
  * changes that really happened, per game — so "no transition applied twice" is measured
  * where the writes are, not taken from the consumer's own word.
  */
@@ -9,7 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { gameIdOf } from '../local/dynamodb-proxy.js';
+import { gameIdOf, refusedForGood } from '../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../local/dynamodb-proxy.js';
 import { isBindingWrite, isStatusWrite } from '../local/lobby-race.js';
 
@@ -18,15 +19,17 @@ export interface GamesTap {
   decorate(call: DynamoDbCall, action: ProxyAction): ProxyAction;
   /** Status changes applied so far, by game. */
   transitions(): ReadonlyMap<string, number>;
-  /** Orphan games Lobby has cancelled so far. */
+  /** Games Lobby has cancelled so far. */
   cancelled(): ReadonlySet<string>;
 }
 
 export interface GamesTapOptions {
   readonly documents: DynamoDBDocumentClient;
   readonly gamesTable: string;
-  /** Games Lobby cancels between the consumer's read and its binding write. */
+  /** Games whose binding DynamoDB refuses for good: the orphan path. */
   readonly orphanGameIds: ReadonlySet<string>;
+  /** Games Lobby cancels right before the consumer's binding write. */
+  readonly cancelledGameIds: ReadonlySet<string>;
 }
 
 const valuesOf = (call: DynamoDbCall): Record<string, unknown> => {
@@ -41,7 +44,7 @@ const chain =
   };
 
 export const createGamesTap = (options: GamesTapOptions): GamesTap => {
-  const { documents, gamesTable, orphanGameIds } = options;
+  const { documents, gamesTable, orphanGameIds, cancelledGameIds } = options;
   const transitions = new Map<string, number>();
   const cancelled = new Set<string>();
 
@@ -72,7 +75,8 @@ export const createGamesTap = (options: GamesTapOptions): GamesTap => {
       if (action.kind !== 'forward' || call.tableName !== gamesTable) return action;
       const gameId = gameIdOf(call);
       if (gameId === undefined) return action;
-      const race = isBindingWrite(call) && orphanGameIds.has(gameId) ? cancel(gameId) : undefined;
+      if (isBindingWrite(call) && orphanGameIds.has(gameId)) return refusedForGood;
+      const race = isBindingWrite(call) && cancelledGameIds.has(gameId) ? cancel(gameId) : undefined;
       let observedBefore: string | undefined;
       const values = isStatusWrite(call) ? valuesOf(call) : undefined;
       const countBefore = values

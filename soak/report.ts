@@ -33,7 +33,7 @@ export const formatReport = (report: SoakReport): string => {
     rows(crash.faults),
     `  Game Master calls repeated after crashes (same Idempotency-Key): ${report.repeatedGameMasterCalls}`,
     `  duplicates published (consumers deduplicate): stop jobs ${report.duplicates.stopJobs}, intents ${report.duplicates.intents}, dead letters ${report.duplicates.deadLetters}`,
-    `  markers left in game items (harmless; a replay of their entry re-sends): intents ${report.markersLeft.intents}, start claims ${report.markersLeft.claims}`,
+    `  markers left in game items (harmless; a replay of their entry re-sends): intents ${report.markersLeft.intents}`,
     `  mismatches: ${report.mismatches.length}`,
     ...report.mismatches.slice(0, 40).map((m) => `    ${m.check}${m.gameId ? ` ${m.gameId}` : ''}: ${m.detail}`),
     ...(report.mismatches.length > 40 ? [`    … and ${report.mismatches.length - 40} more`] : []),

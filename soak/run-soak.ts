@@ -52,8 +52,8 @@ export interface SoakReport {
   /** Game Master registrations in the crash run beyond the quiet run's. */
   readonly repeatedGameMasterCalls: number;
   readonly duplicates: ReturnType<typeof duplicateCounts>;
-  /** Game items still holding an outbox intent, or a start claim, at the end of the crash run. */
-  readonly markersLeft: { readonly intents: number; readonly claims: number };
+  /** Game items still holding an outbox intent at the end of the crash run. */
+  readonly markersLeft: { readonly intents: number };
   readonly mismatches: readonly Mismatch[];
   readonly wallMs: number;
 }
@@ -61,7 +61,10 @@ export interface SoakReport {
 export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<SoakReport> => {
   const started = Date.now();
   const scenario = buildScenario(options.results, options.seed);
-  const orphans = new Set(scenario.games.filter((game) => game.case === GameCase.orphan).map((game) => game.gameId));
+  const gamesOf = (gameCase: GameCase): Set<string> =>
+    new Set(scenario.games.filter((game) => game.case === gameCase).map((game) => game.gameId));
+  const orphans = gamesOf(GameCase.orphan);
+  const cancelled = gamesOf(GameCase.cancelled);
 
   const quietRun = await prepareRun(stack, scenario, 'quiet');
   const crashRun = await prepareRun(stack, scenario, 'crash');
@@ -70,6 +73,7 @@ export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<S
       documents: quietRun.documents,
       gamesTable: quietRun.gamesTable,
       orphanGameIds: orphans,
+      cancelledGameIds: cancelled,
     });
     const reference = await runReference(quietRun, quietTap, scenario);
     const quiet = await collectRunState(quietRun, quietTap);
@@ -78,6 +82,7 @@ export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<S
       documents: crashRun.documents,
       gamesTable: crashRun.gamesTable,
       orphanGameIds: orphans,
+      cancelledGameIds: cancelled,
     });
     const crash = await runCrashes(crashRun, crashTap, scenario, stack.upstashUrl, options);
     const crashed = await collectRunState(crashRun, crashTap);
@@ -103,7 +108,6 @@ export const runSoak = async (stack: SoakStack, options: SoakOptions): Promise<S
       duplicates: duplicateCounts(crashed),
       markersLeft: {
         intents: [...crashed.games.values()].filter((game) => game.pendingIntent !== undefined).length,
-        claims: [...crashed.games.values()].filter((game) => game.startFlowClaim !== undefined).length,
       },
       mismatches,
       wallMs: Date.now() - started,

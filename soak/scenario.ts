@@ -15,8 +15,10 @@ export const GameCase = {
   startFailed: 'start_failed',
   /** Success, Game Master fails or hangs: `paused`, with one admin intent. */
   paused: 'paused',
-  /** Success, but Lobby cancels the game right before the binding write: a stop job. */
+  /** Success, but DynamoDB refuses the binding for good: a stop job, then `start_failed`. */
   orphan: 'orphan',
+  /** Success, but Lobby cancels the game right before the binding write: ignored, no stop job. */
+  cancelled: 'cancelled',
   /** The game is no longer starting when its result arrives: nothing changes. */
   stale: 'stale',
   /** The result names a game that does not exist: dead letter `game_not_found`. */
@@ -191,10 +193,19 @@ export const buildScenario = (results: number, seed: number, firstMs: number = D
       const gameMaster = drawGameMasterBehaviour(random, { fail: 0.7, hang: 0.3 });
       game = { gameId, case: GameCase.paused, initialStatus: 'starting', expectedStatus: 'paused', gameMaster };
       fields = success(gameId, n);
-    } else if (draw < 0.77) {
+    } else if (draw < 0.73) {
       game = {
         gameId,
         case: GameCase.orphan,
+        initialStatus: 'starting',
+        expectedStatus: 'start_failed',
+        gameMaster: { kind: 'ok' },
+      };
+      fields = success(gameId, n);
+    } else if (draw < 0.77) {
+      game = {
+        gameId,
+        case: GameCase.cancelled,
         initialStatus: 'starting',
         expectedStatus: 'cancelled',
         gameMaster: { kind: 'ok' },

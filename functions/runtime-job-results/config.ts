@@ -4,14 +4,15 @@
  * defaults and limits live in `environment.ts`; this module turns them into a typed {@link Config}.
  */
 import { ConsumerMode, isStage, VARIABLES } from './environment.js';
+import { ConsumerError } from './errors.js';
 import type { ChoiceOf, ChoiceVariable, TextWithDefault, VariableName, VariableOfKind } from './environment.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends ConsumerError {
   /** The variable that is missing or malformed. */
   readonly variable: string;
 
   constructor(variable: string, problem: string) {
-    super(`configuration: ${variable} ${problem}`);
+    super(`configuration: ${variable} ${problem}`, { context: { variable } });
     this.name = 'ConfigError';
     this.variable = variable;
   }
@@ -133,6 +134,18 @@ const isLoopback = (url: string): boolean => {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 };
 
+/** Upstash's URL: every request carries the token, so it travels over TLS except to this very machine. */
+const upstashUrl = (env: Env): string => {
+  const url = httpUrl(env, 'UPSTASH_REDIS_REST_URL');
+  if (new URL(url).protocol === 'http:' && !isLoopback(url)) {
+    throw new ConfigError(
+      'UPSTASH_REDIS_REST_URL',
+      `must be an https:// URL (http:// only for loopback): the token would cross the network in clear, got ${JSON.stringify(url)}`,
+    );
+  }
+  return url;
+};
+
 /** Game Master's URL: a token is sent with every call, so it must not cross the network in clear. */
 const gameMasterUrl = (env: Env, token: TokenSource | undefined): string => {
   const url = httpUrl(env, 'GM_BASE_URL');
@@ -195,7 +208,7 @@ export const loadConfig = (env: Env): Config => {
       deadLetters: text(env, 'DEAD_LETTER_STREAM'),
     },
     upstash: {
-      url: httpUrl(env, 'UPSTASH_REDIS_REST_URL'),
+      url: upstashUrl(env),
       token: upstashToken,
       timeoutMs: integer(env, 'UPSTASH_TIMEOUT_MS'),
     },

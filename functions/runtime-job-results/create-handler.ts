@@ -8,11 +8,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Env } from './config.js';
 import { telemetryOf } from './environment.js';
-import { buildRuntime } from './runtime.js';
-import type { Runtime } from './runtime.js';
+import { buildDependencies } from './dependencies.js';
+import type { Dependencies } from './dependencies.js';
 import { runInvocation } from './consumer/run-invocation.js';
 import type { InvocationSummary } from './consumer/run-invocation.js';
-import { isFatal } from './consumer/fatal-errors.js';
 import { StartFlow } from './start-flow/start-flow.js';
 import { errorText } from './telemetry/log.js';
 import { MetricsRecorder } from './telemetry/metrics-recorder.js';
@@ -44,12 +43,12 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
     ...(stage === undefined ? {} : { defaultDimensions: { stage } }),
   });
   const recorder = new MetricsRecorder();
-  let runtime: Promise<Runtime> | undefined;
-  // Set when a fatal error dropped the runtime: its rebuild reads the secrets afresh.
+  let dependencies: Promise<Dependencies> | undefined;
+  // Set when a failed invocation dropped the dependencies: their rebuild reads the secrets afresh.
   let freshSecrets = false;
 
-  const cachedRuntime = (): Promise<Runtime> => {
-    runtime ??= buildRuntime(env, { freshSecrets }).then(
+  const cachedDependencies = (): Promise<Dependencies> => {
+    dependencies ??= buildDependencies(env, { freshSecrets }).then(
       (built) => {
         freshSecrets = false;
         logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
@@ -57,19 +56,19 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       },
       (error: unknown) => {
         // Not cached: a Secrets Manager blip must not poison every later invocation.
-        runtime = undefined;
+        dependencies = undefined;
         logger.error('cold start failed', { err: errorText(error) });
         throw error;
       },
     );
-    return runtime;
+    return dependencies;
   };
 
   return async (_event, context) => {
     // Before the runtime is built: a cold start's own work counts in the invocation's CPU.
     const cpuAtStart = process.cpuUsage();
     logger.addContext(context);
-    const { config, deadline, ...ports } = await cachedRuntime();
+    const { config, deadline, ...ports } = await cachedDependencies();
     deadline.start(context.getRemainingTimeInMillis());
     const startFlow = new StartFlow({
       games: ports.games,
@@ -97,11 +96,11 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
         },
       });
     } catch (error) {
-      // A rotated token or a fixed table name should be picked up without a redeploy.
-      if (isFatal(error instanceof Error && error.cause !== undefined ? error.cause : error)) {
-        runtime = undefined;
-        freshSecrets = true;
-      }
+      // A rotated token or a fixed table name should be picked up without a redeploy. Whatever
+      // failed the invocation (a refused token answers as any other error does), the next one
+      // rebuilds its clients and reads its secrets afresh: one secret read per failed invocation.
+      dependencies = undefined;
+      freshSecrets = true;
       throw error;
     } finally {
       deadline.end();

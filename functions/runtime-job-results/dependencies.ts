@@ -1,26 +1,29 @@
 /**
- * Everything an invocation needs, built once per cold start: configuration, secrets and
- * clients (docs/contract.md §6.1). Kept apart from `handler.ts` so the local runner and the tests build
- * exactly what the Lambda builds.
+ * Everything an invocation depends on, built once per cold start: configuration, secrets,
+ * clients and the adapters over them (docs/contract.md §6.1). Kept apart from `handler.ts` so
+ * the local runner, the operator CLI and the tests build exactly what the Lambda builds.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Redis } from '@upstash/redis';
 import { loadConfig } from './config.js';
 import type { Config, Env, TokenSource } from './config.js';
 import { DynamoDbGameStore } from './adapters/dynamodb-game-store.js';
-import { DynamoDbJsonTransport } from './adapters/dynamodb-json-transport.js';
 import { DynamoDbOffsetStore } from './adapters/dynamodb-offset-store.js';
 import { HttpGameMaster } from './adapters/http-game-master.js';
 import { InvocationDeadline } from './adapters/invocation-deadline.js';
+import type { RequestBounds } from './adapters/invocation-deadline.js';
 import { createUpstashClient } from './adapters/upstash-client.js';
 import { UpstashResultStream } from './adapters/upstash-result-stream.js';
 import { UpstashStreamPublisher } from './adapters/upstash-stream-publisher.js';
+import { ConsumerError } from './errors.js';
 import type { GameMaster, GameStore, OffsetStore, ResultStream, StreamPublisher } from './ports.js';
+import { errorText } from './telemetry/log.js';
 
-export interface Runtime {
+export interface Dependencies {
   readonly config: Config;
   /** The document client of the offsets store; the operator CLI reads whole items with it. */
   readonly documents: DynamoDBDocumentClient;
@@ -32,20 +35,25 @@ export interface Runtime {
   readonly gameMaster: GameMaster;
   /** Armed by the handler at each invocation; cuts every network call just before its deadline. */
   readonly deadline: InvocationDeadline;
+  /** The bounds the adapters' requests have, for the operator CLI's own reads. */
+  readonly bounds: { readonly dynamodb: RequestBounds; readonly upstash: RequestBounds };
 }
 
 /** Secrets Manager values are cached by Powertools for this long, across invocations. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
 /**
- * Bounds on every AWS request, so a dependency that accepts the connection and never answers
- * costs seconds, not the SDK's socket default (longer than the function's timeout). With
- * the SDK's three tries a hung request gives up after about 3 × 3 s; the invocation's
- * deadline (`InvocationDeadline`) bounds a chain of them. docs/deployment.md has the budget.
+ * Bounds on every AWS request, through the SDK's own handler options: a connection that is not
+ * up within 1 s, or an attempt with no answer within 3 s, fails as a `TimeoutError` the SDK
+ * retries (three attempts in all). The handler's default would wait longer than the function's
+ * timeout. Each call as a whole is bounded too, with its retries, by its abort signal: its own
+ * timeout and the invocation's deadline.
  */
 const AWS_CONNECTION_TIMEOUT_MS = 1_000;
 const AWS_REQUEST_TIMEOUT_MS = 3_000;
 const AWS_MAX_ATTEMPTS = 3;
+/** One DynamoDB call, its retries and their backoff included. */
+const DYNAMODB_CALL_TIMEOUT_MS = 10_000;
 
 /** `NodeHttpHandler` options for an AWS client: both timeouts, and a timeout that throws (this SDK only warns by default). */
 const boundedHandlerOptions = {
@@ -55,28 +63,10 @@ const boundedHandlerOptions = {
 } as const;
 
 /**
- * The DynamoDB client's HTTP handler: keep-alive (the handler's default), the timeouts
- * above, and the invocation's deadline as an abort signal on every request.
+ * DynamoDB requests that may run besides the lanes' (one each): the offset commit, a marker
+ * cleared after a batch's publish, a give-up's read.
  */
-class DeadlineBoundHttpHandler extends NodeHttpHandler {
-  readonly #deadline: InvocationDeadline;
-
-  constructor(deadline: InvocationDeadline) {
-    super(boundedHandlerOptions);
-    this.#deadline = deadline;
-  }
-
-  override async handle(...[request, options]: Parameters<NodeHttpHandler['handle']>) {
-    const deadline = this.#deadline.signal;
-    const abortSignal =
-      options?.abortSignal === undefined ? deadline : AbortSignal.any([options.abortSignal as AbortSignal, deadline]);
-    try {
-      return await super.handle(request, { ...options, abortSignal });
-    } catch (error) {
-      throw this.#deadline.explain(error, 'DynamoDB');
-    }
-  }
-}
+const SPARE_DYNAMODB_SOCKETS = 4;
 
 /**
  * Secrets Manager reads through Powertools' cache, with the same bounds as DynamoDB's. Made
@@ -94,45 +84,39 @@ const resolveToken = async (source: TokenSource, variable: string, forceFetch: b
   try {
     secret = await secretsProvider().get(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
   } catch (error) {
-    throw new Error(
-      `${variable}: could not read secret ${source.arn}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new ConsumerError(`${variable}: could not read secret ${source.arn}: ${errorText(error)}`, {
+      cause: error,
+      context: { variable },
+    });
   }
   if (typeof secret !== 'string' || secret.trim() === '') {
-    throw new Error(`${variable}: secret ${source.arn} is empty or not a string`);
+    throw new ConsumerError(`${variable}: secret ${source.arn} is empty or not a string`, { context: { variable } });
   }
   return secret.trim();
 };
 
-const dynamoDbClient = (config: Config, deadline: InvocationDeadline): DynamoDBClient => {
+/**
+ * One DynamoDB client for both tables: keep-alive connections, as many sockets as requests
+ * can be in flight (so no request waits for one, and a request's timeout counts from when it
+ * is sent), the timeouts above and the SDK's retries.
+ */
+const dynamoDbClient = (config: Config): DynamoDBClient => {
   const { endpoint, region, localCredentials } = config.dynamodb;
+  const agentOptions = { keepAlive: true, maxSockets: config.consumer.maxConcurrency + SPARE_DYNAMODB_SOCKETS };
   return new DynamoDBClient({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(localCredentials === undefined ? {} : { credentials: localCredentials }),
     // Throttles, 5xx and timeouts are retried by the SDK first; what still fails is retried per entry.
     maxAttempts: AWS_MAX_ATTEMPTS,
-    requestHandler: new DeadlineBoundHttpHandler(deadline),
+    requestHandler: {
+      ...boundedHandlerOptions,
+      httpsAgent: new https.Agent(agentOptions),
+      // DynamoDB Local.
+      httpAgent: new http.Agent(agentOptions),
+    },
   });
 };
-
-/**
- * The games table's writes, the hot path (two or three `UpdateItem`s per entry): DynamoDB's
- * JSON protocol on keep-alive `node:http(s)`, signed with `aws4` from the client's
- * credentials, retried by the SDK's retry strategy, without the client's per-request
- * middleware stack (docs/performance.md, "A lighter DynamoDB request"). Same timeouts and
- * deadline as the SDK client's.
- */
-const gamesTransport = (config: Config, client: DynamoDBClient, deadline: InvocationDeadline): DynamoDbJsonTransport =>
-  new DynamoDbJsonTransport({
-    client,
-    endpoint: config.dynamodb.endpoint,
-    maxAttempts: AWS_MAX_ATTEMPTS,
-    connectionTimeoutMs: AWS_CONNECTION_TIMEOUT_MS,
-    requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS,
-    deadline,
-  });
 
 export interface BuildOptions {
   /**
@@ -143,7 +127,7 @@ export interface BuildOptions {
 }
 
 /** Reads and validates the configuration, fetches the tokens and builds every client. */
-export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promise<Runtime> => {
+export const buildDependencies = async (env: Env, options: BuildOptions = {}): Promise<Dependencies> => {
   const config = loadConfig(env);
   const fresh = options.freshSecrets === true;
   const [upstashToken, gameMasterToken] = await Promise.all([
@@ -151,30 +135,27 @@ export const buildRuntime = async (env: Env, options: BuildOptions = {}): Promis
     config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
   ]);
   const deadline = new InvocationDeadline();
-  const dynamodb = dynamoDbClient(config, deadline);
-  // The document client of the offsets table and the operator CLI: per batch, not per entry.
+  const dynamodbBounds = deadline.bounds('DynamoDB', DYNAMODB_CALL_TIMEOUT_MS);
+  const upstashBounds = deadline.bounds('Upstash', config.upstash.timeoutMs);
+  const dynamodb = dynamoDbClient(config);
+  // The offsets table's (and the operator CLI's) client: per batch, not per entry.
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  const redis = createUpstashClient({
-    url: config.upstash.url,
-    token: upstashToken,
-    timeoutMs: config.upstash.timeoutMs,
-    deadline,
-  });
+  const redis = createUpstashClient({ url: config.upstash.url, token: upstashToken, bounds: upstashBounds });
   return {
     config,
     documents,
     redis,
-    games: new DynamoDbGameStore(gamesTransport(config, dynamodb, deadline), config.dynamodb.gamesTable),
-    offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable),
-    stream: new UpstashResultStream(redis, config.streams.results),
+    games: new DynamoDbGameStore(dynamodb, config.dynamodb.gamesTable, dynamodbBounds),
+    offsets: new DynamoDbOffsetStore(documents, config.dynamodb.offsetsTable, dynamodbBounds),
+    stream: new UpstashResultStream(redis, config.streams.results, upstashBounds),
     // A key of our own beside our own stream: the probe that tells an outage from a bad message.
-    publisher: new UpstashStreamPublisher(redis, `${config.streams.deadLetters}:write_probe`),
+    publisher: new UpstashStreamPublisher(redis, `${config.streams.deadLetters}:write_probe`, upstashBounds),
     gameMaster: new HttpGameMaster({
       baseUrl: config.gameMaster.baseUrl,
-      timeoutMs: config.gameMaster.timeoutMs,
       token: gameMasterToken,
-      deadline,
+      bounds: deadline.bounds('Game Master', config.gameMaster.timeoutMs),
     }),
     deadline,
+    bounds: { dynamodb: dynamodbBounds, upstash: upstashBounds },
   };
 };

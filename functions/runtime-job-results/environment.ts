@@ -57,7 +57,11 @@ export const VARIABLES = {
   STOP_JOBS_STREAM: { kind: 'text', default: 'runtime:stop_jobs', doc: 'orphan container stop jobs' },
   NOTIFICATION_INTENTS_STREAM: { kind: 'text', default: 'notification:intents', doc: 'admin notification intents' },
   DEAD_LETTER_STREAM: { kind: 'text', default: 'runtime:job_results:dead', doc: 'dead letters' },
-  UPSTASH_REDIS_REST_URL: { kind: 'text', required: true, doc: 'Upstash REST endpoint (`http://` or `https://`)' },
+  UPSTASH_REDIS_REST_URL: {
+    kind: 'text',
+    required: true,
+    doc: 'Upstash REST endpoint; `https://` (`http://` only for loopback, as the local stack runs it)',
+  },
   UPSTASH_REDIS_REST_TOKEN: {
     kind: 'text',
     required: 'required without the ARN',

@@ -159,17 +159,19 @@ export class GameMasterAuthError extends ConsumerError {
 }
 
 /**
- * Upstash answered a request with a status other than 2xx, or with a body that is not JSON.
- * The message carries the server's error text but never the command, whose arguments may
- * be a stream entry's data.
+ * A dependency refused this function's credentials, or something in front of it blocks every
+ * request: no entry can be processed, and counting attempts would only use up every entry's.
  */
-export class UpstashHttpError extends ConsumerError {
-  readonly status: number;
+export class AccessRefusedError extends ConsumerError {
+  readonly dependency: string;
 
-  constructor(status: number, serverError: string, options: ConsumerErrorOptions = {}) {
-    super(`Upstash answered HTTP ${status}: ${serverError}`, { ...options, context: { status } });
-    this.name = 'UpstashHttpError';
-    this.status = status;
+  constructor(dependency: string, detail: string, options: ConsumerErrorOptions = {}) {
+    super(`${dependency} refused the function's requests: ${detail}`, {
+      ...options,
+      context: { dependency, ...options.context },
+    });
+    this.name = 'AccessRefusedError';
+    this.dependency = dependency;
   }
 }
 

@@ -17,30 +17,38 @@ export interface UpdateStatusInput {
   readonly pendingIntent?: PendingIntent;
 }
 
-/** What a claim found: the game, and whether this entry now holds its start flow. */
-export interface ClaimResult {
-  readonly claimed: boolean;
+/** What the binding write found: the game, and whether it now holds this binding. */
+export interface BindResult {
+  /** False when the game was not `starting`: nothing was written. */
+  readonly bound: boolean;
+  /** The game after the write (bound), or as it was (not bound). */
   readonly game: Game;
 }
 
-/** The game-item markers that belong to one entry until it is done. */
+/**
+ * The game-item markers that belong to one entry until it is done: the intent outbox, and
+ * the start claim an earlier release wrote before its binding (read, never written now).
+ */
 export type EntryMarker = 'pendingIntent' | 'startFlowClaim';
 
-/** Games table. Decisions are thrown as `ConflictError`, `NotFoundError`, `InvalidTransitionError`. */
+/**
+ * Games table. Decisions are thrown as `ConflictError`, `NotFoundError`,
+ * `InvalidTransitionError` and `WriteRejectedError`, only when DynamoDB itself answered so.
+ */
 export interface GameStore {
   /**
-   * The success flow's read: one strongly consistent request that returns the game and, if it
-   * is `starting`, records `startFlowClaim` for `sourceEntryId`; otherwise writes nothing.
+   * The success flow's first write, which is also its read: writes the binding only if the
+   * game is `starting`, in one strongly consistent request that returns the game either way.
    * Throws `NotFoundError` when the game does not exist.
    */
-  claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult>;
+  bindRuntime(gameId: string, binding: RuntimeBinding, at: string): Promise<BindResult>;
+  /** The game as it is now (a strongly consistent read); `NotFoundError` when it does not exist. */
+  getGame(gameId: string): Promise<Game>;
   /**
-   * Compare-and-set on `status`; also removes `startFlowClaim`. An SDK retry of this very
-   * request that finds its own write applied succeeds; a later replay of the entry does not.
+   * Compare-and-set on `status`; also removes a legacy `startFlowClaim`. An SDK retry of this
+   * very request that finds its own write applied succeeds; a later replay of the entry does not.
    */
   updateStatus(input: UpdateStatusInput): Promise<void>;
-  /** Writes the binding only while the game is `starting`; Conflict/NotFound otherwise. */
-  saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void>;
   /** Removes `marker` if it still belongs to `sourceEntryId`; a no-op otherwise. */
   clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void>;
 }
@@ -87,7 +95,12 @@ export interface Lease {
 }
 
 export type LeaseResult =
-  | { readonly acquired: true; readonly state: OffsetState }
+  | {
+      readonly acquired: true;
+      readonly state: OffsetState;
+      /** The item held a lease this store did not write (an expiry that is not a number): replaced, for the log. */
+      readonly replacedMalformed?: { readonly owner: unknown; readonly expiresAt: unknown };
+    }
   | { readonly acquired: false; readonly heldBy: Lease; readonly state: OffsetState };
 
 /** Offsets table: one item per consumer, holding the offset, the lease and retry counts. */

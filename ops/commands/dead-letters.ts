@@ -54,7 +54,7 @@ export const deadLettersList = async (ctx: OpsContext, options: { limit?: number
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit must be a whole number above 0, got ${limit}`);
-  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters);
+  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters, ctx.runtime.bounds.upstash);
   const [total, entries] = await Promise.all([dead.length(), dead.range('-', '+', limit)]);
   const list: DeadLetterList = { key: dead.key, total, deadLetters: entries.map(rowOf) };
   ctx.output.result(list, () => {
@@ -100,7 +100,7 @@ export const deadLettersRequeue = async (
   const all = options.all === true;
   if (all === ids.length > 0) throw new UsageError('give either dead-letter ids or --all');
   const { redis, config } = ctx.runtime;
-  const dead = new StreamView(redis, config.streams.deadLetters);
+  const dead = new StreamView(redis, config.streams.deadLetters, ctx.runtime.bounds.upstash);
   const requeued: Requeued[] = [];
   const requeuePage = async (page: readonly RawEntry[]): Promise<void> => {
     const copies = redis.pipeline();
@@ -162,7 +162,7 @@ export const deadLettersPurge = async (
   options: { yes?: boolean } = {},
 ): Promise<{ removed: number }> => {
   const before = entryIdArg(beforeText, '--before');
-  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters);
+  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters, ctx.runtime.bounds.upstash);
   const [length, after, itself] = await Promise.all([dead.length(), dead.after(before), dead.get(before)]);
   const older = Math.max(0, length - after.count - (itself === undefined ? 0 : 1));
   if (older === 0) {

@@ -3,7 +3,7 @@
  * last transition it made and an unpublished intent, if any.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { onTable } from '../../functions/runtime-job-results/adapters/conditional-write.js';
+import { dynamoDbRequest } from '../../functions/runtime-job-results/adapters/dynamodb-errors.js';
 import type { OpsContext } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { fieldsText, sectionText } from '../output.js';
@@ -38,8 +38,8 @@ const mapText = (value: unknown, order: readonly string[]): string => {
 export const gameShow = async (ctx: OpsContext, gameId: string): Promise<GameView> => {
   if (gameId.trim() === '') throw new UsageError('give a game id');
   const table = ctx.runtime.config.dynamodb.gamesTable;
-  const { Item } = await onTable(table, () =>
-    ctx.documents.send(new GetCommand({ TableName: table, Key: { gameId }, ConsistentRead: true })),
+  const { Item } = await dynamoDbRequest(table, ctx.runtime.bounds.dynamodb, (abortSignal) =>
+    ctx.documents.send(new GetCommand({ TableName: table, Key: { gameId }, ConsistentRead: true }), { abortSignal }),
   );
   if (Item === undefined) throw new NotFoundError(`game ${JSON.stringify(gameId)} is not in table ${table}`);
   const view: GameView = {

@@ -23,7 +23,7 @@ export interface OffsetView {
 }
 
 export const offsetShow = async (ctx: OpsContext): Promise<OffsetView> => {
-  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results);
+  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results, ctx.runtime.bounds.upstash);
   const item = await readOffsetItem(ctx);
   const offset = item.state.lastEntryId;
   const [entry, behind] = await Promise.all([
@@ -80,7 +80,7 @@ export const offsetSet = async (
   options: OffsetMoveOptions = {},
 ): Promise<OffsetMove> => {
   const target = entryIdArg(idText, 'the new offset');
-  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results);
+  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results, ctx.runtime.bounds.upstash);
   if (target !== STREAM_START && options.force !== true && (await results.get(target)) === undefined) {
     throw new RefusedError(
       `entry ${target} is not in ${results.key} (never added, or trimmed): check the id, or pass --force ` +

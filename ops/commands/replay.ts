@@ -67,7 +67,7 @@ export const replay = async (ctx: OpsContext, options: { from: string; to: strin
     throw new UsageError(`--from ${from} is after --to ${to}`);
   }
   const { config, games, gameMaster, publisher, redis } = ctx.runtime;
-  const results = new StreamView(redis, config.streams.results);
+  const results = new StreamView(redis, config.streams.results, ctx.runtime.bounds.upstash);
   const counts = { applied: 0, ignored: 0, invalid: 0, dead_lettered: 0, failed: 0, skipped: 0 };
   const outcomes = { running: 0, paused: 0, start_failed: 0 };
   const telemetry: StartFlowTelemetry = { transition: () => undefined, outcome: (name) => (outcomes[name] += 1) };

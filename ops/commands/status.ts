@@ -40,8 +40,8 @@ export interface StatusReport {
 /** Gathers the report: one read of the offset item, a few stream commands. */
 export const status = async (ctx: OpsContext): Promise<StatusReport> => {
   const { streams } = ctx.runtime.config;
-  const results = new StreamView(ctx.runtime.redis, streams.results);
-  const dead = new StreamView(ctx.runtime.redis, streams.deadLetters);
+  const results = new StreamView(ctx.runtime.redis, streams.results, ctx.runtime.bounds.upstash);
+  const dead = new StreamView(ctx.runtime.redis, streams.deadLetters, ctx.runtime.bounds.upstash);
   const item = await readOffsetItem(ctx);
   const offset = item.state.lastEntryId;
   const [length, lastGeneratedId, behind, deadCount] = await Promise.all([

@@ -6,11 +6,17 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GameMasterAuthError, GameMasterUnavailableError } from '../../functions/runtime-job-results/errors.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DeadlineReachedError,
+  GameMasterAuthError,
+  GameMasterUnavailableError,
+} from '../../functions/runtime-job-results/errors.js';
+import { InvocationDeadline } from '../../functions/runtime-job-results/adapters/invocation-deadline.js';
 import { HttpGameMaster } from '../../functions/runtime-job-results/adapters/http-game-master.js';
 import type { RegisterGameRequest } from '../../functions/runtime-job-results/ports.js';
 import { closeHttpServer, listenOnLoopback } from '../../local/listen.js';
+import { testBounds } from '../support/bounds.js';
 
 const request: RegisterGameRequest = {
   gameId: 'game/1',
@@ -60,7 +66,11 @@ beforeEach(() => {
 });
 
 const gameMaster = (options: { token?: string; timeoutMs?: number; url?: string } = {}): HttpGameMaster =>
-  new HttpGameMaster({ baseUrl: options.url ?? baseUrl, timeoutMs: options.timeoutMs ?? 2_000, token: options.token });
+  new HttpGameMaster({
+    baseUrl: options.url ?? baseUrl,
+    token: options.token,
+    bounds: testBounds('Game Master', options.timeoutMs ?? 2_000),
+  });
 
 describe('HttpGameMaster', () => {
   it('PUTs the registration with its idempotency key and token, and takes a 2xx as success', async () => {
@@ -86,11 +96,12 @@ describe('HttpGameMaster', () => {
     expect(seen[0]?.headers.authorization).toBeUndefined();
   });
 
-  it('reuses one connection across calls', async () => {
+  it('reuses its connections across calls instead of opening one per call', async () => {
     const adapter = gameMaster();
-    for (let call = 0; call < 3; call += 1) await adapter.registerRuntime(request);
-    expect(seen).toHaveLength(3);
-    expect(new Set(seen.map((call) => call.socket)).size).toBe(1);
+    for (let call = 0; call < 10; call += 1) await adapter.registerRuntime(request);
+    expect(seen).toHaveLength(10);
+    // fetch's pool may open a second connection while the first one's answer is being read.
+    expect(new Set(seen.map((call) => call.socket)).size).toBeLessThanOrEqual(2);
   });
 
   it('turns a 5xx into GameMasterUnavailableError with the status and the body, token redacted', async () => {
@@ -136,6 +147,55 @@ describe('HttpGameMaster', () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GameMasterUnavailableError);
     expect((error as Error).message).toBe('Game Master unavailable: no answer within 200 ms');
+  });
+
+  it('reads at most 64 KiB of an answer, whatever its size, then ends the request', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    let written = 0;
+    let closed = false;
+    answer = (res) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.on('close', () => {
+        closed = true;
+      });
+      // 160 MB if anyone read it all; a reader that stops lets the socket close long before.
+      const pump = (): void => {
+        while (!closed && written < 160 && res.write(chunk)) written += 1;
+        if (!closed && written < 160) res.once('drain', pump);
+        else res.end();
+      };
+      pump();
+    };
+    const error = await gameMaster()
+      .registerRuntime(request)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GameMasterUnavailableError);
+    expect((error as GameMasterUnavailableError).status).toBe(500);
+    expect(Buffer.byteLength((error as Error).message)).toBeLessThan(400);
+    await vi.waitFor(() => expect(closed).toBe(true));
+    expect(written).toBeLessThan(160);
+  });
+
+  it("counts each call's timeout from when it is sent: 100 calls at once, each answered in 600 ms, all succeed", async () => {
+    answer = (res) => {
+      setTimeout(() => res.writeHead(204).end(), 600);
+    };
+    const adapter = gameMaster({ timeoutMs: 1_000 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => adapter.registerRuntime({ ...request, gameId: `g-${i}` })),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+  });
+
+  it("names Game Master when the invocation's deadline cuts the call", async () => {
+    answer = () => undefined; // never answers
+    const deadline = new InvocationDeadline();
+    deadline.start(400);
+    const adapter = new HttpGameMaster({ baseUrl, token: undefined, bounds: deadline.bounds('Game Master', 5_000) });
+    const error = await adapter.registerRuntime(request).catch((caught: unknown) => caught);
+    deadline.end();
+    expect(error).toBeInstanceOf(DeadlineReachedError);
+    expect((error as Error).message).toContain('Game Master');
   });
 
   it('names a connection failure', async () => {

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { forward, gameIdOf, refusedForGood } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall } from '../../local/dynamodb-proxy.js';
-import { cancelBefore as lobbyCancelsBefore, isBindingWrite, isStatusWrite } from '../../local/lobby-race.js';
+import {
+  cancelBefore as lobbyCancelsBefore,
+  isBindingWrite,
+  isStatusWrite,
+  setGameStatus,
+} from '../../local/lobby-race.js';
 
 let h: Harness;
 let n = 0;
@@ -22,6 +28,10 @@ const success = (id: string): Record<string, string> => ({
 /** Lobby cancels game `id` just before the consumer's next write to it that `matches`. */
 const cancelBefore = (id: string, matches: (call: DynamoDbCall) => boolean): void =>
   h.proxy.setHook(lobbyCancelsBefore(h.documents, h.gamesTable, id, matches));
+
+/** DynamoDB refuses game `id`'s binding for good, as it does an item that would pass 400 KB. */
+const refuseBinding = (id: string): void =>
+  h.proxy.setHook((call) => (gameIdOf(call) === id && isBindingWrite(call, id) ? refusedForGood : forward));
 
 beforeAll(async () => {
   h = await createHarness();
@@ -151,12 +161,23 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     expect(h.gameMaster.callsFor('0123')[0]?.body).toMatchObject({ game_id: '0123', container_id: '007' });
   });
 
-  it('orphan: the game moves on before the binding is written; stop job, then start_failed attempt', async () => {
+  it('a game Lobby cancelled before the binding write is ignored: nothing bound, no call, no stop job', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    await h.addResult(success(id));
+    cancelBefore(id, (call) => isBindingWrite(call));
+    expect(await h.invoke()).toMatchObject({ ignored: 1 });
+    expect((await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id)).toEqual([]);
+    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
+    expect(await h.getGame(id)).not.toHaveProperty('runtimeBinding');
+    expect(h.gameMaster.callsFor(id)).toEqual([]);
+  });
+
+  it('orphan: DynamoDB refuses the binding for good; stop job, then start_failed', async () => {
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
-    // Lobby cancels the game between the consumer's read and its binding write.
-    cancelBefore(id, (call) => isBindingWrite(call));
+    refuseBinding(id);
     expect(await h.invoke()).toMatchObject({ applied: 1 });
     const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id);
     expect(stops.map((m) => m.fields)).toEqual([
@@ -167,7 +188,8 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
         requested_at_ms: expect.stringMatching(/^\d+$/),
       },
     ]);
-    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
+    expect(await h.getGame(id)).toMatchObject({ status: 'start_failed' });
+    expect(await h.getGame(id)).not.toHaveProperty('runtimeBinding');
     expect(h.gameMaster.callsFor(id)).toEqual([]);
   });
 
@@ -175,7 +197,7 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });
     const entryId = await h.addResult(success(id));
-    cancelBefore(id, (call) => isBindingWrite(call));
+    refuseBinding(id);
     // The stop-jobs key holds a string: every XADD to it fails with WRONGTYPE.
     await h.redis.exec(['SET', h.streams.stopJobs, 'not a stream']);
     try {
@@ -187,8 +209,10 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     } finally {
       await h.redis.exec(['DEL', h.streams.stopJobs]);
     }
-    expect(await h.getGame(id)).toMatchObject({ status: 'cancelled' });
-    // The game is no longer starting, yet the retry still owes the container its stop job.
+    expect(await h.getGame(id)).toMatchObject({ status: 'starting' });
+    h.proxy.setHook(undefined);
+    await setGameStatus(h.documents, h.gamesTable, id, 'cancelled');
+    // Lobby cancelled the game meanwhile, yet the retry still owes the container its stop job.
     expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained' });
     const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.source_entry_id === entryId);
     expect(stops).toHaveLength(1);

@@ -47,4 +47,21 @@ describe('stream order and the offset', () => {
     await h.addResult({ game_id: 'late', outcome: 'failure' }, '1000-11');
     expect(await h.invoke()).toMatchObject({ entriesRead: 1, applied: 1, lastEntryId: '1000-11' });
   });
+
+  it('reads up to the largest possible id and past it finds nothing, without an error', async () => {
+    await h.putGame({ gameId: 'edge-a', status: 'starting' });
+    await h.putGame({ gameId: 'edge-b', status: 'starting' });
+    await h.addResult({ game_id: 'edge-a', outcome: 'failure' }, '1000-12');
+    const last = await h.addResult(
+      { game_id: 'edge-b', outcome: 'failure' },
+      '18446744073709551615-18446744073709551615',
+    );
+    expect(await h.invoke()).toMatchObject({ entriesRead: 2, applied: 2, lastEntryId: last, stoppedBy: 'drained' });
+    expect(await h.getGame('edge-a')).toMatchObject({ status: 'start_failed' });
+    expect(await h.getGame('edge-b')).toMatchObject({ status: 'start_failed' });
+    expect(await h.invoke()).toMatchObject({ entriesRead: 0, lastEntryId: last, stoppedBy: 'drained' });
+    expect(
+      await h.invoke({ env: { POLL_INTERVAL_MS: '50', TIME_BUDGET_MARGIN_MS: '500' }, timeoutMs: 1_500 }),
+    ).toMatchObject({ entriesRead: 0, lastEntryId: last, stoppedBy: 'drained' });
+  });
 });

@@ -5,6 +5,7 @@ import { ExitCode } from '../../ops/errors.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { OPERATOR, putOffset, runOps } from './support.js';
+import { testBounds } from '../support/bounds.js';
 
 let h: Harness;
 /** Three failure results for three games, processed once: the offset is at the third. */
@@ -111,7 +112,7 @@ describe('ops offset set / reset', () => {
   });
 
   it('refuses with exit 4 while an invocation holds the lease', async () => {
-    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable);
+    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable, testBounds('DynamoDB'));
     const now = Date.now();
     await store.acquireLease('invocation-abc', now + 60_000, now);
     try {
@@ -125,7 +126,7 @@ describe('ops offset set / reset', () => {
   });
 
   it('exits 4 when an invocation takes the lease while the operator answers', async () => {
-    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable);
+    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable, testBounds('DynamoDB'));
     const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string), {
       answer: async () => {
         const now = Date.now();

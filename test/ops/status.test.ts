@@ -7,6 +7,7 @@ import { ExitCode } from '../../ops/errors.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { putOffset, runOps, success } from './support.js';
+import { testBounds } from '../support/bounds.js';
 
 let h: Harness;
 
@@ -62,7 +63,7 @@ describe('ops status, offset show and game show', () => {
 
   it('status: shows a lease held by a running invocation and the entries behind', async () => {
     const entry = await h.addResult(success('st-behind'));
-    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable);
+    const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable, testBounds('DynamoDB'));
     const now = Date.now();
     await store.acquireLease('request-123', now + 60_000, now);
     try {

@@ -61,7 +61,7 @@ const endState = async (s: Drawn, order: readonly number[], faults: number) => {
   for (const index of order)
     resultOf.set(world.add(fieldsOf(s.results[index] as Drawn['results'][number], index)), index);
   world.games.faults.updateStatus = { error: new Error('ThrottlingException'), times: faults };
-  world.games.faults.claimForStart = { error: new Error('socket hang up'), times: faults };
+  world.games.faults.bindRuntime = { error: new Error('socket hang up'), times: faults };
   world.publisher.failNext = Math.min(faults, 1);
   await world.drain({ batchSize: s.batchSize });
   const sourceOf = (entryId: string | undefined): number => resultOf.get(entryId ?? '') ?? -1;

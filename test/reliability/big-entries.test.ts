@@ -15,6 +15,7 @@ import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { testStack } from '../support/stack.js';
 import { captureLogs } from './support/capture-logs.js';
+import { testBounds } from '../support/bounds.js';
 
 let h: Harness;
 
@@ -79,7 +80,10 @@ describe('entries over the limits', () => {
     for (let i = 0; i < count; i += 1)
       last = await h.addResult({ game_id: 'big', outcome: 'failure', error_message: value });
 
-    const page = await new UpstashResultStream(h.redis, h.streams.results).readAfter('0-0', 1_000);
+    const page = await new UpstashResultStream(h.redis, h.streams.results, testBounds('Upstash')).readAfter(
+      '0-0',
+      1_000,
+    );
     expect(page.cutShort).toBe(true);
     expect(page.entries.length).toBeLessThan(count);
     expect(page.entries.length * value.length).toBeLessThanOrEqual(READ_BUDGET_BYTES);

@@ -1,46 +1,54 @@
 /**
- * Which errors stop the whole invocation is decided on the error's type and HTTP status,
- * never on its text: an Upstash error used to echo the command, so a game id such as
- * `g-NOPERM` in an entry made every invocation that touched it fail as if the token were
- * wrong. Access errors (AWS access denied, Upstash 401/403) still stop the invocation at
- * once, count no attempt and leave the offset where it was.
+ * Which errors stop the whole invocation is decided on the ports' error types, which the
+ * adapters translate from their dependency's answer, never on an error's text: an entry's
+ * data can reach an error's message (an Upstash error echoes the command), and a game id
+ * such as `g-NOPERM` must not make every invocation that touches it fail as if a token were
+ * wrong. Refused access (DynamoDB's access errors, a 401/403 that is not DynamoDB's) stops the
+ * invocation at once, counts no attempt and leaves the offset where it was.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isFatal } from '../../functions/runtime-job-results/consumer/fatal-errors.js';
 import { STREAM_START } from '../../functions/runtime-job-results/domain/entry-id.js';
 import {
+  AccessRefusedError,
+  DeadlineReachedError,
+  GameMasterAuthError,
   GameMasterUnavailableError,
   MissingTableError,
-  UpstashHttpError,
 } from '../../functions/runtime-job-results/errors.js';
-import { forward, gameIdOf } from '../../local/dynamodb-proxy.js';
+import { StopJobNotPublishedError } from '../../functions/runtime-job-results/start-flow/start-flow.js';
+import { forward, gameIdOf, refusedForGood } from '../../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../../local/upstash-proxy.js';
 import type { UpstashProxy } from '../../local/upstash-proxy.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { testStack } from '../support/stack.js';
-import { appendsTo, cancelBeforeBinding, successFields } from './support/hooks.js';
+import { appendsTo, isBindingWrite, successFields } from './support/hooks.js';
 
-describe('isFatal reads types and statuses, not text', () => {
+describe("isFatal reads the ports' error types, not text", () => {
   it.each([
-    ['an Upstash 401 (wrong token)', new UpstashHttpError(401, 'WRONGPASS invalid or missing auth token'), true],
-    ['an Upstash 403', new UpstashHttpError(403, 'forbidden'), true],
-    ['an Upstash 400 whose text says NOPERM', new UpstashHttpError(400, 'NOPERM no permissions'), false],
-    ['an Upstash 500 whose text says WRONGPASS', new UpstashHttpError(500, 'ERR g-WRONGPASS'), false],
+    ['a plain error whose text says WRONGPASS', new Error('WRONGPASS invalid or missing auth token'), false],
     ['a plain error whose text says NOAUTH', new Error('NOAUTH Authentication required'), false],
     ['a Game Master answer whose body says NOPERM', new GameMasterUnavailableError('HTTP 503 NOPERM', 503), false],
     [
-      'an AWS AccessDeniedException',
+      'an AccessDeniedException the adapter did not translate',
       Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }),
-      true,
+      false,
     ],
-    ['an AWS throttle', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }), false],
-    ['a missing table', new MissingTableError('games'), true],
     [
-      'an error caused by an Upstash 401',
-      new Error('stop job not published', { cause: new UpstashHttpError(401, 'x') }),
+      'refused access, as the DynamoDB adapter reports it',
+      new AccessRefusedError('DynamoDB', 'AccessDeniedException'),
       true,
     ],
+    ['a missing table', new MissingTableError('games'), true],
+    ['Game Master refusing the token', new GameMasterAuthError(401), true],
+    ["the invocation's deadline", new DeadlineReachedError('Upstash'), true],
+    [
+      'a stop job not published because the table went missing',
+      new StopJobNotPublishedError('g', new MissingTableError('games')),
+      true,
+    ],
+    ['a missing table wrapped in an error of its own', new Error('lease', { cause: new MissingTableError('o') }), true],
   ])('%s → fatal: %s', (_label, error, fatal) => {
     expect(isFatal(error)).toBe(fatal);
   });
@@ -63,66 +71,49 @@ beforeEach(() => {
 });
 
 let n = 0;
-/** A success result for a fresh game whose binding write will lose to Lobby's cancel: the orphan path. */
+/** A success result for a fresh game whose binding DynamoDB refuses for good: the orphan path. */
 const orphanEntry = async (gameId: string): Promise<string> => {
   await h.putGame({ gameId, status: 'starting' });
   const entryId = await h.addResult(successFields(gameId));
-  h.proxy.setHook(cancelBeforeBinding(h, gameId));
+  h.proxy.setHook((call) => (gameIdOf(call) === gameId && isBindingWrite(call, gameId) ? refusedForGood : forward));
   return entryId;
 };
 
-describe('entry data cannot make an invocation fatal', () => {
-  it('a stop job for game "g-NOPERM-WRONGPASS" refused with a 500 is retried, not fatal', async () => {
-    n += 1;
-    const gameId = `g-NOPERM-WRONGPASS-NOAUTH-${n}`;
-    const before = (await h.offsetItem())?.lastEntryId ?? STREAM_START;
-    const entryId = await orphanEntry(gameId);
-    upstash.setHook((call) =>
-      appendsTo(call, h.streams.stopJobs)
-        ? { kind: 'respond', status: 500, body: '{"error":"ERR busy"}' }
-        : { kind: 'forward' },
-    );
-
-    // Returns (no exception): the entry is left to retry, with its owed stop job remembered.
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'transient_error' });
-    const offset = await h.offsetItem();
-    expect(offset?.lastEntryId).toBe(before);
-    expect(offset?.attempts).toMatchObject({ [entryId]: { pendingStopJob: true } });
-
-    upstash.setHook(undefined);
-    h.proxy.setHook(undefined);
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
-    expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.game_id)).toContain(gameId);
-  });
-});
-
-describe('access errors stop the invocation at once, with no attempt counted', () => {
+describe('entry data and Upstash answers cannot make an invocation fatal', () => {
   it.each([
+    [500, 'ERR busy'],
     [401, 'WRONGPASS invalid or missing auth token'],
     [403, 'NOPERM this token may not write'],
-  ])('an Upstash %s to the stop job fails the invocation and leaves the offset', async (status, text) => {
-    n += 1;
-    const gameId = `auth-${n}`;
-    const before = await h.offsetItem();
-    await orphanEntry(gameId);
-    upstash.setHook((call) =>
-      appendsTo(call, h.streams.stopJobs)
-        ? { kind: 'respond', status, body: JSON.stringify({ error: text }) }
-        : { kind: 'forward' },
-    );
+  ])(
+    'a stop job for game "g-NOPERM-WRONGPASS" refused with a %s is retried with its stop job owed, then sent',
+    async (status, text) => {
+      n += 1;
+      const gameId = `g-NOPERM-WRONGPASS-NOAUTH-${n}`;
+      const before = (await h.offsetItem())?.lastEntryId ?? STREAM_START;
+      const entryId = await orphanEntry(gameId);
+      upstash.setHook((call) =>
+        appendsTo(call, h.streams.stopJobs)
+          ? { kind: 'respond', status, body: JSON.stringify({ error: text }) }
+          : { kind: 'forward' },
+      );
 
-    await expect(h.invoke()).rejects.toThrow(`Upstash answered HTTP ${status}`);
-    const offset = await h.offsetItem();
-    expect(offset?.lastEntryId ?? STREAM_START).toBe(before?.lastEntryId ?? STREAM_START);
-    expect(offset?.attempts ?? {}).toEqual(before?.attempts ?? {});
-    expect(offset).not.toHaveProperty('leaseOwner');
+      // Returns (no exception): the entry is left to retry, with its owed stop job remembered.
+      expect(await h.invoke()).toMatchObject({ stoppedBy: 'transient_error' });
+      const offset = await h.offsetItem();
+      expect(offset?.lastEntryId).toBe(before);
+      expect(offset?.attempts).toMatchObject({ [entryId]: { pendingStopJob: true } });
+      expect(await h.getGame(gameId)).toMatchObject({ status: 'starting' });
 
-    upstash.setHook(undefined);
-    h.proxy.setHook(undefined);
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained' });
-    expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.game_id)).toContain(gameId);
-  });
+      upstash.setHook(undefined);
+      h.proxy.setHook(undefined);
+      expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+      expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.game_id)).toContain(gameId);
+      expect(await h.getGame(gameId)).toMatchObject({ status: 'start_failed' });
+    },
+  );
+});
 
+describe('refused access stops the invocation at once, with no attempt counted', () => {
   it('an AWS AccessDeniedException on the games table fails the invocation and leaves the offset', async () => {
     n += 1;
     const gameId = `denied-${n}`;

@@ -6,13 +6,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { forward, gameIdOf, throttled } from '../../local/dynamodb-proxy.js';
+import { forward, throttled } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyHook } from '../../local/dynamodb-proxy.js';
 import { setGameStatus } from '../../local/lobby-race.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { leaseExpiry, spawnInvocation } from '../../local/child-invocation.js';
-import { isStatusWrite, successFields } from './support/hooks.js';
+import { isBindingWrite, isStatusWrite, successFields } from './support/hooks.js';
 
 let h: Harness;
 
@@ -20,7 +20,7 @@ afterEach(async () => {
   await h.cleanup();
 });
 
-/** DynamoDB's item limit; the padding leaves room for the claim and a status write, not a binding. */
+/** DynamoDB's item limit; the padding leaves room for a status write, not a binding. */
 const ITEM_LIMIT_BYTES = 400 * 1024;
 const HEADROOM_BYTES = 1_000;
 
@@ -74,11 +74,6 @@ const isOffsetCommit = (call: DynamoDbCall): boolean =>
   call.tableName === h.offsetsTable &&
   String(call.body.UpdateExpression).startsWith('SET lastEntryId');
 
-const isClaim = (call: DynamoDbCall, gameId: string): boolean =>
-  call.operation === 'UpdateItem' &&
-  gameIdOf(call) === gameId &&
-  String(call.body.UpdateExpression).startsWith('SET startFlowClaim');
-
 const stopJobSources = async (): Promise<string[]> =>
   (await h.read(h.streams.stopJobs)).map((m) => m.fields.source_entry_id ?? '');
 
@@ -118,7 +113,7 @@ describe('a binding that can never be saved takes the orphan path', () => {
   }, 60_000);
 });
 
-describe('a claimed success that runs out of tries takes the orphan path', () => {
+describe('a bound success that runs out of tries takes the orphan path', () => {
   // The running write is throttled on every try: after MAX_ATTEMPTS the entry is given up,
   // and giving it up stops its container and fails the start, with the dead letter.
   const runningThrottled: ProxyHook = (call) => (isStatusWrite(call, 'stuck', 'running') ? throttled : forward);
@@ -168,13 +163,13 @@ describe('finished entries are not applied again', () => {
     const invalid = await h.addResult({ game_id: 'bad id', outcome: 'failure' });
     return { first, second, invalid };
   };
-  const claimOfAThrottled: ProxyHook = (call) => (isClaim(call, 'a') ? throttled : forward);
+  const bindingOfAThrottled: ProxyHook = (call) => (isBindingWrite(call, 'a') ? throttled : forward);
   const env = { ATTEMPTS_PER_INVOCATION: '1' };
 
   it('skips entries finished above the offset when the entry before them is retried', async () => {
     h = await createHarness(env);
     const { first, second, invalid } = await seed();
-    h.proxy.setHook(claimOfAThrottled);
+    h.proxy.setHook(bindingOfAThrottled);
     expect(await h.invoke()).toMatchObject({ applied: 1, invalid: 1, stoppedBy: 'transient_error' });
     h.proxy.setHook(undefined);
     expect(await h.offsetItem()).toMatchObject({ finished: [`${second}..${invalid}`] });
@@ -194,7 +189,7 @@ describe('finished entries are not applied again', () => {
     let committed = false;
     const child = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 8_000);
     h.proxy.setHook((call) => {
-      if (claimOfAThrottled(call) === throttled) return throttled;
+      if (bindingOfAThrottled(call) === throttled) return throttled;
       if (!isOffsetCommit(call) || committed) return forward;
       committed = true;
       return { kind: 'forward', after: async () => void child.process.kill('SIGKILL') };
@@ -214,7 +209,7 @@ describe('finished entries are not applied again', () => {
   it('crash variant: killed between the status write and the commit, the replay ends as a run without the crash', async () => {
     h = await createHarness(env);
     const { invalid } = await seed();
-    await crashAt(isOffsetCommit, claimOfAThrottled);
+    await crashAt(isOffsetCommit, bindingOfAThrottled);
     expect(await h.getGame('b')).toMatchObject({ status: 'start_failed' });
 
     expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid });

@@ -13,6 +13,7 @@ import { forward } from '../../local/dynamodb-proxy.js';
 import { lambdaContext, scheduledEvent } from '../../scripts/support/lambda-context.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { captureLogs } from './support/capture-logs.js';
 import { isStatusWrite, successFields } from './support/hooks.js';
 
 let h: Harness;
@@ -62,6 +63,27 @@ describe('a lease is not taken within the clock-skew allowance after its expiry'
 
     const wellAfter = await h.invoke({ handler: { nowMs: () => expiresAt + LEASE_CLOCK_SKEW_MS + 1 } });
     expect(wellAfter).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
+  });
+});
+
+describe('a lease item this store did not write', () => {
+  it.each([
+    ['an expiry that is a string', { leaseOwner: 'someone', leaseExpiresAt: 'tomorrow' }],
+    ['an owner without an expiry', { leaseOwner: 'someone' }],
+    ['an owner that is not a string', { leaseOwner: 42, leaseExpiresAt: Date.now() + 3_600_000 }],
+  ])('with %s is reported and replaced, not waited on', async (_label, lease) => {
+    h = await createHarness({ POWERTOOLS_LOG_LEVEL: 'WARN' });
+    await h.putGame({ gameId: 'malformed', status: 'starting' });
+    const entryId = await h.addResult({ game_id: 'malformed', outcome: 'failure' });
+    await h.documents.send(
+      new PutCommand({ TableName: h.offsetsTable, Item: { ...OFFSET_KEY, lastEntryId: '0-0', ...lease } }),
+    );
+    const { result, logs } = await captureLogs(() => h.invoke());
+    expect(result).toMatchObject({ applied: 1, lastEntryId: entryId, stoppedBy: 'drained' });
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: 'WARN', message: 'offset item held a malformed lease; replaced it' }),
+    );
+    expect(await h.offsetItem()).not.toHaveProperty('leaseOwner');
   });
 });
 

@@ -1,59 +1,22 @@
 /**
  * Message losses the crash soak found, each reproduced exactly against the real stack, and
- * now fixed: the start-flow claim (orphan stop job after a crash), writes that recognise
- * their own applied retry (paused intent, lease), and an intent that cannot be published
- * kept in its game's outbox when it is given up. Entries too large to publish or read are in
+ * now fixed: writes that recognise their own applied retry (paused intent, lease), an intent
+ * that cannot be published kept in its game's outbox when it is given up, and the stop job a
+ * start claim of an earlier release still owes. Lobby's cancel against the binding write, with
+ * kills around it, is in cancel-orderings.test.ts; entries too large to publish or read are in
  * big-entries.test.ts. docs/reliability.md has the story.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
 import { forward } from '../../local/dynamodb-proxy.js';
 import type { DynamoDbCall, ProxyAction } from '../../local/dynamodb-proxy.js';
-import { leaseExpiry, spawnInvocation } from '../../local/child-invocation.js';
-import {
-  appliedButAnswerLost,
-  cancelBeforeBinding,
-  isLeaseAcquire,
-  isStatusWrite,
-  once,
-  successFields,
-} from './support/hooks.js';
+import { appliedButAnswerLost, isLeaseAcquire, isStatusWrite, once, successFields } from './support/hooks.js';
 
 let h: Harness;
 
 afterEach(async () => {
   await h.cleanup();
-});
-
-describe('an orphan stop job survives the invocation dying before publishing it', () => {
-  // The binding write loses its condition (Lobby cancelled the game) and the process dies
-  // before the stop job is out. Without a record the replay would read a game that is not
-  // `starting` and ignore the entry, leaving the container running with no stop job. The
-  // success flow's read now claims the game (`startFlowClaim`) before binding; the replay
-  // finds this entry's claim without its binding and publishes the stop job.
-  it('publishes the stop job on the replay after a crash right after the failed binding write', async () => {
-    h = await createHarness();
-    await h.putGame({ gameId: 'orphan', status: 'starting' });
-    const entryId = await h.addResult(successFields('orphan'));
-    const child = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 3_000);
-    const cancel = cancelBeforeBinding(h, 'orphan');
-    h.proxy.setHook(async (call) => {
-      const action = await cancel(call);
-      if (action.kind !== 'forward' || action.before === undefined) return action;
-      // The binding write reaches DynamoDB (and fails its condition); the process dies
-      // before it hears back.
-      return { ...action, after: async () => void child.process.kill('SIGKILL') };
-    });
-    expect((await child.ended).signal).toBe('SIGKILL');
-    h.proxy.setHook(undefined);
-    expect(await h.getGame('orphan')).toMatchObject({ status: 'cancelled' });
-    await sleep(leaseExpiry(await h.offsetItem()));
-
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: entryId });
-    expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.source_entry_id)).toEqual([entryId]);
-  });
 });
 
 describe('a paused write applied but answered with an error still gets its intent out', () => {
@@ -118,18 +81,37 @@ describe('an intent given up after MAX_ATTEMPTS stays in the game outbox', () =>
   });
 });
 
-describe('the orphan path clears its start claim once the stop job is out', () => {
-  // README: the claim is "removed by its status change or once its orphan stop job is out".
-  // Found here: markers were cleared only for entries with messages in the batch publish, and
-  // the orphan's stop job is published on its own, so every orphaned game kept its claim (and
-  // a replay of the entry sent the stop job again).
-  it('removes the claim once the stop job is out', async () => {
+describe("an earlier release's start claim still gets its stop job after a deploy", () => {
+  // That release read the game with a claim (`startFlowClaim`) before its binding write. A
+  // flow it left between the two, with the game cancelled meanwhile, owes its stop job: the
+  // replay finds this entry's claim without this entry's binding, publishes the stop job and
+  // removes the claim.
+  it('publishes the stop job once and removes the claim', async () => {
     h = await createHarness();
     await h.putGame({ gameId: 'claimed', status: 'starting' });
     const entryId = await h.addResult(successFields('claimed'));
-    h.proxy.setHook(cancelBeforeBinding(h, 'claimed'));
+    await h.putGame({
+      gameId: 'claimed',
+      status: 'cancelled',
+      startFlowClaim: { sourceEntryId: entryId, claimedAt: '2026-11-30T12:00:00.000Z' },
+    });
     expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: entryId });
     expect((await h.read(h.streams.stopJobs)).map((m) => m.fields.source_entry_id)).toEqual([entryId]);
     expect(await h.getGame('claimed')).not.toHaveProperty('startFlowClaim');
+    expect(await h.getGame('claimed')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('lets a claim with its own binding be: the game was bound, Lobby owns it now', async () => {
+    h = await createHarness();
+    await h.putGame({ gameId: 'claimed-bound', status: 'starting' });
+    const entryId = await h.addResult(successFields('claimed-bound'));
+    await h.putGame({
+      gameId: 'claimed-bound',
+      status: 'cancelled',
+      startFlowClaim: { sourceEntryId: entryId, claimedAt: '2026-11-30T12:00:00.000Z' },
+      runtimeBinding: { containerId: 'c', engineEndpoint: 'http://e', runtimeJobId: entryId, boundAt: 'then' },
+    });
+    expect(await h.invoke()).toMatchObject({ ignored: 1, stoppedBy: 'drained', lastEntryId: entryId });
+    expect(await h.read(h.streams.stopJobs)).toEqual([]);
   });
 });

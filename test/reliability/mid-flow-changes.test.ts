@@ -1,13 +1,13 @@
 /**
- * A game that changes under the start flow: deleted after the read, or moved on while its
- * container was being bound (the orphan path), and what each leaves in the metrics.
+ * A game that changes under the start flow: deleted after the binding, or moved on before an
+ * orphan path's status write, and what each leaves in the metrics.
  */
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { forward, gameIdOf } from '../../local/dynamodb-proxy.js';
+import { forward, gameIdOf, refusedForGood } from '../../local/dynamodb-proxy.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
-import { cancelBeforeBinding, isBindingWrite, isStatusWrite, successFields } from './support/hooks.js';
+import { isBindingWrite, isStatusWrite, successFields } from './support/hooks.js';
 
 let h: Harness;
 
@@ -33,7 +33,7 @@ const transitionsToStartFailed = (metrics: Record<string, number>): number =>
     .filter(([key]) => key.startsWith(TO_START_FAILED))
     .reduce((sum, [, value]) => sum + value, 0);
 
-describe('a game deleted after the read', () => {
+describe('a game deleted after the binding', () => {
   it('dead-letters the entry as game_not_found when the game vanishes before its running write', async () => {
     await h.putGame({ gameId: 'vanishing', status: 'starting' });
     const entryId = await h.addResult(successFields('vanishing'));
@@ -57,9 +57,14 @@ describe('a game deleted after the read', () => {
 
 describe("the orphan path's metrics", () => {
   it('counts the start_failed outcome but no transition when the game had already moved on', async () => {
+    // An earlier release's start claim, left by a flow interrupted after Lobby cancelled the game.
     await h.putGame({ gameId: 'orphan-moved', status: 'starting' });
-    await h.addResult(successFields('orphan-moved'));
-    h.proxy.setHook(cancelBeforeBinding(h, 'orphan-moved'));
+    const entryId = await h.addResult(successFields('orphan-moved'));
+    await h.putGame({
+      gameId: 'orphan-moved',
+      status: 'cancelled',
+      startFlowClaim: { sourceEntryId: entryId, claimedAt: '2026-11-30T12:00:00.000Z' },
+    });
     const { result, metrics } = await invoke();
     expect(result).toMatchObject({ stoppedBy: 'drained', applied: 1 });
     expect(await h.getGame('orphan-moved')).toMatchObject({ status: 'cancelled' });
@@ -70,18 +75,9 @@ describe("the orphan path's metrics", () => {
   it('counts the transition too when the orphan path itself moved the game to start_failed', async () => {
     await h.putGame({ gameId: 'orphan-still', status: 'starting' });
     await h.addResult(successFields('orphan-still'));
-    // The binding write loses its condition while the game is still `starting` (a racing
-    // writer that has since put it back): the orphan path's own write does the transition.
-    h.proxy.setHook((call) =>
-      isBindingWrite(call) && gameIdOf(call) === 'orphan-still'
-        ? {
-            kind: 'error',
-            status: 400,
-            type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-            message: 'The conditional request failed',
-          }
-        : forward,
-    );
+    // DynamoDB refuses the binding for good while the game is still `starting`: the orphan
+    // path's own write does the transition.
+    h.proxy.setHook((call) => (isBindingWrite(call) && gameIdOf(call) === 'orphan-still' ? refusedForGood : forward));
     const { result, metrics } = await invoke();
     expect(result).toMatchObject({ stoppedBy: 'drained', applied: 1 });
     expect(await h.getGame('orphan-still')).toMatchObject({ status: 'start_failed' });

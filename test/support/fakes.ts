@@ -14,7 +14,7 @@ import { assertTransitionAllowed } from '../../functions/runtime-job-results/dom
 import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import type {
-  ClaimResult,
+  BindResult,
   EntryMarker,
   GameMaster,
   GameStore,
@@ -49,7 +49,7 @@ export class FakeGameStore implements GameStore {
   readonly games = new Map<string, StoredGame>();
   readonly faults: Faults = {};
   readonly writes: string[] = [];
-  /** Runs before a binding write: lets a test move the game on in between (a race). */
+  /** Runs before a binding write reads the game: lets a test move the game on first (a race). */
   beforeBinding: ((gameId: string) => void) | undefined;
   /** Status writes to these statuses fail with the error, every time, while it is set. */
   readonly failingTransitionsTo = new Map<string, Error>();
@@ -75,14 +75,23 @@ export class FakeGameStore implements GameStore {
     }
   }
 
-  async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
-    this.#fault('claimForStart');
+  async bindRuntime(gameId: string, binding: RuntimeBinding): Promise<BindResult> {
+    this.#fault('bindRuntime');
+    this.beforeBinding?.(gameId);
     const game = this.games.get(gameId);
     if (!game) throw new NotFoundError(gameId);
-    if (game.status !== 'starting') return { claimed: false, game: { ...game } };
-    const claimed = { ...game, startFlowClaim: { sourceEntryId, claimedAt: at } };
-    this.games.set(gameId, claimed);
-    return { claimed: true, game: { ...claimed } };
+    if (game.status !== 'starting') return { bound: false, game: { ...game } };
+    const bound = { ...game, runtimeBinding: binding };
+    this.games.set(gameId, bound);
+    this.writes.push(`${gameId}:binding`);
+    return { bound: true, game: { ...bound } };
+  }
+
+  async getGame(gameId: string): Promise<Game> {
+    this.#fault('getGame');
+    const game = this.games.get(gameId);
+    if (!game) throw new NotFoundError(gameId);
+    return { ...game };
   }
 
   async updateStatus(input: UpdateStatusInput): Promise<void> {
@@ -97,14 +106,6 @@ export class FakeGameStore implements GameStore {
       ...(input.pendingIntent ? { pendingIntent: input.pendingIntent } : {}),
     });
     this.writes.push(`${input.gameId}:${input.transition.from}->${input.transition.to}`);
-  }
-
-  async saveRuntimeBinding(gameId: string, binding: RuntimeBinding): Promise<void> {
-    this.#fault('saveRuntimeBinding');
-    this.beforeBinding?.(gameId);
-    const game = this.#expect(gameId, 'starting');
-    this.games.set(gameId, { ...game, runtimeBinding: binding });
-    this.writes.push(`${gameId}:binding`);
   }
 
   async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {

@@ -36,6 +36,13 @@ describe('configuration', () => {
     expect(config.dynamodb.localCredentials).toBeUndefined();
   });
 
+  it.each(['http://127.0.0.1:8079', 'http://localhost:8079', 'http://[::1]:8079', 'https://eu1-upstash.example.io'])(
+    'accepts the Upstash URL %s: https, or http to this machine only',
+    (url) => {
+      expect(loadConfig({ ...base, UPSTASH_REDIS_REST_URL: url }).upstash.url).toBe(url);
+    },
+  );
+
   it.each(['UPSTASH_REDIS_REST_URL', 'GAMES_TABLE', 'OFFSETS_TABLE', 'GM_BASE_URL', 'UPSTASH_REDIS_REST_TOKEN'])(
     'names %s when it is missing',
     (name) => {
@@ -53,6 +60,8 @@ describe('configuration', () => {
     ['GM_TIMEOUT_MS', '0'],
     ['GM_BASE_URL', 'gm.internal'],
     ['UPSTASH_REDIS_REST_URL', 'redis://x'],
+    ['UPSTASH_REDIS_REST_URL', 'http://eu1-upstash.example.io'],
+    ['STAGE', 'prod stage'],
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
     ['CONSUMER_MODE', 'fast'],
     ['POWERTOOLS_LOG_LEVEL', 'LOUD'],

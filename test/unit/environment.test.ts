@@ -63,12 +63,12 @@ describe('renderEnvironment', () => {
 
   it('writes only what it is given, so the rest keeps the defaults', () => {
     const environment = renderEnvironment({
-      upstash: { url: 'http://u', token: { kind: 'value', value: 't' } },
+      upstash: { url: 'https://u', token: { kind: 'value', value: 't' } },
       dynamodb: { gamesTable: 'games', offsetsTable: 'offsets' },
       gameMaster: { baseUrl: 'http://gm' },
     });
     expect(environment).toEqual({
-      UPSTASH_REDIS_REST_URL: 'http://u',
+      UPSTASH_REDIS_REST_URL: 'https://u',
       UPSTASH_REDIS_REST_TOKEN: 't',
       GAMES_TABLE: 'games',
       OFFSETS_TABLE: 'offsets',

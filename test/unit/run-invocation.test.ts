@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runInvocation } from '../../functions/runtime-job-results/consumer/run-invocation.js';
 import type { InvocationDeps } from '../../functions/runtime-job-results/consumer/run-invocation.js';
 import { StartFlow } from '../../functions/runtime-job-results/start-flow/start-flow.js';
-import { MissingTableError } from '../../functions/runtime-job-results/errors.js';
+import { MissingTableError, WriteRejectedError } from '../../functions/runtime-job-results/errors.js';
 import type { ConsumerSettings } from '../../functions/runtime-job-results/consumer/settings.js';
 import { MAX_FINISHED_RANGES } from '../../functions/runtime-job-results/consumer/offset-progress.js';
 import {
@@ -15,6 +15,7 @@ import {
   RecordingTelemetry,
   testSettings,
 } from '../support/fakes.js';
+import type { StoredGame } from '../support/fakes.js';
 
 const settings: ConsumerSettings = testSettings();
 
@@ -56,6 +57,14 @@ const deps = (overrides: Partial<InvocationDeps> = {}): InvocationDeps => {
     ...overrides,
   };
 };
+
+/** DynamoDB refusing a binding for good, as the game store reports it: the orphan path. */
+const refusedForGood = (gameId: string): WriteRejectedError =>
+  new WriteRejectedError(
+    gameId,
+    'runtime binding',
+    Object.assign(new Error('too large'), { name: 'ValidationException' }),
+  );
 
 const addFailure = (id: string, gameId: string) => stream.add(id, { game_id: gameId, outcome: 'failure' });
 const addSuccess = (id: string, gameId: string) =>
@@ -252,9 +261,24 @@ describe('invocation: transient errors', () => {
     expect(offsets.state).toEqual({ lastEntryId: '2-0', attempts: {} });
   });
 
+  it('never sleeps a backoff past the time left: a retry that would not fit is left to the next invocation', async () => {
+    games.put({ gameId: 'a', status: 'starting' });
+    addFailure('1-0', 'a');
+    games.faults.updateStatus = { error: new Error('socket hang up'), times: 1 };
+    remaining = 5_000;
+    const sleeps: number[] = [];
+    const summary = await runInvocation({
+      ...deps({ sleep: async (ms) => void sleeps.push(ms) }),
+      settings: { ...settings, retryBackoffMs: 60_000, attemptsPerInvocation: 3 },
+    });
+    expect(summary).toMatchObject({ stoppedBy: 'transient_error', lastEntryId: '0-0' });
+    expect(sleeps).toEqual([]);
+    expect(offsets.state.attempts['1-0']).toMatchObject({ attempts: 1 });
+  });
+
   it('never dead-letters an entry that still owes an orphan its stop job', async () => {
     games.put({ gameId: 'o', status: 'starting' });
-    games.beforeBinding = (gameId) => games.put({ gameId, status: 'cancelled' });
+    games.faults.bindRuntime = { error: refusedForGood('o'), times: 1 };
     addSuccess('1-0', 'o');
     publisher.failNext = 1_000;
     for (let i = 0; i < settings.maxAttempts + 2; i += 1) {
@@ -365,6 +389,25 @@ describe('invocation: giving up never leaves a container running', () => {
     expect(offsets.state).toEqual({ lastEntryId: '1-0', attempts: {} });
   });
 
+  it('gives up an entry that owes a stop job by publishing it first, even after Lobby cancelled its game', async () => {
+    games.put({ gameId: 'g', status: 'starting' });
+    addSuccess('1-0', 'g');
+    games.failingTransitionsTo.set('running', new Error('InternalServerError'));
+    // Tries 1-4 fail at the running write; the 5th gives up, and its stop job cannot go out.
+    for (let i = 0; i < 2; i += 1) await runInvocation(deps());
+    publisher.failNext = 1_000;
+    expect((await runInvocation(deps())).stoppedBy).toBe('transient_error');
+    expect(offsets.state.attempts['1-0']).toMatchObject({ givingUp: true, pendingStopJob: true });
+    expect(games.status('g')).toBe('starting');
+
+    games.put({ ...(games.games.get('g') as StoredGame), status: 'cancelled' });
+    publisher.failNext = 0;
+    expect(await runInvocation(deps())).toMatchObject({ deadLettered: 1, lastEntryId: '1-0' });
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g', source_entry_id: '1-0' })]);
+    expect(publisher.on('dead')).toHaveLength(1);
+    expect(games.status('g')).toBe('cancelled');
+  });
+
   it('retries a give-up that cannot finish without a limit, and never dead-letters the entry alone', async () => {
     games.put({ gameId: 'g', status: 'starting' });
     addSuccess('1-0', 'g');
@@ -390,7 +433,7 @@ describe('invocation: entries finished above the offset', () => {
     addSuccess('1-0', 'a');
     addFailure('2-0', 'b');
     stream.add('3-0', { game_id: 'b', outcome: 'bogus' });
-    games.faults.claimForStart = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
+    games.faults.bindRuntime = { error: new Error('ThrottlingException'), times: settings.attemptsPerInvocation };
     expect(await runInvocation(deps())).toMatchObject({ applied: 1, invalid: 1, stoppedBy: 'transient_error' });
     expect(offsets.state).toMatchObject({ lastEntryId: '0-0', finished: [{ first: '2-0', last: '3-0' }] });
     // Lobby retries the start of b meanwhile: the old failure must not fail the new start.

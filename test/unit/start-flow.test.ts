@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StartFlow, StopJobNotPublishedError } from '../../functions/runtime-job-results/start-flow/start-flow.js';
-import { ConflictError, WriteRejectedError } from '../../functions/runtime-job-results/errors.js';
+import { WriteRejectedError } from '../../functions/runtime-job-results/errors.js';
 import type { RawEntry } from '../../functions/runtime-job-results/domain/job-result.js';
 import { FakeGameMaster, FakeGameStore, FakePublisher, RecordingLog, RecordingTelemetry } from '../support/fakes.js';
+import type { StoredGame } from '../support/fakes.js';
 
 const streams = { stopJobs: 'stop', notificationIntents: 'intents', deadLetters: 'dead' };
 const NOW = 1_700_000_000_000;
@@ -15,6 +16,13 @@ const success = (id: string, gameId: string): RawEntry =>
     container_id: `c-${gameId}`,
     engine_endpoint: `http://engine-${gameId}:8080`,
   });
+/** DynamoDB refusing a write for good, as the game store reports it. */
+const refusedForGood = (): WriteRejectedError =>
+  new WriteRejectedError(
+    'g1',
+    'runtime binding',
+    Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }),
+  );
 const failure = (id: string, gameId: string): RawEntry =>
   entry(id, { game_id: gameId, outcome: 'failure', error_code: 'image_pull', error_message: 'no such image' });
 
@@ -188,23 +196,40 @@ describe('start flow: success path', () => {
     expect(log.messages()).toContain('ignored running transition for game not in starting');
   });
 
-  it('takes the orphan path when the game moves on before the binding is written', async () => {
+  it('ignores a game Lobby cancelled before the binding write: no stop job, no call, nothing written', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
     games.beforeBinding = (gameId) => games.put({ gameId, status: 'cancelled' });
     const result = await flow.process(success('5-1', 'g1'));
-    expect(result.result).toBe('applied');
-    expect(publisher.on('stop')).toEqual([
-      { game_id: 'g1', reason: 'orphan_container', source_entry_id: '5-1', requested_at_ms: String(NOW) },
-    ]);
+    expect(result.result).toBe('ignored');
+    expect(publisher.published).toEqual([]);
     expect(gameMaster.calls).toEqual([]);
+    expect(games.writes).toEqual([]);
     expect(games.status('g1')).toBe('cancelled');
-    expect(telemetry.outcomes).toEqual(['start_failed']);
-    expect(log.messages()).toContain('persist runtime binding failed; orphan container path');
+    expect(log.messages()).toContain('ignored runtime success for game not in starting');
+  });
+
+  it('lets a game Lobby cancelled after the binding write keep this binding, as any bound game', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    gameMaster.registerRuntime = async () => {
+      games.put({ ...(games.games.get('g1') as StoredGame), status: 'cancelled' });
+    };
+    const result = await flow.process(success('5-1', 'g1'));
+    expect(result.result).toBe('ignored');
+    expect(publisher.published).toEqual([]);
+    expect(games.games.get('g1')?.runtimeBinding?.runtimeJobId).toBe('5-1');
+    expect(games.status('g1')).toBe('cancelled');
+  });
+
+  it('writes no start claim: the binding write is the read', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    await flow.process(success('5-1', 'g1'));
+    expect(games.writes).toEqual(['g1:binding', 'g1:starting->running']);
+    expect(games.games.get('g1')).not.toHaveProperty('startFlowClaim');
   });
 
   it('does not change the status on the orphan path when the stop job cannot be published', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
-    games.faults.saveRuntimeBinding = { error: new ConflictError('g1', 'starting', 'cancelled'), times: 1 };
+    games.faults.bindRuntime = { error: refusedForGood(), times: 1 };
     publisher.failNext = 1;
     await expect(flow.process(success('5-1', 'g1'))).rejects.toThrow('publish failed');
     expect(games.status('g1')).toBe('starting');
@@ -213,28 +238,18 @@ describe('start flow: success path', () => {
 
   it('goes straight back to the stop job when an earlier try could not publish it', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
-    games.beforeBinding = (gameId) => games.put({ gameId, status: 'cancelled' });
+    games.faults.bindRuntime = { error: refusedForGood(), times: 1 };
     publisher.failNext = 1;
     await expect(flow.process(success('5-1', 'g1'))).rejects.toThrow(StopJobNotPublishedError);
-    // A fresh read would now find the game cancelled and ignore the entry.
+    games.put({ gameId: 'g1', status: 'cancelled' });
+    // A fresh binding write would now find the game cancelled and ignore the entry.
     const retry = await flow.process(success('5-1', 'g1'), { pendingStopJob: true });
     expect(retry.result).toBe('applied');
     expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
     expect(games.status('g1')).toBe('cancelled');
   });
 
-  it('claims a starting game for the entry before binding, and the status change ends the claim', async () => {
-    games.put({ gameId: 'g1', status: 'starting' });
-    let claimAtBinding: unknown;
-    games.beforeBinding = (gameId) => {
-      claimAtBinding = games.games.get(gameId)?.startFlowClaim;
-    };
-    await flow.process(success('5-1', 'g1'));
-    expect(claimAtBinding).toEqual({ sourceEntryId: '5-1', claimedAt: new Date(NOW).toISOString() });
-    expect(games.games.get('g1')).not.toHaveProperty('startFlowClaim');
-  });
-
-  it('finishes the orphan path of an interrupted try: its claim is there, its binding is not', async () => {
+  it("finishes an earlier release's interrupted orphan path: its start claim is there, its binding is not", async () => {
     games.put({ gameId: 'g1', status: 'cancelled', startFlowClaim: { sourceEntryId: '5-1', claimedAt: 'then' } });
     const result = await flow.process(success('5-1', 'g1'));
     expect(result.result).toBe('applied');
@@ -260,10 +275,7 @@ describe('start flow: success path', () => {
 
   it('takes the orphan path at once when the table refuses the binding write for good', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
-    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
-      name: 'ValidationException',
-    });
-    games.faults.saveRuntimeBinding = { error: new WriteRejectedError('g1', 'runtime binding', tooLarge), times: 1 };
+    games.faults.bindRuntime = { error: refusedForGood(), times: 1 };
     const result = await flow.process(success('5-1', 'g1'));
     expect(result.result).toBe('applied');
     expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
@@ -277,20 +289,9 @@ describe('start flow: success path', () => {
     );
   });
 
-  it('takes the orphan path at once when the table refuses even the start claim', async () => {
-    games.put({ gameId: 'g1', status: 'starting' });
-    const tooLarge = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
-      name: 'ValidationException',
-    });
-    games.faults.claimForStart = { error: new WriteRejectedError('g1', 'start claim', tooLarge), times: 1 };
-    expect((await flow.process(success('5-1', 'g1'))).result).toBe('applied');
-    expect(publisher.on('stop')).toHaveLength(1);
-    expect(games.status('g1')).toBe('start_failed');
-  });
-
   it('retries a throttled binding write instead of orphaning the container', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
-    games.faults.saveRuntimeBinding = { error: new Error('ProvisionedThroughputExceededException'), times: 1 };
+    games.faults.bindRuntime = { error: new Error('ProvisionedThroughputExceededException'), times: 1 };
     await expect(flow.process(success('5-1', 'g1'))).rejects.toThrow('ProvisionedThroughputExceededException');
     expect(publisher.published).toEqual([]);
     expect(games.status('g1')).toBe('starting');
@@ -344,7 +345,32 @@ describe('start flow: giving up an entry that ran out of tries', () => {
         dead_letter_attempts: '5',
       }),
     ]);
-    expect(result.markersToClear).toEqual([{ gameId: 'g1', marker: 'startFlowClaim', sourceEntryId: '5-1' }]);
+    expect(result.markersToClear).toEqual([]);
+    expect(games.games.get('g1')).not.toHaveProperty('runtimeBinding');
+  });
+
+  it('publishes a stop job an earlier try still owes first, whatever the game says now', async () => {
+    games.put({ gameId: 'g1', status: 'cancelled' });
+    const result = await flow.giveUp(success('5-1', 'g1'), { ...exhausted, pendingStopJob: true });
+    expect(result.result).toBe('dead_lettered');
+    expect(publisher.on('stop')).toEqual([expect.objectContaining({ game_id: 'g1', source_entry_id: '5-1' })]);
+    expect(games.status('g1')).toBe('cancelled');
+  });
+
+  it('finishes the paused intent this entry left in the outbox of a game that moved on', async () => {
+    games.put({ gameId: 'g1', status: 'starting' });
+    gameMaster.failing.add('g1');
+    const paused = await flow.process(success('5-1', 'g1'));
+    const result = await flow.giveUp(success('5-1', 'g1'), exhausted);
+    expect(result.messages).toEqual([...paused.messages, expect.anything()]);
+    expect(publisher.on('stop')).toEqual([]);
+  });
+
+  it('only dead-letters a success whose game no longer exists', async () => {
+    const result = await flow.giveUp(success('5-1', 'ghost'), exhausted);
+    expect(result.result).toBe('dead_lettered');
+    expect(result.messages).toHaveLength(1);
+    expect(publisher.on('stop')).toEqual([]);
   });
 
   it('leaves a game that moved on alone, and only dead-letters the entry', async () => {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AttributeValue, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GameStatus } from '../domain/game.js';
 import type { Game, PendingIntent, RuntimeBinding, StartFlowClaim } from '../domain/game.js';
 import { ConflictError, NotFoundError, WriteRejectedError } from '../errors.js';
 import { assertTransitionAllowed } from '../domain/transitions.js';
-import type { ClaimResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
-import { allOf, conditionFailure, isRejectedRequest, onTable } from './conditional-write.js';
-import type { UpdateItemTransport } from './dynamodb-json-transport.js';
+import type { BindResult, EntryMarker, GameStore, UpdateStatusInput } from '../ports.js';
+import { allOf, conditionFailure, dynamoDbRequest, isRefusedForGood } from './dynamodb-errors.js';
+import type { RequestBounds } from './invocation-deadline.js';
 
 const itemExists = 'attribute_exists(gameId)';
 const statusIs = '#status = :expected';
@@ -15,9 +16,9 @@ const statusIs = '#status = :expected';
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /*
- * The writes below are the consumer's hot path (two or three per entry), so their values
- * are written as DynamoDB attribute values directly instead of going through the document
- * client's marshalling middleware; the request on the wire is the same.
+ * The writes below are the consumer's hot path (two per started game), so their values are
+ * written as DynamoDB attribute values on the low-level client rather than marshalled by the
+ * document client's middleware; the request on the wire is the same.
  */
 const S = (value: string): AttributeValue => ({ S: value });
 const stringMap = (values: Readonly<Record<string, string>>): AttributeValue => ({
@@ -86,43 +87,59 @@ const isOwnStatusWrite = (found: Record<string, unknown>, writeId: string): bool
  * are written, so attributes owned by Lobby survive.
  */
 export class DynamoDbGameStore implements GameStore {
-  readonly #transport: UpdateItemTransport;
+  readonly #client: DynamoDBClient;
   readonly #tableName: string;
+  readonly #bounds: RequestBounds;
 
-  constructor(transport: UpdateItemTransport, tableName: string) {
-    this.#transport = transport;
+  constructor(client: DynamoDBClient, tableName: string, bounds: RequestBounds) {
+    this.#client = client;
     this.#tableName = tableName;
+    this.#bounds = bounds;
   }
 
-  /** One `UpdateItem` on the game's item; a missing table is reported by name. */
+  /** One `UpdateItem` on the game's item, bounded, with the table named when it does not exist. */
   #update(gameId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>) {
-    return onTable(this.#tableName, () =>
-      this.#transport.updateItem({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ...input }),
+    return dynamoDbRequest(this.#tableName, this.#bounds, (abortSignal) =>
+      this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ...input }), {
+        abortSignal,
+      }),
     );
   }
 
-  async claimForStart(gameId: string, sourceEntryId: string, at: string): Promise<ClaimResult> {
+  async bindRuntime(gameId: string, binding: RuntimeBinding, at: string): Promise<BindResult> {
     try {
       const { Attributes } = await this.#update(gameId, {
-        UpdateExpression: 'SET startFlowClaim = :claim',
+        UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
         ConditionExpression: allOf(itemExists, statusIs),
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':claim': stringMap({ sourceEntryId, claimedAt: at }),
+          ':binding': stringMap({ ...binding }),
+          ':at': S(at),
           ':expected': S(GameStatus.starting),
         },
-        // Both images are read strongly consistently: this is the flow's read.
+        // Both images are read strongly consistently: this write is also the flow's read.
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
-      return { claimed: true, game: gameFromItem(Attributes === undefined ? {} : unmarshall(Attributes)) };
+      return { bound: true, game: gameFromItem(Attributes === undefined ? {} : unmarshall(Attributes)) };
     } catch (error) {
-      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, 'start claim', error);
+      if (isRefusedForGood(error)) throw new WriteRejectedError(gameId, 'runtime binding', error);
       const found = conditionFailure(error);
       if (found === undefined) throw error;
       if (found === null) throw new NotFoundError(gameId);
-      return { claimed: false, game: gameFromItem(found) };
+      return { bound: false, game: gameFromItem(found) };
     }
+  }
+
+  async getGame(gameId: string): Promise<Game> {
+    const { Item } = await dynamoDbRequest(this.#tableName, this.#bounds, (abortSignal) =>
+      this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: { gameId: S(gameId) }, ConsistentRead: true }),
+        { abortSignal },
+      ),
+    );
+    if (Item === undefined) throw new NotFoundError(gameId);
+    return gameFromItem(unmarshall(Item));
   }
 
   async updateStatus(input: UpdateStatusInput): Promise<void> {
@@ -131,35 +148,39 @@ export class DynamoDbGameStore implements GameStore {
     const writeId = randomUUID();
     const set = ['#status = :to', 'statusChangedAt = :at', 'updatedAt = :at', 'lastTransition = :transition'];
     if (pendingIntent !== undefined) set.push('pendingIntent = :intent');
-    await this.#conditionalUpdate(gameId, transition.from, {
-      write: `${transition.to} status write`,
-      UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
+    try {
+      await this.#update(gameId, {
+        // A start claim left by an interrupted start flow of an earlier release ends with the flow.
+        UpdateExpression: `SET ${set.join(', ')} REMOVE startFlowClaim`,
+        ConditionExpression: allOf(itemExists, statusIs),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': S(transition.to),
+          ':at': S(at),
+          ':expected': S(transition.from),
+          ':transition': stringMap({
+            from: transition.from,
+            to: transition.to,
+            trigger: transition.trigger,
+            at,
+            writeId,
+            ...(sourceEntryId === undefined ? {} : { sourceEntryId }),
+          }),
+          ...(pendingIntent === undefined
+            ? {}
+            : { ':intent': { M: marshall(pendingIntent, { removeUndefinedValues: true }) } }),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+    } catch (error) {
+      if (isRefusedForGood(error)) throw new WriteRejectedError(gameId, `${transition.to} status write`, error);
+      const found = conditionFailure(error);
+      if (found === undefined) throw error;
+      if (found === null) throw new NotFoundError(gameId);
       // An SDK retry of a write DynamoDB applied but whose answer was lost meets its own result.
-      isOwnWrite: (found) => isOwnStatusWrite(found, writeId),
-      ExpressionAttributeValues: {
-        ':to': S(transition.to),
-        ':at': S(at),
-        ':transition': stringMap({
-          from: transition.from,
-          to: transition.to,
-          trigger: transition.trigger,
-          at,
-          writeId,
-          ...(sourceEntryId === undefined ? {} : { sourceEntryId }),
-        }),
-        ...(pendingIntent === undefined
-          ? {}
-          : { ':intent': { M: marshall(pendingIntent, { removeUndefinedValues: true }) } }),
-      },
-    });
-  }
-
-  async saveRuntimeBinding(gameId: string, binding: RuntimeBinding, at: string): Promise<void> {
-    await this.#conditionalUpdate(gameId, GameStatus.starting, {
-      write: 'runtime binding',
-      UpdateExpression: 'SET runtimeBinding = :binding, updatedAt = :at',
-      ExpressionAttributeValues: { ':binding': stringMap({ ...binding }), ':at': S(at) },
-    });
+      if (isOwnStatusWrite(found, writeId)) return;
+      throw new ConflictError(gameId, transition.from, text(found.status) || undefined);
+    }
   }
 
   async clearMarker(gameId: string, marker: EntryMarker, sourceEntryId: string): Promise<void> {
@@ -173,35 +194,6 @@ export class DynamoDbGameStore implements GameStore {
     } catch (error) {
       // Already cleared, or replaced by a newer entry's: nothing of ours left to remove.
       if (conditionFailure(error) === undefined) throw error;
-    }
-  }
-
-  async #conditionalUpdate(
-    gameId: string,
-    expectedStatus: string,
-    update: {
-      /** Names the write in a {@link WriteRejectedError}. */
-      write: string;
-      UpdateExpression: string;
-      ExpressionAttributeValues: Record<string, AttributeValue>;
-      isOwnWrite?: (found: Record<string, unknown>) => boolean;
-    },
-  ): Promise<void> {
-    try {
-      await this.#update(gameId, {
-        UpdateExpression: update.UpdateExpression,
-        ConditionExpression: allOf(itemExists, statusIs),
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':expected': S(expectedStatus) },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      });
-    } catch (error) {
-      if (isRejectedRequest(error)) throw new WriteRejectedError(gameId, update.write, error);
-      const found = conditionFailure(error);
-      if (found === undefined) throw error;
-      if (found === null) throw new NotFoundError(gameId);
-      if (update.isOwnWrite?.(found)) return;
-      throw new ConflictError(gameId, expectedStatus, text(found.status) || undefined);
     }
   }
 }

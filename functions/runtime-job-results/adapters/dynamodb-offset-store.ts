@@ -2,7 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { STREAM_START } from '../domain/entry-id.js';
 import type { EntryAttempts, EntryRange, LeaseResult, OffsetState, OffsetStore } from '../ports.js';
-import { conditionFailure, onTable } from './conditional-write.js';
+import { conditionFailure, dynamoDbRequest } from './dynamodb-errors.js';
+import type { RequestBounds } from './invocation-deadline.js';
 import { LeaseLostError } from '../errors.js';
 
 /**
@@ -48,6 +49,10 @@ const finishedOf = (value: unknown): EntryRange[] =>
 const finishedText = (ranges: readonly EntryRange[]): string[] =>
   ranges.map(({ first, last }) => (first === last ? first : `${first}${RANGE_SEPARATOR}${last}`));
 
+/** A lease the store did not write: an owner that is not a string, or an expiry that is not a number. */
+const isMalformedLease = (item: Record<string, unknown>): boolean =>
+  'leaseOwner' in item && (typeof item.leaseOwner !== 'string' || typeof item.leaseExpiresAt !== 'number');
+
 /** Reads the offset item's state; a new consumer starts at `0-0`, as the Go worker did. */
 export const offsetStateOf = (item: Record<string, unknown> | undefined): OffsetState => {
   const finished = finishedOf(item?.finished);
@@ -66,37 +71,55 @@ export const offsetStateOf = (item: Record<string, unknown> | undefined): Offset
 export class DynamoDbOffsetStore implements OffsetStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #bounds: RequestBounds;
   readonly #consumer: string;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, consumer: string = CONSUMER_LABEL) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, bounds: RequestBounds, consumer = CONSUMER_LABEL) {
     this.#client = client;
     this.#tableName = tableName;
+    this.#bounds = bounds;
     this.#consumer = consumer;
   }
 
-  /** One `UpdateItem` on this consumer's item; a missing table is reported by name. */
+  /** One `UpdateItem` on this consumer's item, bounded, with the table named when it does not exist. */
   #update(input: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
-    return onTable(this.#tableName, () =>
-      this.#client.send(new UpdateCommand({ TableName: this.#tableName, Key: { consumer: this.#consumer }, ...input })),
+    return dynamoDbRequest(this.#tableName, this.#bounds, (abortSignal) =>
+      this.#client.send(
+        new UpdateCommand({ TableName: this.#tableName, Key: { consumer: this.#consumer }, ...input }),
+        { abortSignal },
+      ),
     );
   }
 
   async acquireLease(owner: string, expiresAtMs: number, nowMs: number): Promise<LeaseResult> {
     try {
       // One request takes the lease and reads the offset: the item is created on first use.
+      // The offset's attributes are not written, so the item as it was holds them.
       const { Attributes } = await this.#update({
         UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :expires',
-        ConditionExpression: 'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now',
+        // A lease whose owner or expiry is not what this store writes (an item edited by hand)
+        // is replaced rather than waited on: it could never expire.
+        ConditionExpression:
+          'attribute_not_exists(leaseOwner) OR leaseExpiresAt < :now OR NOT attribute_type(leaseExpiresAt, :number) ' +
+          'OR NOT attribute_type(leaseOwner, :string)',
         ExpressionAttributeValues: {
           ':owner': owner,
           ':expires': expiresAtMs,
           // Expired by the holder's clock even if the holder's runs behind ours.
           ':now': nowMs - LEASE_CLOCK_SKEW_MS,
+          ':number': 'N',
+          ':string': 'S',
         },
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
-      return { acquired: true, state: offsetStateOf(Attributes) };
+      return {
+        acquired: true,
+        state: offsetStateOf(Attributes),
+        ...(Attributes !== undefined && isMalformedLease(Attributes)
+          ? { replacedMalformed: { owner: Attributes.leaseOwner, expiresAt: Attributes.leaseExpiresAt } }
+          : {}),
+      };
     } catch (error) {
       const found = conditionFailure(error);
       if (found === undefined) throw error;

@@ -1,60 +1,48 @@
 import { truncateText } from '../domain/text.js';
 import { GameMasterAuthError, GameMasterUnavailableError } from '../errors.js';
 import type { GameMaster, RegisterGameRequest } from '../ports.js';
-import type { InvocationDeadline } from './invocation-deadline.js';
-import { KeepAliveHttp } from './keep-alive-http.js';
-import type { HttpAnswer } from './keep-alive-http.js';
-import { RequestTimeoutError } from './request-watch.js';
+import type { RequestBounds } from './invocation-deadline.js';
 
 export interface HttpGameMasterOptions {
   readonly baseUrl: string;
-  readonly timeoutMs: number;
   readonly token: string | undefined;
-  /** Cuts a call still waiting when the invocation's deadline is near. */
-  readonly deadline?: InvocationDeadline;
+  /** `GM_TIMEOUT_MS` and the invocation's deadline. */
+  readonly bounds: RequestBounds;
 }
+
+/**
+ * Most of an answer's body that is read: whatever Game Master sends, at most this much is
+ * buffered, then the request is ended. An error body only ever reaches a log line, cut shorter.
+ */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Longest part of a Game Master answer carried into an error (and so into a log line). */
 const MAX_BODY_IN_ERROR = 256;
 
-/** Connecting is part of the call's `GM_TIMEOUT_MS`; this only stops a connection attempt from outliving it. */
-const CONNECTION_TIMEOUT_MS = 1_000;
-
 /**
- * Idle connections are closed after 4 s (as `fetch` does by default), before a server's
- * usual idle timeout, so a call rarely meets a connection the server has already dropped:
- * a call that fails pauses its game.
- */
-const IDLE_TIMEOUT_MS = 4_000;
-
-/**
- * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`.
- * Any 2xx is success. A 401 means our token is wrong, for every game: {@link GameMasterAuthError},
- * which stops the invocation. Anything else (a 403 too: Game Master refusing this one game;
- * a redirect, which is never followed since it would carry the token elsewhere), a timeout
- * or a network error is "Game Master unavailable" for this game, which pauses it.
- * One call per started game puts it on the hot path: it uses `node:http(s)` over
- * keep-alive connections of its own (`KeepAliveHttp`) rather than `fetch`, whose web
- * streams cost about three times the CPU per call (docs/performance.md).
+ * Registers a started runtime with Game Master: `PUT /internal/v1/games/{id}/runtime`, with
+ * Node's `fetch`. Any 2xx is success. A 401 means our token is wrong, for every game:
+ * {@link GameMasterAuthError}, which stops the invocation. Anything else (a 403 too: Game
+ * Master refusing this one game; a redirect, which is never followed since it would carry
+ * the token elsewhere), a timeout or a network error is "Game Master unavailable" for this
+ * game, which pauses it.
  */
 export class HttpGameMaster implements GameMaster {
   readonly #options: HttpGameMasterOptions;
-  readonly #basePath: string;
-  readonly #http: KeepAliveHttp;
+  readonly #base: string;
 
   constructor(options: HttpGameMasterOptions) {
     this.#options = options;
-    const base = new URL(options.baseUrl);
-    this.#basePath = base.pathname.replace(/\/$/, '');
-    this.#http = new KeepAliveHttp(base, {
-      connectionTimeoutMs: Math.min(CONNECTION_TIMEOUT_MS, options.timeoutMs),
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-      deadline: options.deadline,
-    });
+    this.#base = options.baseUrl.replace(/\/+$/, '');
   }
 
   async registerRuntime(request: RegisterGameRequest): Promise<void> {
-    const path = `${this.#basePath}/internal/v1/games/${encodeURIComponent(request.gameId)}/runtime`;
+    const url = `${this.#base}/internal/v1/games/${encodeURIComponent(request.gameId)}/runtime`;
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': request.idempotencyKey,
+    };
+    if (this.#options.token !== undefined) headers.Authorization = `Bearer ${this.#options.token}`;
     const body = JSON.stringify({
       game_id: request.gameId,
       container_id: request.containerId,
@@ -62,29 +50,30 @@ export class HttpGameMaster implements GameMaster {
       target_engine_version: request.targetEngineVersion,
       turn_schedule: request.turnSchedule,
     });
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(body),
-      'Idempotency-Key': request.idempotencyKey,
-    };
-    if (this.#options.token !== undefined) headers.Authorization = `Bearer ${this.#options.token}`;
 
-    const deadline = this.#options.deadline;
-    let answer: HttpAnswer;
+    const { bounds } = this.#options;
+    let status: number;
+    let text: string;
     try {
-      const timeout = (what: string): Error => new RequestTimeoutError(what);
-      answer = await this.#http.send({ method: 'PUT', path, headers, body }, this.#options.timeoutMs, timeout);
+      const response = await fetch(url, { method: 'PUT', headers, body, redirect: 'manual', signal: bounds.signal() });
+      status = response.status;
+      text = await readCapped(response, MAX_ANSWER_BYTES);
     } catch (error) {
-      if (deadline?.signal.aborted) throw deadline.explain(error, 'Game Master');
-      const reason =
-        error instanceof RequestTimeoutError ? error.message : `request failed: ${describeRequestError(error)}`;
-      throw new GameMasterUnavailableError(`Game Master unavailable: ${reason}`, undefined, { cause: error });
+      const explained = bounds.explain(error);
+      if (explained !== error) throw explained;
+      throw new GameMasterUnavailableError(
+        `Game Master unavailable: ${describeRequestError(error, bounds)}`,
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
-    if (answer.status >= 200 && answer.status < 300) return;
-    if (answer.status === 401) throw new GameMasterAuthError(answer.status);
+    if (status >= 200 && status < 300) return;
+    if (status === 401) throw new GameMasterAuthError(status);
     throw new GameMasterUnavailableError(
-      `${unavailable(answer.status, request.gameId)}: HTTP ${answer.status} ${truncateText(this.#redacted(answer.text), MAX_BODY_IN_ERROR)}`.trim(),
-      answer.status,
+      `${unavailable(status, request.gameId)}: HTTP ${status} ${truncateText(this.#redacted(text), MAX_BODY_IN_ERROR)}`.trim(),
+      status,
     );
   }
 
@@ -95,6 +84,30 @@ export class HttpGameMaster implements GameMaster {
   }
 }
 
+/**
+ * The body's first `maxBytes` as text. A longer body is not read further: the stream is
+ * cancelled, which ends the request (its connection is not reused). A shorter one is read to
+ * its end, so its connection goes back to the pool.
+ */
+const readCapped = async (response: Response, maxBytes: number): Promise<string> => {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const room = maxBytes - kept;
+    chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
+    kept += Math.min(value.byteLength, room);
+    if (kept >= maxBytes) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+};
+
 /** How a non-2xx answer other than 401 reads in the error (and the log line). */
 const unavailable = (status: number, gameId: string): string => {
   if (status === 403) return `Game Master refused game ${gameId}`;
@@ -102,8 +115,9 @@ const unavailable = (status: number, gameId: string): string => {
   return 'Game Master unavailable';
 };
 
-const describeRequestError = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
+const describeRequestError = (error: unknown, bounds: RequestBounds): string => {
+  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${bounds.timeoutMs} ms`;
+  if (!(error instanceof Error)) return `request failed: ${String(error)}`;
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
+  return `request failed: ${error.message}${cause}`;
 };

@@ -1,9 +1,10 @@
 import type { Redis } from '@upstash/redis';
-import { STREAM_START } from '../domain/entry-id.js';
+import { LAST_POSSIBLE_ID, STREAM_START } from '../domain/entry-id.js';
 import { limits } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import { MalformedStreamReplyError } from '../errors.js';
 import type { ResultStream, StreamPage } from '../ports.js';
+import type { RequestBounds } from './invocation-deadline.js';
 
 /**
  * Parses a raw `XRANGE` reply, `[[id, [field, value, …]], …]`. The client's typed result
@@ -57,9 +58,11 @@ const WITHHELD_GAME_ID_BYTES = 256;
 // size and game_id only (it is dead-lettered without being loaded), and the read stops
 // before the entry that would pass the byte budget (but always returns at least one).
 // Returns {1 if cut short by the budget else 0, entries}. Lua tables must not hold nil, so
-// a missing game_id is ''.
+// a missing game_id is ''. Nothing comes after the largest possible id (ARGV[7]), and an
+// exclusive range starting there is an error, so the read stops at it.
 // Lines joined at load time: a template literal would keep its newlines in the minified bundle.
 const READ_SCRIPT = [
+  'if ARGV[1] == ARGV[7] then return {0, {}} end',
   "local start = '(' .. ARGV[1]",
   'local count = tonumber(ARGV[2])',
   'local maxBytes = tonumber(ARGV[3])',
@@ -88,35 +91,60 @@ const READ_SCRIPT = [
   '      used = used + bytes',
   '    end',
   '  end',
-  "  start = '(' .. page[#page][1]",
+  '  local last = page[#page][1]',
+  '  if last == ARGV[7] then break end',
+  "  start = '(' .. last",
   'end',
   'return {0, out}',
 ].join('\n');
 
-// Counts entries after an id without shipping them over HTTP: XRANGE pages inside Redis.
-const BACKLOG_SCRIPT = `
-local start = '(' .. ARGV[1]
-local cap = tonumber(ARGV[2])
-local count = 0
-local oldest = false
-while count < cap do
-  local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', math.min(1000, cap - count))
-  if #page == 0 then break end
-  if not oldest then oldest = page[1][1] end
-  count = count + #page
-  start = '(' .. page[#page][1]
-end
-return {count, oldest}
-`;
+// Counts entries after an id without shipping them over HTTP: XRANGE pages inside Redis,
+// stopping at the largest possible id (ARGV[3]) as the read does.
+const BACKLOG_SCRIPT = [
+  'if ARGV[1] == ARGV[3] then return {0, false} end',
+  "local start = '(' .. ARGV[1]",
+  'local cap = tonumber(ARGV[2])',
+  'local count = 0',
+  'local oldest = false',
+  'while count < cap do',
+  "  local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', math.min(1000, cap - count))",
+  '  if #page == 0 then break end',
+  '  if not oldest then oldest = page[1][1] end',
+  '  count = count + #page',
+  '  local last = page[#page][1]',
+  '  if last == ARGV[3] then break end',
+  "  start = '(' .. last",
+  'end',
+  'return {count, oldest}',
+].join('\n');
+
+// XINFO STREAM, or false when the key does not exist: told apart by EXISTS inside Redis,
+// not by the text of the error XINFO gives for a missing key.
+const INFO_SCRIPT = [
+  "if redis.call('EXISTS', KEYS[1]) == 0 then return false end",
+  "return redis.call('XINFO', 'STREAM', KEYS[1])",
+].join('\n');
 
 /** Reads the results stream over the Upstash REST API; never blocks (no `BLOCK`). */
 export class UpstashResultStream implements ResultStream {
   readonly #redis: Redis;
   readonly #stream: string;
+  readonly #bounds: RequestBounds;
 
-  constructor(redis: Redis, stream: string) {
+  /** `bounds`: the ones the client was made with, to name Upstash when the deadline cuts a request. */
+  constructor(redis: Redis, stream: string, bounds: RequestBounds) {
     this.#redis = redis;
     this.#stream = stream;
+    this.#bounds = bounds;
+  }
+
+  /** One request through the client; a request cut at the invocation's deadline names Upstash. */
+  async #exec(command: [command: string, ...args: (string | number)[]]): Promise<unknown> {
+    try {
+      return await this.#redis.exec(command);
+    } catch (error) {
+      throw this.#bounds.explain(error);
+    }
   }
 
   /**
@@ -126,7 +154,7 @@ export class UpstashResultStream implements ResultStream {
    */
   async readAfter(afterId: string, count: number): Promise<StreamPage> {
     // `exec`, not `eval`: the client's eval reshapes a reply that is not a list before it can be checked.
-    const reply: unknown = await this.#redis.exec([
+    const reply: unknown = await this.#exec([
       'EVAL',
       READ_SCRIPT,
       1,
@@ -137,6 +165,7 @@ export class UpstashResultStream implements ResultStream {
       String(limits.entryFields),
       String(READ_BUDGET_BYTES),
       String(WITHHELD_GAME_ID_BYTES),
+      LAST_POSSIBLE_ID,
     ]);
     if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'number') {
       throw new MalformedStreamReplyError('read script reply is not [cut short, entries]');
@@ -160,13 +189,9 @@ export class UpstashResultStream implements ResultStream {
 
   /** `XINFO STREAM` as a map of its top-level fields; undefined when the stream does not exist. */
   async #info(): Promise<Map<unknown, unknown> | undefined> {
-    let reply: unknown;
-    try {
-      reply = await this.#redis.exec(['XINFO', 'STREAM', this.#stream]);
-    } catch (error) {
-      if (error instanceof Error && /no such key/i.test(error.message)) return undefined;
-      throw error;
-    }
+    const reply = await this.#exec(['EVAL', INFO_SCRIPT, 1, this.#stream]);
+    // Lua's false comes back as nil.
+    if (reply === null) return undefined;
     if (!Array.isArray(reply)) throw new MalformedStreamReplyError('XINFO STREAM reply is not an array');
     const fields = new Map<unknown, unknown>();
     for (let i = 0; i + 1 < reply.length; i += 2) fields.set(reply[i], reply[i + 1]);
@@ -174,7 +199,7 @@ export class UpstashResultStream implements ResultStream {
   }
 
   async backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }> {
-    const reply: unknown = await this.#redis.eval(BACKLOG_SCRIPT, [this.#stream], [afterId, String(cap)]);
+    const reply = await this.#exec(['EVAL', BACKLOG_SCRIPT, 1, this.#stream, afterId, String(cap), LAST_POSSIBLE_ID]);
     if (!Array.isArray(reply) || typeof reply[0] !== 'number') {
       throw new MalformedStreamReplyError('backlog script reply is not [count, oldest]');
     }

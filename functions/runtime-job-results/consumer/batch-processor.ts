@@ -83,10 +83,13 @@ export const processBatch = async (
           continue;
         }
         deps.log.warn('transient error processing runtime job result; will retry', attrs);
-        if (tries >= settings.attemptsPerInvocation || outOfTime() || halted !== undefined) {
+        const backoffMs = withJitter(settings.retryBackoffMs * 2 ** (tries - 1));
+        // A backoff that would reach into the margin leaves the retry to the next invocation.
+        const fitsInTime = deps.remainingMs() - backoffMs >= settings.timeBudgetMarginMs;
+        if (tries >= settings.attemptsPerInvocation || !fitsInTime || halted !== undefined) {
           return { kind: 'failed', attempts };
         }
-        await deps.sleep(withJitter(settings.retryBackoffMs * 2 ** (tries - 1)));
+        await deps.sleep(backoffMs);
       }
     }
   };

@@ -1,29 +1,25 @@
-import { AWS_ACCESS_ERRORS } from '../adapters/conditional-write.js';
 import {
+  AccessRefusedError,
   ConsumerError,
   DeadlineReachedError,
   GameMasterAuthError,
   LeaseLostError,
   MissingTableError,
-  UpstashHttpError,
 } from '../errors.js';
 import { errorText } from '../telemetry/log.js';
 
-/** Upstash's answers to a token that is wrong (401) or may not do this (403). */
-const UPSTASH_AUTH_STATUSES = new Set([401, 403]);
-
 /**
  * Errors that stop the whole invocation rather than count as an attempt of one entry:
- * a missing table or a wrong token would otherwise dead-letter every entry it touched after
- * `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The
+ * a missing table or refused credentials would otherwise dead-letter every entry it touched
+ * after `MAX_ATTEMPTS` tries (or, for Game Master's token, pause every game it started). The
  * offset stays where it is and the invocation fails loudly, so the Lambda error alarm fires
  * (docs/contract.md §5.10).
  * A request cut at the invocation's deadline ends the invocation too: nothing more can be
  * done in the time left.
  *
- * Decided on the error's type and HTTP status only, never on its message: an Upstash
- * error's text can carry a stream entry's data, and an entry must not be able to stop
- * the consumer by containing a word such as `WRONGPASS` or `NOPERM`.
+ * Decided on the ports' error types only, which the adapters have already translated from
+ * their dependency's answer, never on a message: an error's text can carry a stream entry's
+ * data, and an entry must not be able to stop the consumer by containing a word.
  */
 export const isFatal = (error: unknown): boolean => {
   // An error raised because of another (a stop job not published because Upstash refused
@@ -38,18 +34,12 @@ export const isFatal = (error: unknown): boolean => {
 /** How far down a chain of causes {@link isFatal} looks. */
 const MAX_CAUSE_DEPTH = 5;
 
-const isFatalItself = (error: Error): boolean => {
-  if (
-    error instanceof MissingTableError ||
-    error instanceof LeaseLostError ||
-    error instanceof GameMasterAuthError ||
-    error instanceof DeadlineReachedError
-  ) {
-    return true;
-  }
-  if (error instanceof UpstashHttpError) return UPSTASH_AUTH_STATUSES.has(error.status);
-  return !(error instanceof ConsumerError) && AWS_ACCESS_ERRORS.has(error.name);
-};
+const isFatalItself = (error: Error): boolean =>
+  error instanceof MissingTableError ||
+  error instanceof AccessRefusedError ||
+  error instanceof LeaseLostError ||
+  error instanceof GameMasterAuthError ||
+  error instanceof DeadlineReachedError;
 
 /** The invocation stopped on an error that is not about one entry; `cause` says which. */
 export class InvocationFailedError extends ConsumerError {

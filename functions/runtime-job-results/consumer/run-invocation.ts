@@ -121,6 +121,13 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     if (following) deps.telemetry.follow({ followedMs: 0, emptyPolls: 0, handoverWaitMs: lease.waitedMs });
     return held;
   }
+  if (lease.result.replacedMalformed !== undefined) {
+    // Left by hand or by a tool: such a lease could never expire, so it was taken instead of waited on.
+    log.warn('offset item held a malformed lease; replaced it', {
+      lease_owner: String(lease.result.replacedMalformed.owner),
+      lease_expires_at: String(lease.result.replacedMalformed.expiresAt),
+    });
+  }
   if (lease.tries > 1) {
     log.info('offset lease taken over from the previous invocation', {
       handover_wait_ms: lease.waitedMs,

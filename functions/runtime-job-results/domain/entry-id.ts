@@ -16,6 +16,9 @@ export interface EntryId {
 /** The position before every entry: where a consumer without an offset starts, as the Go worker did. */
 export const STREAM_START = '0-0';
 
+/** The largest id a stream can hold: no entry can come after it. */
+export const LAST_POSSIBLE_ID = `${U64_MAX}-${U64_MAX}`;
+
 /** Parses `<ms>-<seq>`; returns undefined for anything else, including values above 2^64-1. */
 export const parseEntryId = (text: string): EntryId | undefined => {
   const match = ENTRY_ID.exec(text);

@@ -8,12 +8,12 @@
  */
 import { GameStatus, TransitionTrigger } from '../domain/game.js';
 import type { Game } from '../domain/game.js';
-import { GameMasterAuthError, isMovedOn, NotFoundError, WriteRejectedError } from '../errors.js';
+import { ConsumerError, GameMasterAuthError, isMovedOn, NotFoundError, WriteRejectedError } from '../errors.js';
 import { decodeJobResult, Outcome } from '../domain/job-result.js';
 import { truncateText } from '../domain/text.js';
 import type { FailureResult, RawEntry, SuccessResult } from '../domain/job-result.js';
 import type { Transition } from '../domain/transitions.js';
-import type { ClaimResult, EntryAttempts, GameMaster, GameStore, StreamPublisher } from '../ports.js';
+import type { BindResult, EntryAttempts, GameMaster, GameStore, StreamPublisher } from '../ports.js';
 import { errorText } from '../telemetry/log.js';
 import type { Log, LogAttributes } from '../telemetry/log.js';
 import { StartFlowOutcome } from '../telemetry/metric-names.js';
@@ -26,7 +26,7 @@ import {
   stopJobMessage,
 } from './messages.js';
 import { EntryResult, outcome } from './outcome.js';
-import type { EntryOutcome } from './outcome.js';
+import type { EntryOutcome, MarkerToClear } from './outcome.js';
 
 export interface StartFlowStreams {
   readonly stopJobs: string;
@@ -62,9 +62,12 @@ const toStartFailed = fromStarting(GameStatus.startFailed);
  * The orphan path could not publish its stop job. Retried like any transient error, but the
  * retry goes straight back to the stop job (see `EntryAttempts.pendingStopJob`).
  */
-export class StopJobNotPublishedError extends Error {
+export class StopJobNotPublishedError extends ConsumerError {
   constructor(gameId: string, cause: unknown) {
-    super(`stop job for orphan container of game ${gameId} not published: ${errorText(cause)}`, { cause });
+    super(`stop job for orphan container of game ${gameId} not published: ${errorText(cause)}`, {
+      cause,
+      context: { gameId },
+    });
     this.name = 'StopJobNotPublishedError';
   }
 }
@@ -106,10 +109,10 @@ export class StartFlow {
   /**
    * Ends an entry that ran out of tries (`MAX_ATTEMPTS`), with a `retries_exhausted` dead
    * letter for the record. A success result has started a container: given up with its game
-   * still `starting`, the container would run with nobody to stop it. So one more claim read
-   * decides: a game still `starting` (or one that cannot even hold the claim) takes the orphan
-   * path, stop job then `start_failed`; a game that moved on is handled as any replay is
-   * (an interrupted orphan path or an intent left in the outbox is finished).
+   * still `starting`, the container would run with nobody to stop it. A stop job an earlier
+   * try owes goes out first, whatever the game says now. Otherwise one read of the game
+   * decides: still `starting`, it takes the orphan path (stop job, then `start_failed`); moved
+   * on, it is handled as any replay is (an intent left in the outbox is finished).
    * Throws when that cannot finish: the caller then retries it, without a limit.
    */
   async giveUp(entry: RawEntry, attempts: EntryAttempts): Promise<EntryOutcome> {
@@ -124,26 +127,27 @@ export class StartFlow {
     if (!decoded.ok || decoded.result.outcome !== Outcome.success)
       return outcome(EntryResult.deadLettered, [deadLetter]);
     const { gameId } = decoded.result;
-    let claim: ClaimResult | undefined;
+    const decided = await this.#giveUpSuccess(entry, gameId, attempts);
+    return outcome(EntryResult.deadLettered, [...decided.messages, deadLetter], decided.markersToClear);
+  }
+
+  async #giveUpSuccess(entry: RawEntry, gameId: string, attempts: EntryAttempts): Promise<EntryOutcome> {
+    const attrs = { ...this.#attrs(entry, gameId), attempts: attempts.attempts, err: attempts.lastError };
+    if (attempts.pendingStopJob === true) {
+      this.#deps.log.error('giving up a runtime success; orphan container path', attrs);
+      return this.#finishOrphan(entry, gameId);
+    }
+    let game: Game;
     try {
-      claim = await this.#deps.games.claimForStart(gameId, entry.id, this.#nowIso());
+      game = await this.#deps.games.getGame(gameId);
     } catch (error) {
       // A game that no longer exists has nothing left to change.
-      if (error instanceof NotFoundError) return outcome(EntryResult.deadLettered, [deadLetter]);
-      if (!(error instanceof WriteRejectedError)) throw error;
+      if (error instanceof NotFoundError) return outcome(EntryResult.deadLettered);
+      throw error;
     }
-    let decided: EntryOutcome;
-    if (claim !== undefined && !claim.claimed) {
-      decided = await this.#handleNotStarting(entry, claim.game);
-    } else {
-      this.#deps.log.error('giving up a runtime success; orphan container path', {
-        ...this.#attrs(entry, gameId),
-        attempts: attempts.attempts,
-        err: attempts.lastError,
-      });
-      decided = await this.#finishOrphan(entry, gameId);
-    }
-    return outcome(EntryResult.deadLettered, [...decided.messages, deadLetter], decided.markersToClear);
+    if (game.status !== GameStatus.starting) return this.#handleNotStarting(entry, game);
+    this.#deps.log.error('giving up a runtime success; orphan container path', attrs);
+    return this.#finishOrphan(entry, gameId);
   }
 
   async #handleFailure(entry: RawEntry, result: FailureResult): Promise<EntryOutcome> {
@@ -165,40 +169,28 @@ export class StartFlow {
 
   async #handleSuccess(entry: RawEntry, result: SuccessResult): Promise<EntryOutcome> {
     const attrs = this.#attrs(entry, result.gameId);
-    let claim: ClaimResult;
+    const at = this.#nowIso();
+    let bind: BindResult;
     try {
-      claim = await this.#deps.games.claimForStart(result.gameId, entry.id, this.#nowIso());
+      // The read and the binding in one write (docs/contract.md §5.3): a Lobby cancel lands
+      // either before it (the game is not `starting`: ignored below) or after it (the game
+      // holds this binding and goes on as any bound game). No window is left between them.
+      bind = await this.#deps.games.bindRuntime(
+        result.gameId,
+        { containerId: result.containerId, engineEndpoint: result.engineEndpoint, runtimeJobId: entry.id, boundAt: at },
+        at,
+      );
     } catch (error) {
-      // The game cannot even hold the claim, so it can never hold the binding: same as below.
+      // DynamoDB refuses this write for good (the item would pass 400 KB): nobody will use
+      // this container. Throttling, 5xx and network errors are retried first; if they last,
+      // `giveUp` orphans.
       if (error instanceof WriteRejectedError) return this.#handleOrphan(entry, result.gameId, error);
       if (!(error instanceof NotFoundError)) throw error;
       this.#deps.log.warn('load game for runtime success', { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
     }
-    const { game } = claim;
-    if (!claim.claimed) return this.#handleNotStarting(entry, game);
-
-    const at = this.#nowIso();
-    try {
-      await this.#deps.games.saveRuntimeBinding(
-        game.gameId,
-        {
-          containerId: result.containerId,
-          engineEndpoint: result.engineEndpoint,
-          runtimeJobId: entry.id,
-          boundAt: at,
-        },
-        at,
-      );
-    } catch (error) {
-      // The game moved on (or vanished) between the read and the write, or the table refuses
-      // this write for good (the item would pass 400 KB): nobody will use this container.
-      // Throttling, 5xx and network errors are retried first; if they last, `giveUp` orphans.
-      if (isMovedOn(error) || error instanceof NotFoundError || error instanceof WriteRejectedError) {
-        return this.#handleOrphan(entry, game.gameId, error);
-      }
-      throw error;
-    }
+    const { game } = bind;
+    if (!bind.bound) return this.#handleNotStarting(entry, game);
 
     try {
       await this.#deps.gameMaster.registerRuntime({
@@ -225,10 +217,12 @@ export class StartFlow {
   }
 
   /**
-   * The game is not `starting`: as the Go worker did, the entry is ignored. Two exceptions finish
-   * what this very entry began before an invocation died (docs/contract.md §5.7, §5.8): an intent still in the outbox,
-   * and a claim without a binding from this entry — the game moved on while the container
-   * was being bound, and the stop job may never have gone out.
+   * The game is not `starting`: as the Go worker did, the entry is ignored (a game holding
+   * this entry's binding is a replay). Two exceptions finish what this very entry began
+   * before an invocation died (docs/contract.md §5.7, §5.8): an intent still in the outbox,
+   * and a start claim without a binding from this entry, which an earlier release wrote
+   * before its binding — the game moved on in between, and the stop job may never have
+   * gone out.
    */
   async #handleNotStarting(entry: RawEntry, game: Game): Promise<EntryOutcome> {
     const attrs = { ...this.#attrs(entry, game.gameId), current_status: game.status };
@@ -249,7 +243,7 @@ export class StartFlow {
         ...attrs,
         err: 'game left starting before this result was bound (resumed after an interrupted invocation)',
       });
-      return this.#finishOrphan(entry, game.gameId);
+      return this.#finishOrphan(entry, game.gameId, { clearClaim: true });
     }
     this.#deps.log.info('ignored runtime success for game not in starting', attrs);
     return outcome(EntryResult.ignored);
@@ -264,8 +258,11 @@ export class StartFlow {
     return this.#finishOrphan(entry, gameId);
   }
 
-  async #finishOrphan(entry: RawEntry, gameId: string): Promise<EntryOutcome> {
+  /** The orphan path's stop job and status change; `clearClaim` removes an earlier release's start claim after. */
+  async #finishOrphan(entry: RawEntry, gameId: string, options: { clearClaim?: boolean } = {}): Promise<EntryOutcome> {
     const attrs = this.#attrs(entry, gameId);
+    const markers: MarkerToClear[] =
+      options.clearClaim === true ? [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }] : [];
     // Not deferred to the batch: it must be out before the status changes, and if it cannot
     // be published the status must not change either (the throw makes the entry retry).
     try {
@@ -285,15 +282,14 @@ export class StartFlow {
       if (error instanceof WriteRejectedError) {
         // The container is stopped; the game item itself cannot be changed any more.
         this.#deps.log.error('transition orphan game to start_failed', { ...attrs, err: error.message });
-        return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
+        return outcome(EntryResult.applied, [], markers);
       }
       if (!isMovedOn(error)) throw error;
     }
     // Counted even when the game had already moved on: the start flow did end in failure,
     // and the Go worker counted it the same way.
     this.#deps.telemetry.outcome(StartFlowOutcome.startFailed);
-    // The claim outlives a lost status write; it is ours to remove now the stop job is out.
-    return outcome(EntryResult.applied, [], [{ gameId, marker: 'startFlowClaim', sourceEntryId: entry.id }]);
+    return outcome(EntryResult.applied, [], markers);
   }
 
   /** Paused-after-start path (docs/contract.md §5.5), with the intent in an outbox. */

@@ -1,11 +1,9 @@
 /**
- * Proxy hooks the reliability tests share: Lobby's racing cancel, and matchers for the
- * requests a fault should hit.
+ * Proxy hooks the reliability tests share: matchers for the requests a fault should hit,
+ * and answers that were applied but lost.
  */
-import type { DynamoDbCall, ProxyAction, ProxyHook } from '../../../local/dynamodb-proxy.js';
+import type { DynamoDbCall, ProxyAction } from '../../../local/dynamodb-proxy.js';
 import type { UpstashCall } from '../../../local/upstash-proxy.js';
-import { cancelBefore, isBindingWrite } from '../../../local/lobby-race.js';
-import type { Harness } from '../../support/consumer-harness.js';
 
 /** A success result with a valid container and endpoint. */
 export const successFields = (gameId: string): Record<string, string> => ({
@@ -24,10 +22,6 @@ export const isLeaseAcquire = (call: DynamoDbCall): boolean =>
 /** An Upstash request that appends to `stream`. */
 export const appendsTo = (call: UpstashCall, stream: string): boolean =>
   call.commands.some((command) => command[0] === 'XADD' && command[1] === stream);
-
-/** Lobby cancels `gameId` right before the consumer's binding write reaches DynamoDB. */
-export const cancelBeforeBinding = (h: Harness, gameId: string): ProxyHook =>
-  cancelBefore(h.documents, h.gamesTable, gameId, (call) => isBindingWrite(call));
 
 /** Applies the request, then answers 502: the caller cannot tell whether it happened. */
 export const appliedButAnswerLost: ProxyAction = {
