@@ -189,6 +189,7 @@ export const loadConfig = (env: Env): Config => {
   const mode = choice(env, 'CONSUMER_MODE');
   // The logger reads the level before this runs (environment.ts, telemetryOf); a bad one fails here, by name.
   choice(env, 'POWERTOOLS_LOG_LEVEL');
+  choice(env, 'POWERTOOLS_TRACE_ENABLED');
   const stage = present(env, 'STAGE');
   if (stage !== undefined && !isStage(stage)) {
     throw new ConfigError('STAGE', `must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(stage)}`);

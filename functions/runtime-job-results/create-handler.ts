@@ -15,6 +15,7 @@ import type { InvocationSummary } from './consumer/run-invocation.js';
 import { StartFlow } from './start-flow/start-flow.js';
 import { errorText } from './telemetry/log.js';
 import { MetricsRecorder } from './telemetry/metrics-recorder.js';
+import { noTracing, startTracing } from './telemetry/tracing.js';
 
 export type Handler = (event: unknown, context: Context) => Promise<InvocationSummary>;
 
@@ -35,7 +36,7 @@ const leaseOwner = (requestId: string): string => `${requestId}/${randomBytes(6)
 export const createHandler = (env: Env, options: HandlerOptions = {}): Handler => {
   const nowMs = options.nowMs ?? Date.now;
   // Before the configuration is loaded, so that its failure is logged; loadConfig names a bad value.
-  const { serviceName, metricsNamespace, logLevel, stage } = telemetryOf(env);
+  const { serviceName, metricsNamespace, logLevel, stage, tracing: traced } = telemetryOf(env);
   const logger = new Logger({ serviceName, logLevel, ...(stage === undefined ? {} : { persistentKeys: { stage } }) });
   const metrics = new Metrics({
     serviceName,
@@ -47,8 +48,10 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
   // Set when a failed invocation dropped the dependencies: their rebuild reads the secrets afresh.
   let freshSecrets = false;
 
+  const tracing = traced ? startTracing(serviceName, 'runtime-job-results') : Promise.resolve(noTracing);
+
   const cachedDependencies = (): Promise<Dependencies> => {
-    dependencies ??= buildDependencies(env, { freshSecrets }).then(
+    dependencies ??= tracing.then((tracer) => buildDependencies(env, { freshSecrets, tracing: tracer })).then(
       (built) => {
         freshSecrets = false;
         logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
@@ -64,10 +67,7 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
     return dependencies;
   };
 
-  return async (_event, context) => {
-    // Before the runtime is built: a cold start's own work counts in the invocation's CPU.
-    const cpuAtStart = process.cpuUsage();
-    logger.addContext(context);
+  const invoke = async (context: Context, cpuAtStart: NodeJS.CpuUsage): Promise<InvocationSummary> => {
     const { config, deadline, ...ports } = await cachedDependencies();
     deadline.start(context.getRemainingTimeInMillis());
     const startFlow = new StartFlow({
@@ -108,4 +108,21 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
       recorder.flush(metrics);
     }
   };
+
+  return async (_event, context) => {
+    // Before the dependencies are built: a cold start's own work counts in the invocation's CPU.
+    const cpuAtStart = process.cpuUsage();
+    logger.addContext(context);
+    return (await tracing).invocation(() => invoke(context, cpuAtStart), traceAnnotations);
+  };
 };
+
+/** What the invocation's trace segment is annotated with, to find traces by how they ended. */
+const traceAnnotations = (summary: InvocationSummary): Readonly<Record<string, string | number>> => ({
+  stoppedBy: summary.stoppedBy,
+  entriesRead: summary.entriesRead,
+  applied: summary.applied,
+  ignored: summary.ignored,
+  invalid: summary.invalid,
+  deadLettered: summary.deadLettered,
+});

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Redis } from '@upstash/redis';
@@ -22,6 +23,8 @@ import { UpstashStreamPublisher } from './adapters/upstash-stream-publisher.js';
 import { ConsumerError } from './errors.js';
 import type { GameMaster, GameStore, OffsetStore, ResultStream, StreamPublisher } from './ports.js';
 import { errorText } from './telemetry/log.js';
+import { noTracing } from './telemetry/tracing.js';
+import type { Tracing } from './telemetry/tracing.js';
 
 export interface Dependencies {
   readonly config: Config;
@@ -70,19 +73,29 @@ const SPARE_DYNAMODB_SOCKETS = 4;
 
 /**
  * Secrets Manager reads through Powertools' cache, with the same bounds as DynamoDB's. Made
- * on first use, so the client reads its region and endpoint from the environment then.
+ * on first use, so the client reads its region and endpoint from the environment then; its
+ * cache lives as long as the process.
  */
 let secrets: SecretsProvider | undefined;
-const secretsProvider = (): SecretsProvider =>
+const secretsProvider = (tracing: Tracing): SecretsProvider =>
   (secrets ??= new SecretsProvider({
-    clientConfig: { requestHandler: boundedHandlerOptions, maxAttempts: AWS_MAX_ATTEMPTS },
+    awsSdkV3Client: tracing.captureAwsClient(
+      new SecretsManagerClient({ requestHandler: boundedHandlerOptions, maxAttempts: AWS_MAX_ATTEMPTS }),
+    ),
   }));
 
-const resolveToken = async (source: TokenSource, variable: string, forceFetch: boolean): Promise<string> => {
+const resolveToken = async (
+  source: TokenSource,
+  variable: string,
+  options: { readonly forceFetch: boolean; readonly tracing: Tracing },
+): Promise<string> => {
   if (source.kind === 'value') return source.value;
   let secret: unknown;
   try {
-    secret = await secretsProvider().get(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch });
+    secret = await secretsProvider(options.tracing).get(source.arn, {
+      maxAge: SECRET_MAX_AGE_SECONDS,
+      forceFetch: options.forceFetch,
+    });
   } catch (error) {
     throw new ConsumerError(`${variable}: could not read secret ${source.arn}: ${errorText(error)}`, {
       cause: error,
@@ -124,20 +137,25 @@ export interface BuildOptions {
    * the cached value is the one that failed, and a rotated secret must be picked up now.
    */
   readonly freshSecrets?: boolean;
+  /** Captures the AWS clients when tracing is on. */
+  readonly tracing?: Tracing;
 }
 
 /** Reads and validates the configuration, fetches the tokens and builds every client. */
 export const buildDependencies = async (env: Env, options: BuildOptions = {}): Promise<Dependencies> => {
   const config = loadConfig(env);
-  const fresh = options.freshSecrets === true;
+  const tracing = options.tracing ?? noTracing;
+  const secretOptions = { forceFetch: options.freshSecrets === true, tracing };
   const [upstashToken, gameMasterToken] = await Promise.all([
-    resolveToken(config.upstash.token, 'UPSTASH_REDIS_REST_TOKEN', fresh),
-    config.gameMaster.token === undefined ? undefined : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', fresh),
+    resolveToken(config.upstash.token, 'UPSTASH_REDIS_REST_TOKEN', secretOptions),
+    config.gameMaster.token === undefined
+      ? undefined
+      : resolveToken(config.gameMaster.token, 'GM_API_TOKEN', secretOptions),
   ]);
   const deadline = new InvocationDeadline();
   const dynamodbBounds = deadline.bounds('DynamoDB', DYNAMODB_CALL_TIMEOUT_MS);
   const upstashBounds = deadline.bounds('Upstash', config.upstash.timeoutMs);
-  const dynamodb = dynamoDbClient(config);
+  const dynamodb = tracing.captureAwsClient(dynamoDbClient(config));
   // The offsets table's (and the operator CLI's) client: per batch, not per entry.
   const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const redis = createUpstashClient({ url: config.upstash.url, token: upstashToken, bounds: upstashBounds });

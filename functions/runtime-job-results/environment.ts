@@ -186,6 +186,14 @@ export const VARIABLES = {
     ignoreCase: true,
     doc: 'log level (any case)',
   },
+  POWERTOOLS_TRACE_ENABLED: {
+    kind: 'choice',
+    default: 'false',
+    choices: ['true', 'false'],
+    doc:
+      '`true` traces each invocation with Powertools Tracer (AWS X-Ray): the DynamoDB and Secrets Manager clients, ' +
+      'Game Master and Upstash calls; the stack sets it with active tracing when its `tracing` setting is on',
+  },
 } as const satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -224,6 +232,8 @@ export interface TelemetrySettings {
   readonly logLevel: LogLevel;
   /** The `stage` dimension of every metric; absent, there is none. */
   readonly stage?: string;
+  /** Trace each invocation with Powertools Tracer. */
+  readonly tracing: boolean;
 }
 
 /**
@@ -298,6 +308,7 @@ export const renderEnvironment = (settings: EnvironmentSettings): Record<string,
     POWERTOOLS_METRICS_NAMESPACE: telemetry.metricsNamespace,
     POWERTOOLS_LOG_LEVEL: telemetry.logLevel,
     STAGE: telemetry.stage,
+    POWERTOOLS_TRACE_ENABLED: telemetry.tracing === undefined ? undefined : String(telemetry.tracing),
   } satisfies Partial<Record<VariableName, string | number | undefined>>);
 };
 
@@ -322,6 +333,7 @@ export const telemetryOf = (env: Readonly<Record<string, string | undefined>>): 
     metricsNamespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? VARIABLES.POWERTOOLS_METRICS_NAMESPACE.default,
     logLevel: level !== undefined && isLogLevel(level) ? level : VARIABLES.POWERTOOLS_LOG_LEVEL.default,
     ...(stage !== undefined && isStage(stage) ? { stage } : {}),
+    tracing: nonEmpty(env.POWERTOOLS_TRACE_ENABLED) === 'true',
   };
 };
 

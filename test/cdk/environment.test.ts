@@ -149,6 +149,7 @@ describe('the function environment the stack writes', () => {
       serviceName: SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
       logLevel: stack.tuning.logLevel,
+      tracing: false,
     });
   });
 

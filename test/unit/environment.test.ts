@@ -39,7 +39,13 @@ const everythingChanged: Config = {
   },
 };
 
-const telemetry = { serviceName: 'svc', metricsNamespace: 'Ns/X', logLevel: 'TRACE', stage: 'prod-eu' } as const;
+const telemetry = {
+  serviceName: 'svc',
+  metricsNamespace: 'Ns/X',
+  logLevel: 'TRACE',
+  stage: 'prod-eu',
+  tracing: true,
+} as const;
 
 describe('renderEnvironment', () => {
   it('writes a configuration that loadConfig reads back unchanged, and telemetry the logger reads back', () => {
@@ -101,6 +107,7 @@ describe('the variables table', () => {
       serviceName: 'lobby',
       metricsNamespace: 'Galaxy/Lobby',
       logLevel: 'INFO',
+      tracing: false,
     });
     expect(telemetryOf({ POWERTOOLS_LOG_LEVEL: 'debug' }).logLevel).toBe('DEBUG');
     expect(() => loadConfig({ ...base, STAGE: 'prod stage' })).toThrow('STAGE');
