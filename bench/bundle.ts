@@ -4,7 +4,7 @@
  * minified, for the function's Node version, AWS SDK included, with an external source map.
  */
 import { build } from 'esbuild';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESM_REQUIRE_BANNER, HANDLER_ENTRY } from '../lib/constructs/consumer-function.js';
@@ -41,10 +41,18 @@ export interface BundleInfo {
   readonly sourceMapBytes: number;
 }
 
-/** Bundles `entry` into `outDir/<name>.mjs` (plus `.map`). */
-export const bundleEntry = async (entry: string, outDir: string, name: string): Promise<BundleInfo> => {
+/**
+ * Bundles `entry` into `outDir/<name>.mjs` (plus `.map`). `plugins` may change what an import
+ * resolves to (the baseline's handler in place of this tree's: bench/baseline.ts).
+ */
+export const bundleEntry = async (
+  entry: string,
+  outDir: string,
+  name: string,
+  plugins: readonly Plugin[] = [],
+): Promise<BundleInfo> => {
   const path = join(outDir, `${name}.mjs`);
-  await build(lambdaBuildOptions(entry, path));
+  await build({ ...lambdaBuildOptions(entry, path), plugins: [...plugins] });
   return { path, bytes: statSync(path).size, sourceMapBytes: statSync(`${path}.map`).size };
 };
 

@@ -3,7 +3,9 @@
  * handler, forks it, lets it start once the backlog is in place, and collects its report.
  */
 import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 import { DEFAULTS } from '../lib/config.js';
 import { lambdaBootstrapHeapArgs } from './lambda-heap-limits.js';
 import { bundleEntry } from './bundle.js';
@@ -12,9 +14,25 @@ import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drai
 
 const DRAIN_CHILD_ENTRY = fileURLToPath(new URL('./drain-child.ts', import.meta.url));
 
-/** Bundles the drain child into `outDir`; returns the bundle's path. */
-export const bundleDrainChild = async (outDir: string): Promise<string> =>
-  (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child')).path;
+/**
+ * Bundles the drain child into `outDir`; returns the bundle's path. With `handlerDir`, the
+ * child runs the handler of that tree (another commit's, with its own dependencies) instead
+ * of this one's: its `create-handler` import resolves there.
+ */
+export const bundleDrainChild = async (outDir: string, handlerDir?: string): Promise<string> => {
+  if (handlerDir === undefined) return (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child')).path;
+  const handlerFrom: Plugin = {
+    name: 'handler-from',
+    setup: (build) => {
+      build.onResolve({ filter: /\/create-handler\.js$/ }, (args) =>
+        args.importer === DRAIN_CHILD_ENTRY
+          ? { path: join(handlerDir, 'functions/runtime-job-results/create-handler.ts') }
+          : undefined,
+      );
+    },
+  };
+  return (await bundleEntry(DRAIN_CHILD_ENTRY, outDir, 'drain-child-baseline', [handlerFrom])).path;
+};
 
 export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
 

@@ -10,6 +10,14 @@ export const CHART_FILE = 'throughput.svg';
 /** How the report and the chart name the modes. */
 export const MODE_LABELS: Readonly<Record<string, string>> = { seed: 'seed-compatible', batched: 'default (batched)' };
 
+/** Writes `value` as `outDir/name` (pretty JSON); returns its path. */
+export const writeJson = (outDir: string, name: string, value: unknown): string => {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, name);
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  return path;
+};
+
 /** Writes both files into `outDir`; returns their paths. */
 export const writeOutputs = (outDir: string, run: BenchRun): { results: string; chart: string } => {
   const { results, timelines } = run;

@@ -8,6 +8,7 @@
  *   npm run bench -- --entries 2000 --gm-delay 20 --modes batched --max-concurrency 16
  *   npm run bench -- --entries 2000 --lambda-memory 256 --dynamodb-latency 5 --upstash-latency 3
  *   npm run bench -- --latency          follow vs drain mode latency (bench/latency-cli.ts)
+ *   npm run bench -- --baseline main --lambda-memory 1024   this tree's handler against main's, alternating
  */
 import '../scripts/support/quiet-sdk-node-warning.js';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,8 @@ import type { BenchOptions } from './bench.js';
 import { lambdaMemory, modeList, stackOptions, wholeNumber } from './cli-options.js';
 import type { StackCliOptions } from './cli-options.js';
 import { handlerNode } from './handler-node.js';
-import { writeOutputs } from './outputs.js';
+import { writeJson, writeOutputs } from './outputs.js';
+import { formatSideBySide, runSideBySide } from './side-by-side.js';
 import { terminalProgress } from './progress.js';
 import { formatReport } from './report.js';
 import type { ConsumerModeName } from './run-mode.js';
@@ -40,6 +42,8 @@ interface CliOptions extends StackCliOptions {
   profile?: string;
   lambdaMemory?: number;
   out: string;
+  baseline?: string;
+  repeat: number;
 }
 
 const program = new Command('bench').description(
@@ -72,7 +76,14 @@ program
   )
   .addOption(
     new Option('--out <dir>', 'where results.json and throughput.svg go').default(RESULTS_DIR, 'bench/results/'),
-  );
+  )
+  .addOption(
+    new Option(
+      '--baseline <git ref>',
+      "measure this tree's handler against that commit's, built the same way, in alternating runs (default mode only)",
+    ),
+  )
+  .addOption(new Option('--repeat <n>', 'with --baseline: runs of each side').argParser(wholeNumber(1)).default(3));
 
 program.parse();
 const cli = program.opts<CliOptions>();
@@ -99,11 +110,33 @@ console.error('Starting the local stack (redis-server, Upstash REST server, Dyna
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 let ok = false;
 try {
-  const run = await runBench(benchStackOf(stack), options, terminalProgress());
-  const written = writeOutputs(cli.out, run);
-  console.log(formatReport(run.results));
-  console.log(`\nwrote ${written.results} and ${written.chart}`);
-  ok = run.results.finalState.ok;
+  if (cli.baseline !== undefined) {
+    const results = await runSideBySide(
+      benchStackOf(stack),
+      {
+        baselineRef: cli.baseline,
+        repeat: cli.repeat,
+        entries: cli.entries,
+        gmFailureRate: cli.gmFailureRate,
+        addedLatencyMs: options.addedLatencyMs ?? {},
+        warmUpEntries: cli.warmUp,
+        ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
+        node: options.node ?? handlerNode(),
+      },
+      terminalProgress(),
+      (line) => console.error(line),
+    );
+    const path = writeJson(cli.out, 'baseline.json', results);
+    console.log(formatSideBySide(results));
+    console.log(`\nwrote ${path}`);
+    ok = results.unexpected.base.length === 0 && results.unexpected.head.length === 0;
+  } else {
+    const run = await runBench(benchStackOf(stack), options, terminalProgress());
+    const written = writeOutputs(cli.out, run);
+    console.log(formatReport(run.results));
+    console.log(`\nwrote ${written.results} and ${written.chart}`);
+    ok = run.results.finalState.ok;
+  }
 } finally {
   await stack.stop();
 }
