@@ -104,6 +104,9 @@ const KEYS = {
   pausedAlarmThreshold: 'alarmThresholds.pausedGames',
 } as const satisfies Record<string, string | undefined>;
 
+/** Every key a stage reads (docs/deployment.md lists them). */
+export const CONTEXT_KEYS = Object.keys(KEYS);
+
 /** The context key that sets the construct prop `prop`, if one does. */
 export function contextKeyOf(prop: string): string | undefined {
   return Object.entries(KEYS).find(([, setsProp]) => setsProp === prop)?.[0];
