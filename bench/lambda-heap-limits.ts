@@ -5,9 +5,7 @@
  */
 
 /** A tenth of the memory for the new space (half of it per semi-space), the rest for the old space. */
-const bootstrapHeapLimits = (
-  memoryMb: number,
-): { readonly semiSpaceMb: number; readonly oldSpaceMb: number } => {
+const bootstrapHeapLimits = (memoryMb: number): { readonly semiSpaceMb: number; readonly oldSpaceMb: number } => {
   const newSpaceMb = Math.floor(memoryMb / 10);
   return { semiSpaceMb: Math.floor(newSpaceMb / 2), oldSpaceMb: memoryMb - newSpaceMb };
 };
