@@ -33,6 +33,13 @@ const FOLLOW_HANDOVER_SECONDS = 10;
 /** A host under `.invalid` never resolves (RFC 2606): a placeholder someone left in. */
 const PLACEHOLDER_HOST = /\.invalid$/;
 
+/**
+ * A stage name: 1-20 lowercase letters, digits or dashes, starting with a letter. Short
+ * enough for the alarm, dashboard and secret names it goes into, and within what the
+ * function accepts as `STAGE`.
+ */
+export const isStageName = (value: string): boolean => /^[a-z][a-z0-9-]{0,19}$/.test(value);
+
 /** Everything the construct's parts are built from, checked and with its defaults. */
 export interface ConsumerSettings {
   readonly stage?: string;
@@ -62,11 +69,18 @@ export function resolveSettings(props: StartFlowConsumerProps): ConsumerSettings
   const warnings: string[] = [];
 
   const stage = props.stage;
-  if (stage !== undefined && !/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
+  if (stage !== undefined && !isStageName(stage)) {
     throw new StartFlowConsumerPropError(
       'stage',
       'use 1-20 lowercase letters, digits or dashes, starting with a letter',
     );
+  }
+
+  // The Lambda props would drop them silently without a VPC; say so instead.
+  for (const prop of ['vpcSubnets', 'securityGroups'] as const) {
+    if (props[prop] !== undefined && props.vpc === undefined) {
+      throw new StartFlowConsumerPropError(prop, 'has no effect without vpc');
+    }
   }
 
   const schedule = props.schedule ?? Duration.minutes(DEFAULTS.scheduleRateMinutes);

@@ -16,6 +16,7 @@ import { DEFAULTS } from './config.js';
 import { ConfigError, ContextReader } from './context-reader.js';
 import type { ContextSource } from './context-reader.js';
 import type { StartFlowConsumerProps } from './props.js';
+import { isStageName } from './settings.js';
 
 /** Where the stage files are: `stages/` at the repository's root. */
 export const STAGES_DIR = fileURLToPath(new URL('../stages/', import.meta.url));
@@ -127,7 +128,8 @@ export function readConfig(
   stagesDir: string = STAGES_DIR,
 ): StartFlowConfig {
   const stage = new ContextReader(context).string('stage') ?? DEFAULTS.stage;
-  if (!/^[a-z][a-z0-9-]{0,19}$/.test(stage)) {
+  // Checked before it names a file: no path can be made of it.
+  if (!isStageName(stage)) {
     throw new ConfigError('stage', 'use 1-20 lowercase letters, digits or dashes, starting with a letter');
   }
   const file = readStageFile(`${stagesDir}${stage}.json`);

@@ -328,6 +328,11 @@ describe('StartFlowConsumer function', () => {
       TracingConfig: { Mode: 'Active' },
       Environment: { Variables: Match.objectLike({ POWERTOOLS_TRACE_ENABLED: 'true' }) },
     });
+    // The acknowledgement of Resource::* on the role's policy covers X-Ray's statement, and nothing else there.
+    const wildcards = roleStatements(traced.template, traced.stack, traced.consumer).filter(
+      (statement) => statement.Resource === '*' && !actionsOf(statement).some((action) => action.startsWith('ec2:')),
+    );
+    expect(wildcards.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     const functions = Object.values(embedded.template.findResources('AWS::Lambda::Function'));
     expect(functions[0]?.Properties).not.toHaveProperty('TracingConfig');
     expect(functions[0]?.Properties.Environment.Variables).not.toHaveProperty('POWERTOOLS_TRACE_ENABLED');
@@ -390,6 +395,7 @@ describe('StartFlowConsumer props', () => {
     ],
     ['gameMaster.baseUrl', { gameMaster: { baseUrl: 'https://user:pw@gm.example.com' } }, /credentials/],
     ['offsetsTableName', { offsetsTableName: 'a' }, /table name/],
+    ['securityGroups', { vpc: undefined }, /has no effect without vpc/],
   ])('refuses a bad %s, naming it', (prop, overrides, problem) => {
     const { stack, props } = platform();
     const build = () =>
