@@ -7,9 +7,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENTRY_RESULTS, MetricName, OUTCOMES } from '../metrics.js';
+import { MetricName } from '../metrics.js';
 import type { ConsumerMetrics } from '../metrics.js';
 import type { ConsumerSettings } from '../settings.js';
+import { consumerDashboard } from './consumer-dashboard.js';
 
 /**
  * Damping of the alarms on failures that the next tick usually clears by itself (an error, a
@@ -199,7 +200,15 @@ export class ConsumerMonitoring extends Construct {
       alarm.addOkAction(notify);
     }
 
-    this.dashboard = this.buildDashboard(props, lagThreshold);
+    this.dashboard = consumerDashboard(this, 'Dashboard', {
+      name: this.namePrefix,
+      metrics,
+      function: props.function,
+      scheduleDeadLetterQueue: props.scheduleDeadLetterQueue,
+      invocationFailureQueue: props.invocationFailureQueue,
+      alarms: Object.values(this.alarms),
+      lagThreshold,
+    });
   }
 
   private createTopic(settings: ConsumerSettings): sns.Topic {
@@ -290,104 +299,5 @@ export class ConsumerMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-  }
-
-  private buildDashboard(props: ConsumerMonitoringProps, lagThreshold: Duration): cloudwatch.Dashboard {
-    const { metrics } = props;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: this.namePrefix,
-      defaultInterval: Duration.hours(6),
-    });
-    const fiveMinutes = Duration.minutes(5);
-
-    const outcomes = OUTCOMES.map((outcome) =>
-      metrics.metric(MetricName.startFlowOutcomes, { dimensions: { outcome }, label: outcome, period: fiveMinutes }),
-    );
-    const entries = ENTRY_RESULTS.map((result) =>
-      metrics.metric(MetricName.entries, { dimensions: { result }, label: result, period: fiveMinutes }),
-    );
-    // Transition dimensions are open-ended (every from/to/trigger triple), so search for them.
-    const transitions = metrics.search(
-      MetricName.gameTransitions,
-      ['from_status', 'to_status', 'trigger'],
-      fiveMinutes,
-    );
-
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Start flow outcomes', left: outcomes, stacked: true, width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Game status transitions', left: [transitions], width: 12 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Consumer lag',
-        left: [
-          metrics.metric(MetricName.consumerLagAge, {
-            statistic: 'Maximum',
-            label: 'oldest unfinished entry age (ms)',
-          }),
-        ],
-        right: [metrics.metric(MetricName.consumerLagEntries, { statistic: 'Maximum', label: 'unfinished entries' })],
-        leftAnnotations: [{ value: lagThreshold.toMilliseconds(), label: 'lag alarm threshold' }],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({ title: 'Entries by result', left: entries, stacked: true, width: 12 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Dead letters and transient errors',
-        left: [
-          metrics.metric(MetricName.deadLetters, { label: 'dead letters', period: fiveMinutes }),
-          metrics.metric(MetricName.transientErrors, { label: 'transient errors', period: fiveMinutes }),
-          metrics.metric(MetricName.publishAbandoned, { label: 'messages given up', period: fiveMinutes }),
-          metrics.metric(MetricName.entriesTrimmed, { label: 'trimmed before read', period: fiveMinutes }),
-        ],
-        right: [
-          props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            label: 'undelivered ticks',
-            statistic: 'Maximum',
-          }),
-          props.invocationFailureQueue.metricApproximateNumberOfMessagesVisible({
-            label: 'failed invocations',
-            statistic: 'Maximum',
-          }),
-        ],
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Duration',
-        left: [
-          props.function.metricDuration({ statistic: 'p50', label: 'p50' }),
-          props.function.metricDuration({ statistic: 'p99', label: 'p99' }),
-          props.function.metricDuration({ statistic: 'Maximum', label: 'max' }),
-        ],
-        width: 6,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Invocations and errors',
-        left: [
-          props.function.metricInvocations({ label: 'invocations' }),
-          props.function.metricErrors({ label: 'errors' }),
-          props.function.metricThrottles({ label: 'throttles' }),
-        ],
-        width: 6,
-      }),
-    );
-    // Follow mode: how long each invocation followed the stream, how many of its reads came
-    // back empty (its Upstash cost while idle), and how long it waited to take over.
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Follow mode',
-        left: [
-          metrics.metric(MetricName.followed, { statistic: 'Maximum', label: 'time followed (ms)' }),
-          metrics.metric(MetricName.handoverWait, { statistic: 'Maximum', label: 'hand-over wait (ms)' }),
-        ],
-        right: [metrics.metric(MetricName.emptyPolls, { label: 'empty polls' })],
-        width: 12,
-      }),
-    );
-    return dashboard;
   }
 }
