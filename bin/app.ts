@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * CDK app entry point (`cdk.json` runs it with tsx). It only builds the app: the CDK CLI
- * synthesizes it. Configuration comes from context; see docs/deployment.md.
+ * synthesizes it. One stack per stage around `StartFlowConsumer`, configured by context over
+ * `stages/<stage>.json`; see docs/deployment.md.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';

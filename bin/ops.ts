@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run ops -- <command>`: the operator CLI of the start-flow consumer. This file only
- * wires commander to the commands in `ops/`; it is the one place that reads `process.env`
- * (the same variables as the function). Reference: docs/operations.md.
+ * `npm run ops -- <command>` (the package's `galaxy-start-flow-ops`): the operator CLI of the
+ * start-flow consumer. This file only wires commander to the commands in `ops/`; it is the
+ * one place that reads `process.env` (the same variables as the function), or, with
+ * `--function`, takes them from the deployed function. Reference: docs/operations.md.
  */
 import '../scripts/support/quiet-sdk-node-warning.js';
 import { hostname, userInfo } from 'node:os';
@@ -15,6 +16,7 @@ import { status } from '../ops/commands/status.js';
 import { terminalConfirm } from '../ops/confirm.js';
 import { operatorName } from '../ops/context.js';
 import { ExitCode } from '../ops/errors.js';
+import { functionEnvironment, lambdaClient } from '../ops/function-environment.js';
 import { runCommand } from '../ops/run-command.js';
 import type { Command as OpsCommand, GlobalOptions } from '../ops/run-command.js';
 
@@ -27,9 +29,17 @@ Exit codes:
   4  the offset lease is held by a running invocation (nothing changed)
   5  not found (game, dead letter)
 
-Configuration: the function's variables (UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN or
-UPSTASH_REDIS_REST_TOKEN_SECRET_ARN, GAMES_TABLE, OFFSETS_TABLE, GM_BASE_URL, AWS_REGION, ...).
-See docs/operations.md and docs/runbook.md.`;
+Configuration: --function <name> reads it from the deployed function (tokens from Secrets
+Manager); without it, the function's variables from this shell (UPSTASH_REDIS_REST_URL,
+UPSTASH_REDIS_REST_TOKEN or UPSTASH_REDIS_REST_TOKEN_SECRET_ARN, GAMES_TABLE, OFFSETS_TABLE,
+GM_BASE_URL, AWS_REGION, ...). See docs/operations.md and docs/runbook.md.`;
+
+/** The global options that say where the configuration and the credentials come from. */
+interface SourceOptions {
+  readonly function?: string;
+  readonly region?: string;
+  readonly profile?: string;
+}
 
 const currentUser = (): string => {
   try {
@@ -49,6 +59,9 @@ const program = new Command('ops')
   .description('Inspect and steer the start-flow consumer (runtime:job_results) on the local stack or in AWS.')
   .option('--json', 'print the result as JSON, for scripts')
   .option('-v, --verbose', 'also print the start flow log lines (replay)')
+  .option('--function <name>', "take the configuration from this deployed function's variables")
+  .option('--region <region>', 'AWS region (sets AWS_REGION)')
+  .option('--profile <profile>', 'AWS profile of the credentials (sets AWS_PROFILE)')
   .addHelpText('after', EXIT_CODES)
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
@@ -57,8 +70,13 @@ const program = new Command('ops')
 const action =
   <A extends unknown[], T>(command: (...args: A) => OpsCommand<T>, exitCodeOf?: (result: T) => ExitCode) =>
   async (...args: A): Promise<void> => {
+    const { function: functionName, region, profile } = program.opts<GlobalOptions & SourceOptions>();
+    // The SDK reads both from the process environment: the function lookup and every client
+    // the runtime builds.
+    if (region !== undefined) process.env.AWS_REGION = region;
+    if (profile !== undefined) process.env.AWS_PROFILE = profile;
     process.exitCode = await runCommand(
-      process.env,
+      functionName === undefined ? process.env : () => functionEnvironment(lambdaClient(), functionName),
       {
         stdout: process.stdout,
         stderr: process.stderr,

@@ -1,20 +1,20 @@
-import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
-import type { StartFlowConfig } from './config.js';
-import { ConsumerFunction } from './constructs/consumer-function.js';
-import { ConsumerMonitoring } from './constructs/consumer-monitoring.js';
-import { ConsumerSchedule } from './constructs/consumer-schedule.js';
-import { ConsumerSecrets } from './constructs/consumer-secrets.js';
-import { DataTables } from './constructs/data-tables.js';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { StartFlowConfig } from './stage-config.js';
+import { StageSecrets } from './stage-secrets.js';
+import { StartFlowConsumer } from './start-flow-consumer.js';
 
 /** Properties of {@link StartFlowStack}. */
 export interface StartFlowStackProps extends StackProps {
-  /** Validated configuration (see `readConfig`). */
+  /** The stage's configuration (see `readConfig`). */
   readonly config: StartFlowConfig;
   /**
-   * Pre-built function code used instead of bundling the handler (tests).
+   * Pre-built function code used instead of the bundled handler (tests).
    *
    * @default - the handler is bundled from source with local esbuild
    */
@@ -22,105 +22,99 @@ export interface StartFlowStackProps extends StackProps {
 }
 
 /**
- * The start-flow consumer: a scheduled Lambda that applies Runtime Manager job results from a
- * Redis stream to the Lobby games table, with its tables, secrets, queues, alarms and dashboard.
+ * The repository's own deployment of one stage: {@link StartFlowConsumer}, plus what a
+ * platform's app would bring itself: the token secrets (imported, or created as
+ * placeholders), Lobby's games table imported by name (or an empty demo table, only when the
+ * stage asks for one), and the outputs an operator needs.
  */
 export class StartFlowStack extends Stack {
-  /** The tables. */
-  readonly tables: DataTables;
+  /** The consumer. */
+  readonly consumer: StartFlowConsumer;
   /** The token secrets. */
-  readonly secrets: ConsumerSecrets;
-  /** The consumer function and its own resources. */
-  readonly consumer: ConsumerFunction;
-  /** The schedule that drives the consumer. */
-  readonly schedule: ConsumerSchedule;
-  /** Alarms and dashboard. */
-  readonly monitoring: ConsumerMonitoring;
+  readonly secrets: StageSecrets;
+  /** The games table: imported, or the demo stage's own. */
+  readonly gamesTable: dynamodb.ITable;
 
   constructor(scope: Construct, id: string, props: StartFlowStackProps) {
     super(scope, id, props);
     const { config } = props;
     // What a throwaway stage does with stateful resources when the stack goes away.
-    const statefulRemoval = config.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    const rate = Duration.minutes(config.scheduleRateMinutes);
+    const removalPolicy = config.throwaway ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    for (const warning of config.warnings) Annotations.of(this).addWarningV2('@galaxy/start-flow:config', warning);
-
-    this.tables = new DataTables(this, 'Tables', {
-      ...(config.gamesTableName === undefined ? {} : { gamesTableName: config.gamesTableName }),
-      ...(config.offsetsTableName === undefined ? {} : { offsetsTableName: config.offsetsTableName }),
-      throwaway: config.throwaway,
-    });
-
-    this.secrets = new ConsumerSecrets(this, 'Secrets', {
+    this.gamesTable = this.games(config, removalPolicy);
+    this.secrets = new StageSecrets(this, 'Secrets', {
       stage: config.stage,
-      ...(config.upstashTokenSecretName === undefined ? {} : { upstashTokenSecretName: config.upstashTokenSecretName }),
+      ...(config.upstashTokenSecret === undefined ? {} : { upstashToken: config.upstashTokenSecret }),
       gameMasterAuth: config.gameMasterAuth,
-      ...(config.gameMasterTokenSecretName === undefined
-        ? {}
-        : { gameMasterTokenSecretName: config.gameMasterTokenSecretName }),
-      removalPolicy: statefulRemoval,
+      ...(config.gameMasterTokenSecret === undefined ? {} : { gameMasterToken: config.gameMasterTokenSecret }),
+      removalPolicy,
     });
 
-    this.consumer = new ConsumerFunction(this, 'Consumer', {
-      timeout: Duration.seconds(config.functionTimeoutSeconds),
-      reservedConcurrency: config.reservedConcurrency,
-      memorySize: config.memorySizeMb,
-      gamesTable: this.tables.gamesTable,
-      offsetsTable: this.tables.offsetsTable,
-      upstashToken: this.secrets.upstashToken,
-      ...(this.secrets.gameMasterToken === undefined ? {} : { gameMasterToken: this.secrets.gameMasterToken }),
-      upstashRedisRestUrl: config.upstashRedisRestUrl,
-      gameMasterBaseUrl: config.gameMasterBaseUrl,
-      streams: config.streams,
-      tuning: config.tuning,
-      logRetention: config.logRetention,
-      logRemovalPolicy: statefulRemoval,
-      maxEventAge: rate,
+    // The id `Default` is left out of logical ids by the CDK, and the construct's own ids are
+    // those this stack had before it was built from the construct: a stage deployed then keeps
+    // its offsets table, function, log group and alarm topic rather than getting new ones.
+    this.consumer = new StartFlowConsumer(this, 'Default', {
+      ...config.consumer,
+      gamesTable: this.gamesTable,
+      upstash: { restUrl: config.upstashRedisRestUrl, token: this.secrets.upstashToken.secret },
+      gameMaster: {
+        baseUrl: config.gameMasterBaseUrl,
+        ...(this.secrets.gameMasterToken === undefined ? {} : { token: this.secrets.gameMasterToken.secret }),
+        ...(config.gameMasterTimeout === undefined ? {} : { timeout: config.gameMasterTimeout }),
+      },
+      ...(config.alarmTopicArn === undefined
+        ? {}
+        : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) }),
+      removalPolicy,
       ...(props.functionCode === undefined ? {} : { code: props.functionCode }),
     });
 
-    this.schedule = new ConsumerSchedule(this, 'Schedule', {
-      function: this.consumer.function,
-      rate,
-      enabled: config.scheduleEnabled,
-    });
-
-    this.monitoring = new ConsumerMonitoring(this, 'Monitoring', {
-      stage: config.stage,
-      function: this.consumer.function,
-      scheduleRate: rate,
-      scheduleDeadLetterQueue: this.schedule.deadLetterQueue,
-      invocationFailureQueue: this.consumer.failureQueue,
-      lagAgeThreshold: Duration.seconds(config.alarms.lagAgeSeconds),
-      functionErrorsThreshold: config.alarms.functionErrors,
-      deadLettersThreshold: config.alarms.deadLetters,
-      keyRemovalPolicy: statefulRemoval,
-    });
-
-    this.outputs();
+    this.outputs(config);
   }
 
-  private outputs(): void {
-    new CfnOutput(this, 'FunctionName', { value: this.consumer.function.functionName });
-    new CfnOutput(this, 'GamesTableName', {
-      value: this.tables.gamesTable.tableName,
-      description: this.tables.gamesTableImported ? 'Imported (owned by Lobby)' : 'Created by this stack',
-    });
-    new CfnOutput(this, 'OffsetsTableName', { value: this.tables.offsetsTable.tableName });
-    new CfnOutput(this, 'UpstashTokenSecretArn', {
-      value: this.secrets.upstashToken.environmentArn,
-      description: this.secrets.upstashToken.created ? 'Placeholder: put the Upstash REST token here' : 'Imported',
-    });
-    if (this.secrets.gameMasterToken !== undefined) {
-      new CfnOutput(this, 'GameMasterTokenSecretArn', {
-        value: this.secrets.gameMasterToken.environmentArn,
-        description: this.secrets.gameMasterToken.created ? 'Placeholder: put the Game Master token here' : 'Imported',
+  private games(config: StartFlowConfig, removalPolicy: RemovalPolicy): dynamodb.ITable {
+    const { gamesTable } = config;
+    // Under `Tables`, where the stack kept its games table before, so a stage deployed then keeps it.
+    const scope = new Construct(this, 'Tables');
+    if (gamesTable.kind === 'demo') {
+      return new dynamodb.Table(scope, 'GamesTable', {
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+        removalPolicy,
+        partitionKey: { name: 'gameId', type: dynamodb.AttributeType.STRING },
       });
     }
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-    new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.consumer.failureQueue.queueUrl });
-    new CfnOutput(this, 'UndeliveredTicksQueueUrl', { value: this.schedule.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // Lobby owns the table; the stack only needs its name, its ARN and its key for IAM.
+    return dynamodb.Table.fromTableAttributes(scope, 'GamesTable', {
+      tableName: gamesTable.name,
+      ...(gamesTable.keyArn === undefined
+        ? {}
+        : { encryptionKey: kms.Key.fromKeyArn(scope, 'GamesTableKey', gamesTable.keyArn) }),
+    });
+  }
+
+  private outputs(config: StartFlowConfig): void {
+    const { consumer, secrets } = this;
+    new CfnOutput(this, 'FunctionName', { value: consumer.function.functionName });
+    new CfnOutput(this, 'GamesTableName', {
+      value: this.gamesTable.tableName,
+      description: config.gamesTable.kind === 'demo' ? 'Demo table created by this stack' : 'Imported (owned by Lobby)',
+    });
+    new CfnOutput(this, 'OffsetsTableName', { value: consumer.offsetsTable.tableName });
+    new CfnOutput(this, 'UpstashTokenSecretArn', {
+      value: secrets.upstashToken.secret.secretArn,
+      description: secrets.upstashToken.created ? 'Placeholder: put the Upstash REST token here' : 'Imported',
+    });
+    if (secrets.gameMasterToken !== undefined) {
+      new CfnOutput(this, 'GameMasterTokenSecretArn', {
+        value: secrets.gameMasterToken.secret.secretArn,
+        description: secrets.gameMasterToken.created ? 'Placeholder: put the Game Master token here' : 'Imported',
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: consumer.alarmTopic.topicArn });
+    new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: consumer.failedInvocationsQueue.queueUrl });
+    new CfnOutput(this, 'UndeliveredTicksQueueUrl', { value: consumer.undeliveredTicksQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: consumer.dashboard.dashboardName });
   }
 }

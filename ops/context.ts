@@ -34,9 +34,16 @@ export interface ConnectOptions {
 /** The lease owner name of an operator: who and where, so a held lease can be traced. */
 export const operatorName = (user: string, host: string): string => `ops:${user}@${host}`;
 
+/**
+ * Where the configuration comes from: an environment (the shell's), or a lookup that makes
+ * one (`--function`: the deployed function's configuration), run inside the command so its
+ * failures get the command's exit codes.
+ */
+export type EnvSource = Env | (() => Promise<Env>);
+
 /** Builds the runtime from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
-export const connect = async (env: Env, options: ConnectOptions): Promise<OpsContext & { close(): void }> => {
-  const runtime = await buildDependencies(env);
+export const connect = async (env: EnvSource, options: ConnectOptions): Promise<OpsContext & { close(): void }> => {
+  const runtime = await buildDependencies(typeof env === 'function' ? await env() : env);
   const { documents } = runtime;
   return {
     runtime,

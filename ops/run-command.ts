@@ -3,9 +3,8 @@
  * turn any error into a message and an exit code, close. `bin/ops.ts` calls it for every
  * command; tests call it with array-backed sinks.
  */
-import type { Env } from '../functions/runtime-job-results/config.js';
 import { connect } from './context.js';
-import type { OpsContext } from './context.js';
+import type { EnvSource, OpsContext } from './context.js';
 import { ExitCode, failureOf } from './errors.js';
 import { StreamOutput } from './output.js';
 import type { TextSink } from './output.js';
@@ -35,7 +34,7 @@ export type Command<T> = (ctx: OpsContext) => Promise<T>;
  * succeeded (0 unless given), the error's code otherwise.
  */
 export const runCommand = async <T>(
-  env: Env,
+  env: EnvSource,
   io: CommandIo,
   options: GlobalOptions,
   command: Command<T>,

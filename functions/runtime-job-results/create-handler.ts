@@ -51,19 +51,21 @@ export const createHandler = (env: Env, options: HandlerOptions = {}): Handler =
   const tracing = traced ? startTracing(serviceName, 'runtime-job-results') : Promise.resolve(noTracing);
 
   const cachedDependencies = (): Promise<Dependencies> => {
-    dependencies ??= tracing.then((tracer) => buildDependencies(env, { freshSecrets, tracing: tracer })).then(
-      (built) => {
-        freshSecrets = false;
-        logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
-        return built;
-      },
-      (error: unknown) => {
-        // Not cached: a Secrets Manager blip must not poison every later invocation.
-        dependencies = undefined;
-        logger.error('cold start failed', { err: errorText(error) });
-        throw error;
-      },
-    );
+    dependencies ??= tracing
+      .then((tracer) => buildDependencies(env, { freshSecrets, tracing: tracer }))
+      .then(
+        (built) => {
+          freshSecrets = false;
+          logger.appendPersistentKeys({ worker: 'lobby.runtimejobresult', stream: built.config.streams.results });
+          return built;
+        },
+        (error: unknown) => {
+          // Not cached: a Secrets Manager blip must not poison every later invocation.
+          dependencies = undefined;
+          logger.error('cold start failed', { err: errorText(error) });
+          throw error;
+        },
+      );
     return dependencies;
   };
 

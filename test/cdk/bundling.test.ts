@@ -121,6 +121,7 @@ describe('bin/app.ts with real esbuild bundling', () => {
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
         'RESULTS_STREAM',
+        'STAGE',
         'STOP_JOBS_STREAM',
         'TIME_BUDGET_MARGIN_MS',
         'UPSTASH_REDIS_REST_TOKEN_SECRET_ARN',

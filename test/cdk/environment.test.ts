@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/runtime-job-results/config.js';
 import { telemetryOf, VARIABLES } from '../../functions/runtime-job-results/environment.js';
 import { addStartFlowStack } from '../../lib/app.js';
-import { DEFAULTS } from '../../lib/config.js';
+import { resolveSettings } from '../../lib/settings.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/metrics.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -62,6 +62,16 @@ const synth = (context: Record<string, unknown>) => {
     functionCode: lambda.Code.fromInline('export const handler = async () => ({});'),
     env: {},
   });
+  // What the construct meant: the stage's props with the construct's defaults and rules applied.
+  const settings = resolveSettings({
+    ...config.consumer,
+    gamesTable: stack.gamesTable,
+    upstash: { restUrl: config.upstashRedisRestUrl, token: stack.secrets.upstashToken.secret },
+    gameMaster: {
+      baseUrl: config.gameMasterBaseUrl,
+      ...(config.gameMasterTimeout === undefined ? {} : { timeout: config.gameMasterTimeout }),
+    },
+  });
   const template = Template.fromStack(stack).toJSON() as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   };
@@ -76,9 +86,10 @@ const synth = (context: Record<string, unknown>) => {
   return {
     stack,
     config,
+    settings,
     environment,
-    gamesTable: tableName(stack.tables.gamesTable, config.gamesTableName),
-    offsetsTable: tableName(stack.tables.offsetsTable, undefined),
+    gamesTable: tableName(stack.gamesTable, config.gamesTable.kind === 'imported' ? config.gamesTable.name : undefined),
+    offsetsTable: tableName(stack.consumer.offsetsTable, undefined),
   };
 };
 
@@ -100,6 +111,7 @@ describe('the function environment the stack writes', () => {
         stopJobsStream: 'other:stop_jobs',
         notificationIntentsStream: 'other:intents',
         deadLetterStream: 'other:dead',
+        stage: 'prod',
         gamesTableName: 'lobby-prod-games',
         upstashTokenSecretName: 'galaxy/prod/upstash-token',
         gameMasterAuth: false,
@@ -108,14 +120,14 @@ describe('the function environment the stack writes', () => {
     ['Game Master auth with an imported token', { gameMasterTokenSecretName: 'galaxy/prod/gm-token' }],
     ['drain mode', { followMode: false }],
   ])('parses with the handler’s loadConfig to what the stack meant: %s', (_name, context) => {
-    const { config: stack, environment, gamesTable, offsetsTable } = synth(context);
+    const { config: stack, environment, gamesTable, offsetsTable, settings } = synth(context);
     // Lambda adds AWS_REGION (and credentials) itself.
     const config = loadConfig({ ...environment, AWS_REGION: REGION });
-    const seed = stack.tuning.mode === 'seed';
+    const seed = settings.tuning.mode === 'seed';
 
-    expect(config.streams).toEqual(stack.streams);
+    expect(config.streams).toEqual(settings.streams);
     expect(config.upstash).toEqual({
-      url: stack.upstashRedisRestUrl,
+      url: settings.upstashRestUrl,
       token: { kind: 'secret', arn: expect.stringMatching(/^arn:aws:secretsmanager:/) },
       timeoutMs: VARIABLES.UPSTASH_TIMEOUT_MS.default,
     });
@@ -127,28 +139,29 @@ describe('the function environment the stack writes', () => {
       localCredentials: undefined,
     });
     expect(config.gameMaster).toEqual({
-      baseUrl: stack.gameMasterBaseUrl,
-      timeoutMs: stack.tuning.gmTimeoutMs,
+      baseUrl: settings.gameMasterBaseUrl,
+      timeoutMs: settings.tuning.gmTimeoutMs,
       token: stack.gameMasterAuth
         ? { kind: 'secret', arn: expect.stringMatching(/^arn:aws:secretsmanager:/) }
         : undefined,
     });
     expect(config.consumer).toEqual({
-      mode: stack.tuning.mode,
-      batchSize: seed ? 1 : stack.tuning.batchSize,
+      mode: settings.tuning.mode,
+      batchSize: seed ? 1 : settings.tuning.batchSize,
       prefetch: !seed,
-      maxConcurrency: seed ? 1 : stack.tuning.maxConcurrency,
-      maxAttempts: stack.tuning.maxAttempts,
-      timeBudgetMarginMs: stack.tuning.timeBudgetMarginMs,
+      maxConcurrency: seed ? 1 : settings.tuning.maxConcurrency,
+      maxAttempts: settings.tuning.maxAttempts,
+      timeBudgetMarginMs: settings.tuning.timeBudgetMarginMs,
       attemptsPerInvocation: VARIABLES.ATTEMPTS_PER_INVOCATION.default,
       retryBackoffMs: VARIABLES.RETRY_BACKOFF_MS.default,
-      pollIntervalMs: stack.tuning.pollIntervalMs,
+      pollIntervalMs: settings.tuning.pollIntervalMs,
       pollIdleMaxMs: VARIABLES.POLL_IDLE_MAX_MS.default,
     });
     expect(telemetryOf(environment)).toEqual({
       serviceName: SERVICE_NAME,
       metricsNamespace: METRICS_NAMESPACE,
-      logLevel: stack.tuning.logLevel,
+      logLevel: settings.tuning.logLevel,
+      stage: stack.stage,
       tracing: false,
     });
   });
@@ -171,19 +184,7 @@ describe('the function environment the stack writes', () => {
     expect(synth({ [key]: min }).environment[name]).toBe(String(min));
   });
 
-  it("cdk.json's listed tuning values are the function's defaults, not other numbers", () => {
-    const { batchSize, maxConcurrency, maxAttempts, consumerMode, gmTimeoutMs, timeBudgetMarginMs, logLevel } =
-      cdkJson.context;
-    expect({ batchSize, maxConcurrency, maxAttempts, gmTimeoutMs, timeBudgetMarginMs }).toEqual({
-      batchSize: VARIABLES.BATCH_SIZE.default,
-      maxConcurrency: VARIABLES.MAX_CONCURRENCY.default,
-      maxAttempts: VARIABLES.MAX_ATTEMPTS.default,
-      gmTimeoutMs: VARIABLES.GM_TIMEOUT_MS.default,
-      timeBudgetMarginMs: VARIABLES.TIME_BUDGET_MARGIN_MS.default,
-    });
-    expect({ consumerMode, logLevel }).toEqual({
-      consumerMode: DEFAULTS.tuning.mode,
-      logLevel: DEFAULTS.tuning.logLevel,
-    });
+  it("cdk.json holds feature flags only: every default is the construct's, in one place", () => {
+    expect(Object.keys(cdkJson.context).filter((key) => !key.startsWith('@'))).toEqual([]);
   });
 });

@@ -1,16 +1,22 @@
 /**
- * The synthesized template of the start-flow stack. The function code is a pre-built inline
- * stub so these tests need neither esbuild nor Docker; bundling.test.ts covers the real bundle.
+ * The synthesized template of the repository's stack: `StartFlowConsumer` with the secrets,
+ * the games table and the outputs the app adds. The function code is a pre-built inline stub
+ * so these tests need neither esbuild nor Docker; bundling.test.ts covers the real bundle.
  * Logical ids are never spelled out: they come from the constructs via `stack.getLogicalId`.
+ * The construct on its own, embedded with a team's resources: start-flow-consumer.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import type { CfnElement, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { addStartFlowStack } from '../../lib/app.js';
+import type { StartFlowStack } from '../../lib/start-flow-stack.js';
 import { FUNCTION_RUNTIME } from '../../lib/constructs/consumer-function.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -41,7 +47,17 @@ function defined<T>(value: T | undefined): T {
   return value;
 }
 
+/** The role EventBridge Scheduler assumes: the construct keeps it to itself. */
+function schedulerRole(stack: StartFlowStack): iam.Role {
+  return stack.consumer.node.findChild('Schedule').node.findChild('Role') as iam.Role;
+}
+
 const ref = (id: string) => ({ Ref: id });
+/** The dimensions of the dev stage's metrics: Powertools' `service`, and the `stage` the stack sets. */
+const STAGE_DIMENSIONS = [
+  { Name: 'service', Value: 'lobby' },
+  { Name: 'stage', Value: 'dev' },
+];
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 const defaults = synth();
@@ -51,8 +67,8 @@ describe('data tables', () => {
     const { stack, template } = defaults;
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     const tables = [
-      [defaults.stack.tables.gamesTable, 'gameId'],
-      [defaults.stack.tables.offsetsTable, 'consumer'],
+      [defaults.stack.gamesTable, 'gameId'],
+      [defaults.stack.consumer.offsetsTable, 'consumer'],
     ] as const;
     for (const [table, key] of tables) {
       const resource = template.toJSON().Resources[logicalId(stack, table)];
@@ -71,8 +87,9 @@ describe('data tables', () => {
     }
   });
 
-  it('imports the games table by name when Lobby already owns it', () => {
+  it('imports the games table by name when Lobby already owns it, and creates none', () => {
     const { stack, template } = synth({
+      stage: 'prod',
       gamesTableName: 'lobby-prod-games',
       offsetsTableName: 'start-flow-prod-offsets',
     });
@@ -83,16 +100,14 @@ describe('data tables', () => {
       KeySchema: [{ AttributeName: 'consumer', KeyType: 'HASH' }],
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ GAMES_TABLE: 'lobby-prod-games' }) },
+      Environment: { Variables: Match.objectLike({ GAMES_TABLE: 'lobby-prod-games', STAGE: 'prod' }) },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [ref(logicalId(stack, stack.consumer.role))],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          {
-            Sid: 'GamesTableItems',
-            Effect: 'Allow',
-            Action: 'dynamodb:UpdateItem',
+          Match.objectLike({
+            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
             Resource: {
               'Fn::Join': [
                 '',
@@ -107,15 +122,29 @@ describe('data tables', () => {
                 ],
               ],
             },
-          },
+          }),
         ]),
       },
     });
     template.hasOutput('GamesTableName', { Value: 'lobby-prod-games', Description: 'Imported (owned by Lobby)' });
   });
 
+  it("grants the use of the games table's own key when the stage names it", () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const { stack, template } = synth({ stage: 'prod', gamesTableName: 'lobby-prod-games', gamesTableKeyArn: keyArn });
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [ref(logicalId(stack, stack.consumer.role))],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: keyArn }),
+        ]),
+      },
+    });
+  });
+
   it('lets a throwaway stage delete its stateful resources', () => {
-    const { template } = synth({ stage: 'scratch', throwaway: 'true' });
+    const { template } = synth({ stage: 'scratch', throwaway: 'true', demoGamesTable: true });
 
     for (const type of [
       'AWS::DynamoDB::Table',
@@ -168,8 +197,8 @@ describe('consumer function', () => {
           DEAD_LETTER_STREAM: 'runtime:job_results:dead',
           UPSTASH_REDIS_REST_URL: URLS.upstashRedisRestUrl,
           UPSTASH_REDIS_REST_TOKEN_SECRET_ARN: ref(logicalId(stack, stack.secrets.upstashToken.secret)),
-          GAMES_TABLE: ref(logicalId(stack, stack.tables.gamesTable)),
-          OFFSETS_TABLE: ref(logicalId(stack, stack.tables.offsetsTable)),
+          GAMES_TABLE: ref(logicalId(stack, stack.gamesTable)),
+          OFFSETS_TABLE: ref(logicalId(stack, stack.consumer.offsetsTable)),
           GM_BASE_URL: URLS.gameMasterBaseUrl,
           GM_TIMEOUT_MS: '3000',
           GM_API_TOKEN_SECRET_ARN: ref(logicalId(stack, defined(stack.secrets.gameMasterToken).secret)),
@@ -182,6 +211,7 @@ describe('consumer function', () => {
           POWERTOOLS_SERVICE_NAME: 'lobby',
           POWERTOOLS_METRICS_NAMESPACE: 'Galaxy/Lobby',
           POWERTOOLS_LOG_LEVEL: 'INFO',
+          STAGE: 'dev',
           NODE_OPTIONS: '--enable-source-maps',
         }),
       },
@@ -217,7 +247,7 @@ describe('consumer function', () => {
       Qualifier: '$LATEST',
       MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: 60,
-      DestinationConfig: { OnFailure: { Destination: arnOf(logicalId(stack, stack.consumer.failureQueue)) } },
+      DestinationConfig: { OnFailure: { Destination: arnOf(logicalId(stack, stack.consumer.failedInvocationsQueue)) } },
     });
   });
 
@@ -271,31 +301,28 @@ describe('IAM', () => {
 
     const policies = policiesOf(template, roleId);
     expect(policies).toHaveLength(1);
-    expect(policies[0]?.Properties.PolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
+    const statements = policies[0]?.Properties.PolicyDocument.Statement as unknown[];
+    expect(statements).toHaveLength(5);
+    expect(statements).toEqual(
+      expect.arrayContaining([
         {
-          Sid: 'WriteOwnLogGroup',
           Effect: 'Allow',
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: arnOf(logicalId(stack, stack.consumer.logGroup)),
         },
         {
-          Sid: 'GamesTableItems',
           Effect: 'Allow',
-          Action: 'dynamodb:UpdateItem',
-          Resource: arnOf(logicalId(stack, stack.tables.gamesTable)),
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: arnOf(logicalId(stack, stack.gamesTable)),
         },
         {
-          Sid: 'OffsetsTableItems',
           Effect: 'Allow',
           Action: 'dynamodb:UpdateItem',
-          Resource: arnOf(logicalId(stack, stack.tables.offsetsTable)),
+          Resource: arnOf(logicalId(stack, stack.consumer.offsetsTable)),
         },
         {
-          Sid: 'ReadTokens',
           Effect: 'Allow',
-          Action: 'secretsmanager:GetSecretValue',
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
           Resource: expect.arrayContaining([
             ref(logicalId(stack, stack.secrets.upstashToken.secret)),
             ref(logicalId(stack, defined(stack.secrets.gameMasterToken).secret)),
@@ -305,62 +332,49 @@ describe('IAM', () => {
           Sid: 'DeliverFailedInvocationRecords',
           Effect: 'Allow',
           Action: 'sqs:SendMessage',
-          Resource: arnOf(logicalId(stack, stack.consumer.failureQueue)),
+          Resource: arnOf(logicalId(stack, stack.consumer.failedInvocationsQueue)),
         },
-      ],
-    });
-    const readTokens = (
-      (policies[0]?.Properties?.PolicyDocument?.Statement ?? []) as { Sid: string; Resource: unknown }[]
-    ).find((statement) => statement.Sid === 'ReadTokens');
-    expect(readTokens?.Resource).toHaveLength(2);
+      ]),
+    );
   });
 
   it('reads imported secrets by name with exactly the six-character suffix, and no GM secret without GM auth', () => {
     const { stack, template } = synth({ upstashTokenSecretName: 'galaxy/prod/upstash-token', gameMasterAuth: false });
     const policies = policiesOf(template, logicalId(stack, stack.consumer.role));
+    const partialArn = [
+      'arn:',
+      ref('AWS::Partition'),
+      ':secretsmanager:',
+      ref('AWS::Region'),
+      ':',
+      ref('AWS::AccountId'),
+      ':secret:galaxy/prod/upstash-token',
+    ];
 
     expect(policies[0]?.Properties.PolicyDocument.Statement).toContainEqual({
-      Sid: 'ReadTokens',
       Effect: 'Allow',
-      Action: 'secretsmanager:GetSecretValue',
-      Resource: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            ref('AWS::Partition'),
-            ':secretsmanager:',
-            ref('AWS::Region'),
-            ':',
-            ref('AWS::AccountId'),
-            ':secret:galaxy/prod/upstash-token-??????',
-          ],
-        ],
-      },
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: { 'Fn::Join': ['', [...partialArn.slice(0, -1), ':secret:galaxy/prod/upstash-token-??????']] },
     });
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     const variables = template.findResources('AWS::Lambda::Function');
     const environment = Object.values(variables)[0]?.Properties.Environment.Variables as Record<string, unknown>;
     expect(environment).not.toHaveProperty('GM_API_TOKEN_SECRET_ARN');
-    expect(environment.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          ref('AWS::Partition'),
-          ':secretsmanager:',
-          ref('AWS::Region'),
-          ':',
-          ref('AWS::AccountId'),
-          ':secret:galaxy/prod/upstash-token',
-        ],
-      ],
+    expect(environment.UPSTASH_REDIS_REST_TOKEN_SECRET_ARN).toEqual({ 'Fn::Join': ['', partialArn] });
+  });
+
+  it('imports a secret by its complete ARN', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:galaxy/prod/gm-AbCdEf';
+    const { template } = synth({ gameMasterTokenSecretArn: arn });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GM_API_TOKEN_SECRET_ARN: arn }) },
     });
   });
 
   it('lets the scheduler invoke the unqualified function and dead-letter, nothing more', () => {
     const { stack, template } = defaults;
-    const roleId = logicalId(stack, stack.schedule.role);
+    const roleId = logicalId(stack, schedulerRole(stack));
 
     expect(template.toJSON().Resources[roleId].Properties).toMatchObject({
       AssumeRolePolicyDocument: {
@@ -389,7 +403,7 @@ describe('IAM', () => {
         Sid: 'DeadLetterUndeliveredTicks',
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
-        Resource: arnOf(logicalId(stack, stack.schedule.deadLetterQueue)),
+        Resource: arnOf(logicalId(stack, stack.consumer.undeliveredTicksQueue)),
       },
     ]);
   });
@@ -418,8 +432,8 @@ describe('schedule', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: {
         Arn: arnOf(logicalId(stack, stack.consumer.function)),
-        RoleArn: arnOf(logicalId(stack, stack.schedule.role)),
-        DeadLetterConfig: { Arn: arnOf(logicalId(stack, stack.schedule.deadLetterQueue)) },
+        RoleArn: arnOf(logicalId(stack, schedulerRole(stack))),
+        DeadLetterConfig: { Arn: arnOf(logicalId(stack, stack.consumer.undeliveredTicksQueue)) },
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
         Input: Match.serializedJson({
           source: 'galaxy.start-flow.schedule',
@@ -446,14 +460,14 @@ describe('dead-letter queues', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.offset_ahead_of_stream',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Dimensions: STAGE_DIMENSIONS,
       Statistic: 'Sum',
       Threshold: 1,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.publish_abandoned',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Dimensions: STAGE_DIMENSIONS,
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -462,12 +476,12 @@ describe('dead-letter queues', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.entries_trimmed',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Dimensions: STAGE_DIMENSIONS,
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
+    for (const queue of [stack.consumer.failedInvocationsQueue, stack.consumer.undeliveredTicksQueue]) {
       const id = logicalId(stack, queue);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(id)],
@@ -555,18 +569,36 @@ describe('monitoring', () => {
     });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: arnOf(defined(keyIds[0])) });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [ref(logicalId(stack, stack.monitoring.topic))],
+      Topics: [ref(logicalId(stack, stack.consumer.alarmTopic))],
       PolicyDocument: {
         Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
       },
     });
   });
 
-  it('alarms on errors, lag, dead letters, an offset past the stream, messages given up, trimmed entries and both dead-letter queues, notifying on ALARM and OK', () => {
+  it('alarms on errors, throttles, lag, dead letters, a Game Master outage, an offset past the stream, messages given up, trimmed entries and both dead-letter queues, notifying on ALARM and OK', () => {
     const { stack, template } = defaults;
-    const topic = [ref(logicalId(stack, stack.monitoring.topic))];
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    const topic = [ref(logicalId(stack, stack.consumer.alarmTopic))];
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: topic, OKActions: topic });
+    expect(
+      Object.values(stack.consumer.alarms)
+        .map((alarm) => alarm.node.id)
+        .sort(),
+    ).toEqual(
+      [
+        'DeadLetters',
+        'EntriesTrimmed',
+        'FailedInvocations',
+        'FunctionErrors',
+        'GameMasterOutage',
+        'LagAge',
+        'OffsetAheadOfStream',
+        'PublishAbandoned',
+        'Throttles',
+        'UndeliveredTicks',
+      ].sort(),
+    );
 
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
@@ -574,12 +606,14 @@ describe('monitoring', () => {
       Dimensions: [{ Name: 'FunctionName', Value: ref(logicalId(stack, stack.consumer.function)) }],
       Statistic: 'Sum',
       Threshold: 1,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.consumer_lag_age',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Dimensions: STAGE_DIMENSIONS,
       Statistic: 'Maximum',
       Threshold: 300_000,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -588,30 +622,15 @@ describe('monitoring', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Galaxy/Lobby',
       MetricName: 'lobby.start_flow.dead_letters',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
+      Dimensions: STAGE_DIMENSIONS,
       Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'Galaxy/Lobby',
-      MetricName: 'lobby.start_flow.offset_ahead_of_stream',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
-      Statistic: 'Sum',
-      Threshold: 1,
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'Galaxy/Lobby',
-      MetricName: 'lobby.start_flow.entries_trimmed',
-      Dimensions: [{ Name: 'service', Value: 'lobby' }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
-    for (const queue of [stack.consumer.failureQueue, stack.schedule.deadLetterQueue]) {
+    for (const queue of [stack.consumer.failedInvocationsQueue, stack.consumer.undeliveredTicksQueue]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        MetricName: 'NumberOfMessagesSent',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, queue), 'QueueName'] } }],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -619,11 +638,22 @@ describe('monitoring', () => {
     }
   });
 
+  it('does not treat a silent lag metric as breaching on a stage whose schedule is disabled', () => {
+    synth({ scheduleEnabled: false }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'lobby.start_flow.consumer_lag_age',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('takes alarm thresholds from context', () => {
     const { template } = synth({
       lagAlarmThresholdSeconds: '120',
       errorAlarmThreshold: 3,
       deadLetterAlarmThreshold: 5,
+      pausedAlarmThreshold: '7',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('FILL\\(paused, 0\\) >= 7 ') })]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'lobby.start_flow.consumer_lag_age',
@@ -640,7 +670,9 @@ describe('monitoring', () => {
     const { template } = defaults;
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
-    expect(dashboards[0]?.Properties.DashboardName).toBe('galaxy-start-flow-dev');
+    expect(dashboards[0]?.Properties.DashboardName).toEqual({
+      'Fn::Join': ['', ['galaxy-start-flow-dev-', ref('AWS::Region')]],
+    });
 
     // The body is an Fn::Join of JSON text and tokens; tokens only occur inside JSON strings.
     const parts = dashboards[0]?.Properties.DashboardBody['Fn::Join'][1] as unknown[];
@@ -666,29 +698,29 @@ describe('monitoring', () => {
     const metricsOf = (title: string) => JSON.stringify(widgets.get(title)?.metrics);
     for (const outcome of ['running', 'paused', 'start_failed']) {
       expect(metricsOf('Start flow outcomes')).toContain(
-        `["Galaxy/Lobby","lobby.start_flow.outcomes","outcome","${outcome}","service","lobby"`,
+        `["Galaxy/Lobby","lobby.start_flow.outcomes","outcome","${outcome}","service","lobby","stage","dev"`,
       );
     }
     expect(metricsOf('Game status transitions')).toContain(
-      'SEARCH(\'{Galaxy/Lobby,service,from_status,to_status,trigger} MetricName=\\"lobby.game.transitions\\" service=\\"lobby\\"\'',
+      'SEARCH(\'{Galaxy/Lobby,service,stage,from_status,to_status,trigger} MetricName=\\"lobby.game.transitions\\" service=\\"lobby\\" stage=\\"dev\\"\'',
     );
     expect(metricsOf('Consumer lag')).toContain(
-      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_age","service","lobby"',
+      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_age","service","lobby","stage","dev"',
     );
     expect(metricsOf('Consumer lag')).toContain(
-      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_entries","service","lobby"',
+      '["Galaxy/Lobby","lobby.start_flow.consumer_lag_entries","service","lobby","stage","dev"',
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
-      '"lobby.start_flow.dead_letters","service","lobby"',
+      '"lobby.start_flow.dead_letters","service","lobby","stage","dev"',
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
-      '"lobby.start_flow.transient_errors","service","lobby"',
+      '"lobby.start_flow.transient_errors","service","lobby","stage","dev"',
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
-      '"lobby.start_flow.publish_abandoned","service","lobby"',
+      '"lobby.start_flow.publish_abandoned","service","lobby","stage","dev"',
     );
     expect(metricsOf('Dead letters and transient errors')).toContain(
-      '"lobby.start_flow.entries_trimmed","service","lobby"',
+      '"lobby.start_flow.entries_trimmed","service","lobby","stage","dev"',
     );
     expect(metricsOf('Duration')).toContain('"AWS/Lambda","Duration"');
     expect(metricsOf('Invocations and errors')).toContain('"AWS/Lambda","Errors"');
@@ -696,22 +728,51 @@ describe('monitoring', () => {
 });
 
 describe('configuration surface', () => {
-  it('warns when the endpoint URLs are missing instead of failing the synth', () => {
+  it('synthesizes the dev stage with no context at all: its file asks for a demo table and names placeholder URLs, which warn', () => {
     const app = new App({ context: cdkJson.context });
-    const { stack } = addStartFlowStack(app, {
+    const { stack, config } = addStartFlowStack(app, {
       functionCode: lambda.Code.fromInline('export const handler = 1;'),
       env: {},
     });
+    expect(config.gamesTable).toEqual({ kind: 'demo' });
+    Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 2);
     const annotations = Annotations.fromStack(stack);
-    annotations.hasWarning(`/${stack.stackName}`, Match.stringLikeRegexp('"upstashRedisRestUrl" is not set'));
-    annotations.hasWarning(`/${stack.stackName}`, Match.stringLikeRegexp('"gameMasterBaseUrl" is not set'));
+    annotations.hasWarning('*', Match.stringLikeRegexp('upstash.restUrl is https://upstash.invalid'));
+    annotations.hasWarning('*', Match.stringLikeRegexp('gameMaster.baseUrl is https://game-master.invalid'));
   });
 
   it('names the stack after the stage and pins the environment given in context', () => {
-    const { stack } = synth({ stage: 'prod', account: '123456789012', region: 'eu-west-1' });
+    const { stack } = synth({
+      stage: 'prod',
+      account: '123456789012',
+      region: 'eu-west-1',
+      gamesTableName: 'lobby-prod-games',
+    });
     expect(stack.stackName).toBe('GalaxyStartFlow-prod');
     expect(stack.account).toBe('123456789012');
     expect(stack.region).toBe('eu-west-1');
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'galaxy-start-flow-prod-eu-west-1',
+    });
+  });
+
+  it('keeps the logical ids a stage had before it was built from the construct', () => {
+    const { stack } = defaults;
+    // The same paths in a stack of their own, as the stack laid them out before.
+    const before = new Stack(new App(), 'Before');
+    const idAt = (path: string): string => {
+      const parts = path.split('/');
+      let scope: Construct = before;
+      for (const part of parts.slice(0, -1))
+        scope = (scope.node.tryFindChild(part) as Construct) ?? new Construct(scope, part);
+      return before.getLogicalId(new CfnResource(scope, parts.at(-1) ?? '', { type: 'Test::Resource' }));
+    };
+    expect(logicalId(stack, stack.consumer.offsetsTable)).toBe(idAt('Tables/OffsetsTable/Resource'));
+    expect(logicalId(stack, stack.gamesTable)).toBe(idAt('Tables/GamesTable/Resource'));
+    expect(logicalId(stack, stack.consumer.function)).toBe(idAt('Consumer/Function/Resource'));
+    expect(logicalId(stack, stack.consumer.logGroup)).toBe(idAt('Consumer/LogGroup/Resource'));
+    expect(logicalId(stack, stack.consumer.alarmTopic)).toBe(idAt('Monitoring/AlarmTopic/Resource'));
+    expect(logicalId(stack, stack.secrets.upstashToken.secret)).toBe(idAt('Secrets/UpstashRedisRestToken/Resource'));
   });
 
   it('exports what an operator needs', () => {

@@ -12,7 +12,10 @@ export interface Tracing {
   /** The client, captured so each of its calls is a subsegment; the same client when tracing is off. */
   captureAwsClient<T>(client: T): T;
   /** Runs one invocation in a subsegment of the Lambda's segment, annotated with `annotations` of its result. */
-  invocation<T>(work: () => Promise<T>, annotations: (result: T) => Readonly<Record<string, string | number>>): Promise<T>;
+  invocation<T>(
+    work: () => Promise<T>,
+    annotations: (result: T) => Readonly<Record<string, string | number>>,
+  ): Promise<T>;
 }
 
 /** Tracing off: nothing captured, nothing wrapped. */
