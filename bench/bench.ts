@@ -3,7 +3,7 @@
  * load), builds one backlog, runs each consumer mode on a fresh copy of it, checks that the
  * modes end in the same — and the expected — final state, and assembles results.json.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildBacklog } from './backlog.js';
@@ -17,8 +17,6 @@ import { handlerNode } from './handler-node.js';
 import type { HandlerNode } from './handler-node.js';
 import { measureModuleLoad } from './module-load.js';
 import type { ModuleLoad } from './module-load.js';
-import { summariseProfile } from './profile-summary.js';
-import type { ProfileSummary } from './profile-summary.js';
 import type { Progress } from './progress.js';
 import { runMode, warmUp } from './run-mode.js';
 import { sourceVersion } from './source-version.js';
@@ -43,8 +41,6 @@ export interface BenchOptions {
   readonly warmUpEntries?: number;
   /** Fresh processes importing the bundle; 10 by default. */
   readonly moduleLoadSamples?: number;
-  /** Write a CPU profile of each drain child here and summarise it in the results. */
-  readonly profileDir?: string;
   /** Run the drain child as a Lambda function of this memory size (heap limits, CPU quota). */
   readonly lambdaMemoryMb?: number;
   /** The Node.js that runs the handler (drain child and module load); the bench's own by default. */
@@ -89,7 +85,6 @@ export interface BenchResults {
   readonly bundle: { readonly bytes: number; readonly sourceMapBytes: number };
   readonly moduleLoad: ModuleLoad;
   readonly targets: readonly TargetCheck[];
-  readonly profiles?: Readonly<Record<string, ProfileSummary>>;
 }
 
 export interface BenchRun {
@@ -115,20 +110,13 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
     await warmUp({ stack, drainChild, node, addedLatencyMs: options.addedLatencyMs }, options.warmUpEntries ?? 0);
 
     const runs: ModeRun[] = [];
-    const profiles: Record<string, ProfileSummary> = {};
     for (const mode of options.modes) {
-      const profileDir = options.profileDir === undefined ? undefined : join(options.profileDir, mode);
-      if (profileDir !== undefined) {
-        rmSync(profileDir, { recursive: true, force: true });
-        mkdirSync(profileDir, { recursive: true });
-      }
       const run = await runMode(
         {
           stack,
           backlog,
           drainChild,
           progress,
-          profileDir,
           node,
           addedLatencyMs: options.addedLatencyMs,
           ...(options.lambdaMemoryMb === undefined ? {} : { lambdaMemoryMb: options.lambdaMemoryMb }),
@@ -136,10 +124,6 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         { mode, entries: backlog.entries.length, env: mode === 'batched' ? options.batchedEnv : undefined },
       );
       runs.push(run);
-      const profile =
-        profileDir === undefined ? undefined : readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-      if (profileDir !== undefined && profile !== undefined)
-        profiles[mode] = summariseProfile(join(profileDir, profile));
     }
 
     const seed = runs.find((run) => run.spec.mode === 'seed');
@@ -189,7 +173,6 @@ export const runBench = async (stack: BenchStack, options: BenchOptions, progres
         moduleLoadMs: moduleLoad.medianMs,
         emulatedNetwork: (options.addedLatencyMs?.dynamodb ?? 0) > 0 || (options.addedLatencyMs?.upstash ?? 0) > 0,
       }),
-      ...(Object.keys(profiles).length === 0 ? {} : { profiles }),
     };
     return { results, timelines: Object.fromEntries(runs.map((run) => [run.spec.mode, timelineOf(run)])) };
   } finally {

@@ -61,4 +61,4 @@ process.on('message', (message: GoMessage) => {
     },
   );
 });
-await send({ type: 'ready', heapFlags: process.execArgv.filter((flag) => /^--max-(semi|old)-space-size=/.test(flag)) });
+await send({ type: 'ready' });

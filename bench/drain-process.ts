@@ -1,18 +1,33 @@
 /**
  * The parent's side of the drain child: bundles bench/drain-child.ts like the Lambda
- * handler, forks it, lets it start once the backlog is in place, and collects its report.
+ * handler, forks it as Lambda starts a function of a given size (the bootstrap's heap limits),
+ * lets it start once the backlog is in place, and collects its report.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { DEFAULTS } from '../lib/config.js';
-import { lambdaBootstrapHeapArgs } from './lambda-heap-limits.js';
 import { bundleEntry } from './bundle.js';
 import type { CpuQuota } from './cpu-quota.js';
 import type { ChildMessage, DrainJob, GoMessage, InvocationRecord } from './drain-protocol.js';
 
 const DRAIN_CHILD_ENTRY = fileURLToPath(new URL('./drain-child.ts', import.meta.url));
+
+/**
+ * The V8 heap limits Lambda's Node.js bootstrap starts a function of `memoryMb` with: a tenth
+ * of the memory for the new space (half of it per semi-space), the rest for the old space.
+ */
+const bootstrapHeapLimits = (memoryMb: number): { readonly semiSpaceMb: number; readonly oldSpaceMb: number } => {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return { semiSpaceMb: Math.floor(newSpaceMb / 2), oldSpaceMb: memoryMb - newSpaceMb };
+};
+
+/** One line for the reports: the heap limits the child has at `memoryMb`. */
+export const describeHeapLimits = (memoryMb: number): string => {
+  const { semiSpaceMb, oldSpaceMb } = bootstrapHeapLimits(memoryMb);
+  return `heap limits of ${memoryMb} MB as Lambda's bootstrap sets them: semi-space ${semiSpaceMb} MB, old space ${oldSpaceMb} MB`;
+};
 
 /**
  * Bundles the drain child into `outDir`; returns the bundle's path. With `handlerDir`, the
@@ -38,11 +53,8 @@ export type DrainReport = Extract<ChildMessage, { type: 'done' }>;
 
 export interface DrainChild {
   readonly pid: number | undefined;
-  /**
-   * Resolves once the child has loaded the handler's code and waits for `go`, with the heap
-   * flags node runs it with (empty if the child failed first).
-   */
-  readonly ready: Promise<readonly string[]>;
+  /** Resolves once the child has loaded the handler's code and waits for `go` (or has failed). */
+  readonly ready: Promise<void>;
   /** Starts the invocations. */
   go(): void;
   /** The child's report once it found the stream drained; rejects if it failed. */
@@ -55,7 +67,6 @@ const STDERR_TAIL_CHARS = 4_000;
 
 export interface DrainChildOptions {
   readonly onInvocation?: (record: InvocationRecord) => void;
-  readonly nodeArgs?: readonly string[];
   /** The Node.js binary (bench/handler-node.ts); the bench's own by default. */
   readonly execPath?: string;
   /** The function's memory size, for Lambda's heap limits; the deployed default otherwise. */
@@ -75,10 +86,10 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
   const onInvocation = options.onInvocation ?? (() => undefined);
   const memoryMb = options.memoryMb ?? DEFAULTS.memorySizeMb;
   const node = options.execPath ?? process.execPath;
-  const nodeArgs = [...lambdaBootstrapHeapArgs(memoryMb), '--enable-source-maps', ...(options.nodeArgs ?? [])];
+  const { semiSpaceMb, oldSpaceMb } = bootstrapHeapLimits(memoryMb);
   const child = fork(bundlePath, [JSON.stringify(job)], {
     execPath: node,
-    execArgv: nodeArgs,
+    execArgv: [`--max-semi-space-size=${semiSpaceMb}`, `--max-old-space-size=${oldSpaceMb}`, '--enable-source-maps'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Nothing of the benchmark's (or vitest's) environment: the handler reads `job.env`.
     env: {
@@ -92,14 +103,14 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
   });
-  let markReady: (heapFlags: readonly string[]) => void = () => undefined;
-  const ready = new Promise<readonly string[]>((resolve) => {
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
   const report = new Promise<DrainReport>((resolve, reject) => {
     let failure: string | undefined;
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'ready') markReady(message.heapFlags);
+      if (message.type === 'ready') markReady();
       else if (message.type === 'invocation') onInvocation(message.record);
       else if (message.type === 'done') resolve(message);
       else failure = message.message;
@@ -113,7 +124,7 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
     });
   });
   // A child that dies before `ready` must not leave the caller waiting on it.
-  const readyOrFailed = Promise.race([ready, report.then(() => [])]);
+  const readyOrFailed = Promise.race([ready, report.then(() => undefined)]);
   return {
     pid: child.pid,
     ready: readyOrFailed,

@@ -27,8 +27,8 @@ export interface InvocationRecord {
 
 /** Child → parent. */
 export type ChildMessage =
-  /** `heapFlags`: the heap limits node runs the child with, after any wrapper (`process.execArgv`). */
-  | { readonly type: 'ready'; readonly heapFlags: readonly string[] }
+  /** The handler's code is loaded: the child waits for `go`. */
+  | { readonly type: 'ready' }
   | { readonly type: 'invocation'; readonly record: InvocationRecord }
   | {
       readonly type: 'done';

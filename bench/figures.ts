@@ -27,8 +27,6 @@ export interface ModeFigures {
   readonly offsetCommits: number;
   /** Peak resident set of the handler process, in MB (MiB). */
   readonly peakRssMb: number;
-  /** The heap limits node ran the handler with (`--max-semi-space-size=…`, `--max-old-space-size=…`). */
-  readonly heapFlags: readonly string[];
   readonly cpuSeconds: CpuBreakdown;
   /** Consumer CPU ms per entry: the whole drain, the process's start and JIT warm-up included. */
   readonly consumerCpuMsPerEntry: number;
@@ -118,7 +116,6 @@ export const modeFigures = (run: ModeRun): ModeFigures => {
     stoppedBy,
     offsetCommits: run.commits.length,
     peakRssMb: round(run.report.maxRssKb / 1_024),
-    heapFlags: run.heapFlags,
     cpuSeconds,
     consumerCpuMsPerEntry: round(run.cpuMs.consumer / entries, 2),
     ...(secondHalf === undefined ? {} : { secondHalf }),

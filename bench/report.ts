@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../lib/config.js';
 import type { BenchResults } from './bench.js';
-import { describeHeapLimits } from './lambda-heap-limits.js';
+import { describeHeapLimits } from './drain-process.js';
 import type { ModeFigures } from './figures.js';
 import { describeHandlerNode } from './handler-node.js';
 import { MODE_LABELS } from './outputs.js';
@@ -102,8 +102,7 @@ export const formatReport = (results: BenchResults): string => {
         (lambda.quota === undefined
           ? `NO CPU QUOTA (${lambda.unavailable ?? 'unknown reason'}): the child had the whole machine`
           : `CPU quota by ${lambda.quota}`);
-  const heapFlags = [...new Set(modes.flatMap((f) => f.heapFlags))].join(' ');
-  const heapLine = `${describeHeapLimits(lambda?.memoryMb ?? DEFAULTS.memorySizeMb)}; node ran the handler with ${heapFlags}`;
+  const heapLine = describeHeapLimits(lambda?.memoryMb ?? DEFAULTS.memorySizeMb);
   const lines = [
     `code measured: ${source.commit ?? 'unknown commit'}${uncommitted}`,
     describeHandlerNode(results.handlerNode),

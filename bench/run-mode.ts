@@ -35,7 +35,7 @@ import type { BenchStack } from './stack.js';
 
 export type ConsumerModeName = (typeof ConsumerMode)[keyof typeof ConsumerMode];
 
-/** The pretend Lambda timeout of each invocation (the deployed function's is 50 s). */
+/** The pretend Lambda timeout of each invocation: a drain-mode function's on the one-minute schedule. */
 const INVOCATION_TIMEOUT_MS = 50_000;
 
 export interface ModeSpec {
@@ -60,8 +60,6 @@ export interface ModeContext {
   /** The bundled drain child (bench/drain-process.ts). */
   readonly drainChild: string;
   readonly progress: Progress;
-  /** When set, the drain child writes a V8 CPU profile (`.cpuprofile`) into this directory. */
-  readonly profileDir?: string;
   /** Emulated network round trip added to every request (ms); none by default. */
   readonly addedLatencyMs?: { readonly dynamodb?: number; readonly upstash?: number };
   /**
@@ -123,8 +121,6 @@ export interface ModeRun {
   readonly samples: readonly DrainSample[];
   readonly cpuMs: CpuBreakdown;
   readonly finalState: FinalState;
-  /** The heap limits node ran the child with, as the child saw them. */
-  readonly heapFlags: readonly string[];
   readonly lambda?: LambdaSize;
 }
 
@@ -220,13 +216,12 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         ...(spec.burst === undefined ? {} : { until: 'stopped' as const }),
       },
       {
-        nodeArgs: context.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`],
         ...(context.lambdaMemoryMb === undefined ? {} : { memoryMb: context.lambdaMemoryMb }),
         ...(context.node === undefined ? {} : { execPath: context.node.path }),
         ...(quota === undefined ? {} : { cpuQuota: quota }),
       },
     );
-    const heapFlags = await child.ready;
+    await child.ready;
 
     redis = await connectRedis(stack.redis.host, stack.redis.port, stack.redis.password);
     let entryIds: string[] = [];
@@ -305,7 +300,6 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         machine: cpuAfter.machine - cpuBefore.machine,
       },
       finalState,
-      heapFlags,
       ...(lambda === undefined ? {} : { lambda }),
     };
   } finally {
@@ -359,8 +353,5 @@ const offsetPassed = async (
 export const warmUp = async (context: Omit<ModeContext, 'backlog' | 'progress'>, entries: number): Promise<void> => {
   if (entries <= 0) return;
   const backlog = buildBacklog({ entries, gmFailureRate: 0.1, seed: 'warm-up' });
-  await runMode(
-    { ...context, backlog, progress: silentProgress, profileDir: undefined },
-    { mode: ConsumerMode.batched, entries },
-  );
+  await runMode({ ...context, backlog, progress: silentProgress }, { mode: ConsumerMode.batched, entries });
 };

@@ -39,7 +39,6 @@ interface CliOptions extends StackCliOptions {
   batchSize?: number;
   maxConcurrency?: number;
   loadSamples: number;
-  profile?: string;
   lambdaMemory?: number;
   out: string;
   baseline?: string;
@@ -67,7 +66,6 @@ program
   .addOption(
     new Option('--load-samples <n>', 'fresh processes timing the bundle import').argParser(wholeNumber(1)).default(10),
   )
-  .addOption(new Option('--profile <dir>', 'write a CPU profile of each drain child here and summarise it'))
   .addOption(
     new Option(
       '--lambda-memory <MB>',
@@ -83,7 +81,10 @@ program
       "measure this tree's handler against that commit's, built the same way, in alternating runs (default mode only)",
     ),
   )
-  .addOption(new Option('--repeat <n>', 'with --baseline: runs of each side').argParser(wholeNumber(1)).default(3));
+  .addOption(new Option('--repeat <n>', 'with --baseline: runs of each side').argParser(wholeNumber(1)).default(3))
+  .addOption(
+    new Option('--latency', 'run the latency benchmark instead (its options: npm run bench -- --latency --help)'),
+  );
 
 program.parse();
 const cli = program.opts<CliOptions>();
@@ -101,7 +102,6 @@ const options: BenchOptions = {
   addedLatencyMs: { dynamodb: cli.dynamodbLatency, upstash: cli.upstashLatency },
   warmUpEntries: cli.warmUp,
   moduleLoadSamples: cli.loadSamples,
-  ...(cli.profile === undefined ? {} : { profileDir: cli.profile }),
   ...(cli.lambdaMemory === undefined ? {} : { lambdaMemoryMb: cli.lambdaMemory }),
   node: handlerNode(cli.node),
 };

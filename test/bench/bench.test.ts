@@ -13,8 +13,6 @@ import type { BenchRun } from '../../bench/bench.js';
 import { CHART_FILE, RESULTS_FILE, writeOutputs } from '../../bench/outputs.js';
 import { silentProgress } from '../../bench/progress.js';
 import type { BenchStack } from '../../bench/stack.js';
-import { DEFAULTS } from '../../lib/config.js';
-import { lambdaBootstrapHeapArgs } from '../../bench/lambda-heap-limits.js';
 import type { GameMasterStub } from '../../local/game-master-stub.js';
 import { startUpstashServer } from '../../local/upstash-server.js';
 import type { UpstashServer } from '../../local/upstash-server.js';
@@ -140,11 +138,6 @@ describe('benchmark: both modes on a tiny backlog', () => {
     expect(missing).toEqual([]);
     expect(at(written, 'targets')).toHaveLength(8);
     expect(at(written, 'machine.node')).toBe(process.version);
-  });
-
-  it("runs the handler with the heap limits Lambda's bootstrap gives the deployed size, as the child saw them", () => {
-    const expected = lambdaBootstrapHeapArgs(DEFAULTS.memorySizeMb);
-    for (const mode of ['seed', 'batched'] as const) expect(run.results.modes[mode]?.heapFlags).toEqual(expected);
   });
 
   it('draws one line per mode in the chart', () => {

@@ -21,7 +21,6 @@ const figures = (overrides: Partial<ModeFigures>): ModeFigures => ({
   stoppedBy: { drained: 1 },
   offsetCommits: 20,
   peakRssMb: 130,
-  heapFlags: ['--max-semi-space-size=25', '--max-old-space-size=922'],
   cpuSeconds: { consumer: 3, benchProcess: 2, dynamodbLocal: 4, redis: 0, machine: 9 },
   consumerCpuMsPerEntry: 1.5,
   summary: { applied: 1_800, ignored: 100, invalid: 100, deadLettered: 0 },
