@@ -1,6 +1,7 @@
 /**
  * The README's source map lists every top-level folder of the repository and every folder of
- * the function, so a folder cannot be added (or removed) without the map saying so.
+ * the function, so a folder cannot be added (or removed) without the map saying so; and every
+ * file it names is one the repository has, so a rename cannot leave the map pointing nowhere.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -58,6 +59,17 @@ describe("the README's source map", () => {
         !existsSync(new URL(`${folder}/`, REPO_ROOT)) && !existsSync(new URL(`${FUNCTION_DIR}${folder}/`, REPO_ROOT)),
     );
     expect(named.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
+  });
+
+  it('names only files that exist', () => {
+    // `run-invocation.ts`, `cdk.json`, `latency*.ts`: a tracked file must end in each.
+    const names = [...new Set(map.flatMap((line) => line.match(/[\w.*-]+\.(?:ts|json)\b/g) ?? []))];
+    const missing = names.filter((name) => {
+      const pattern = new RegExp(`(^|/)${name.replace(/\./g, '\\.').replace(/\*/g, '[\\w-]*')}$`);
+      return !files.some((path) => pattern.test(path));
+    });
+    expect(names.length).toBeGreaterThan(20);
     expect(missing).toEqual([]);
   });
 });
