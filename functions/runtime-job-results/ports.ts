@@ -115,11 +115,24 @@ export interface OffsetStore {
   releaseLease(owner: string, lastInvocation?: Readonly<Record<string, string | number>>): Promise<void>;
 }
 
+/**
+ * A request for the offset lease, left beside the results stream where the holder's reads see
+ * it (docs/contract.md §6.5).
+ */
+export interface LeaseAsk {
+  /** The asking invocation's lease owner id. */
+  readonly by: string;
+  /** When the asker started (epoch ms): only an ask from an invocation newer than the holder counts. */
+  readonly startedAtMs: number;
+}
+
 /** One read of the results stream. */
 export interface StreamPage {
   readonly entries: RawEntry[];
   /** The read stopped before `count` entries at its byte budget: more entries follow. */
   readonly cutShort: boolean;
+  /** The lease ask standing when the read ran, if any: read in the same request. */
+  readonly ask?: LeaseAsk;
 }
 
 /** The results stream. */
@@ -138,6 +151,8 @@ export interface ResultStream {
   maxDeletedId(): Promise<string | undefined>;
   /** How many entries come after `afterId`, counted up to `cap`, and the first of them. */
   backlogAfter(afterId: string, cap: number): Promise<{ count: number; oldestId: string | undefined }>;
+  /** Leaves `ask` for the lease's holder, replacing any earlier one; it lapses after `ttlMs`. */
+  askForLease(ask: LeaseAsk, ttlMs: number): Promise<void>;
 }
 
 /**

@@ -23,6 +23,7 @@ import type {
   OffsetStore,
   OutboundMessage,
   RegisterGameRequest,
+  LeaseAsk,
   ResultStream,
   StreamPage,
   StreamPublisher,
@@ -164,6 +165,14 @@ export class FakePublisher implements StreamPublisher {
 export class FakeResultStream implements ResultStream {
   readonly entries: RawEntry[] = [];
   reads = 0;
+  /** The standing lease ask, as the real stream keeps it beside the stream key. */
+  ask: LeaseAsk | undefined;
+  readonly asks: LeaseAsk[] = [];
+
+  async askForLease(ask: LeaseAsk): Promise<void> {
+    this.ask = ask;
+    this.asks.push(ask);
+  }
 
   add(id: string, fields: Record<string, string>): void {
     this.entries.push({ id, fields: Object.entries(fields) });
@@ -171,7 +180,11 @@ export class FakeResultStream implements ResultStream {
 
   async readAfter(afterId: string, count: number): Promise<StreamPage> {
     this.reads += 1;
-    return { entries: this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count), cutShort: false };
+    return {
+      entries: this.entries.filter((e) => compareEntryIds(e.id, afterId) > 0).slice(0, count),
+      cutShort: false,
+      ...(this.ask === undefined ? {} : { ask: this.ask }),
+    };
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

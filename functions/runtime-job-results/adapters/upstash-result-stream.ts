@@ -3,7 +3,7 @@ import { LAST_POSSIBLE_ID, STREAM_START } from '../domain/entry-id.js';
 import { limits } from '../domain/job-result.js';
 import type { RawEntry } from '../domain/job-result.js';
 import { MalformedStreamReplyError } from '../errors.js';
-import type { ResultStream, StreamPage } from '../ports.js';
+import type { LeaseAsk, ResultStream, StreamPage } from '../ports.js';
 import type { RequestBounds } from './invocation-deadline.js';
 
 /**
@@ -57,12 +57,14 @@ const WITHHELD_GAME_ID_BYTES = 256;
 // XRANGE after an id, inside Redis, in pages: an entry over a limit comes back as its id,
 // size and game_id only (it is dead-lettered without being loaded), and the read stops
 // before the entry that would pass the byte budget (but always returns at least one).
-// Returns {1 if cut short by the budget else 0, entries}. Lua tables must not hold nil, so
-// a missing game_id is ''. Nothing comes after the largest possible id (ARGV[7]), and an
+// Returns {1 if cut short by the budget else 0, entries, the lease ask (KEYS[2]) or false}:
+// the holder of the offset lease learns of an ask with no request of its own. Lua tables must
+// not hold nil, so a missing game_id is ''. Nothing comes after the largest possible id (ARGV[7]), and an
 // exclusive range starting there is an error, so the read stops at it.
 // Lines joined at load time: a template literal would keep its newlines in the minified bundle.
 const READ_SCRIPT = [
-  'if ARGV[1] == ARGV[7] then return {0, {}} end',
+  "local ask = redis.call('GET', KEYS[2])",
+  'if ARGV[1] == ARGV[7] then return {0, {}, ask} end',
   "local start = '(' .. ARGV[1]",
   'local count = tonumber(ARGV[2])',
   'local maxBytes = tonumber(ARGV[3])',
@@ -86,7 +88,7 @@ const READ_SCRIPT = [
   '      end',
   '      out[#out + 1] = {entry[1], bytes, fields, gameId}',
   '    else',
-  '      if #out > 0 and used + bytes > budget then return {1, out} end',
+  '      if #out > 0 and used + bytes > budget then return {1, out, ask} end',
   '      out[#out + 1] = entry',
   '      used = used + bytes',
   '    end',
@@ -95,7 +97,7 @@ const READ_SCRIPT = [
   '  if last == ARGV[7] then break end',
   "  start = '(' .. last",
   'end',
-  'return {0, out}',
+  'return {0, out, ask}',
 ].join('\n');
 
 // Counts entries after an id without shipping them over HTTP: XRANGE pages inside Redis,
@@ -124,6 +126,20 @@ const INFO_SCRIPT = [
   "if redis.call('EXISTS', KEYS[1]) == 0 then return false end",
   "return redis.call('XINFO', 'STREAM', KEYS[1])",
 ].join('\n');
+
+/** The key beside the results stream where a lease ask waits (docs/contract.md §6.5). */
+export const leaseAskKey = (stream: string): string => `${stream}:lease_ask`;
+
+const ASK_SEPARATOR = ' ';
+
+/** An ask as stored: `"<startedAtMs> <by>"`; anything else is no ask. */
+const askOf = (value: unknown): LeaseAsk | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const at = value.indexOf(ASK_SEPARATOR);
+  const startedAtMs = Number(value.slice(0, at));
+  if (at <= 0 || !Number.isSafeInteger(startedAtMs)) return undefined;
+  return { startedAtMs, by: value.slice(at + 1) };
+};
 
 /** Reads the results stream over the Upstash REST API; never blocks (no `BLOCK`). */
 export class UpstashResultStream implements ResultStream {
@@ -157,8 +173,9 @@ export class UpstashResultStream implements ResultStream {
     const reply: unknown = await this.#exec([
       'EVAL',
       READ_SCRIPT,
-      1,
+      2,
       this.#stream,
+      leaseAskKey(this.#stream),
       afterId,
       String(count),
       String(limits.entryBytes),
@@ -167,10 +184,17 @@ export class UpstashResultStream implements ResultStream {
       String(WITHHELD_GAME_ID_BYTES),
       LAST_POSSIBLE_ID,
     ]);
-    if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'number') {
-      throw new MalformedStreamReplyError('read script reply is not [cut short, entries]');
+    // Lua's false (no ask) comes back as nil, which drops off the end of the list.
+    if (!Array.isArray(reply) || reply.length < 2 || reply.length > 3 || typeof reply[0] !== 'number') {
+      throw new MalformedStreamReplyError('read script reply is not [cut short, entries, ask]');
     }
-    return { cutShort: reply[0] === 1, entries: parseRangeReply(reply[1]) };
+    const ask = askOf(reply[2]);
+    return { cutShort: reply[0] === 1, entries: parseRangeReply(reply[1]), ...(ask === undefined ? {} : { ask }) };
+  }
+
+  async askForLease(ask: LeaseAsk, ttlMs: number): Promise<void> {
+    const value = `${ask.startedAtMs}${ASK_SEPARATOR}${ask.by}`;
+    await this.#exec(['SET', leaseAskKey(this.#stream), value, 'PX', Math.max(1, Math.ceil(ttlMs))]);
   }
 
   async lastGeneratedId(): Promise<string | undefined> {

@@ -35,6 +35,11 @@ export interface BatchProcessorDeps {
   readonly telemetry: ConsumerTelemetry;
   readonly remainingMs: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * Retry a failed entry here, after its backoff (a drain), or leave it failed after one try
+   * for the caller to retry later while other entries go on (follow mode's entry window).
+   */
+  readonly retryInPlace: boolean;
 }
 
 export const processBatch = async (
@@ -86,7 +91,7 @@ export const processBatch = async (
         const backoffMs = withJitter(settings.retryBackoffMs * 2 ** (tries - 1));
         // A backoff that would reach into the margin leaves the retry to the next invocation.
         const fitsInTime = deps.remainingMs() - backoffMs >= settings.timeBudgetMarginMs;
-        if (tries >= settings.attemptsPerInvocation || !fitsInTime || halted !== undefined) {
+        if (!deps.retryInPlace || tries >= settings.attemptsPerInvocation || !fitsInTime || halted !== undefined) {
           return { kind: 'failed', attempts };
         }
         await deps.sleep(backoffMs);

@@ -7,14 +7,13 @@
  * - a short batch (the stream had no more) by a read `POLL_INTERVAL_MS` after the previous
  *   read started, so a steady trickle costs one read per interval, not two;
  * - an empty read by a wait of `POLL_INTERVAL_MS` for a quiet spell of {@link QUIET_SPELL_MS}
- *   after an entry (so results a second apart never meet the back-off); after that, and from
- *   the start of the invocation until its first entry, the wait doubles with each empty read,
- *   up to `POLL_IDLE_MAX_MS` (or the interval, if that is longer). Any entry brings it back to
- *   the interval. (Starting backed off saves each invocation of an idle stream a second of
- *   reads at the interval; a busy stream resets it with its first read.)
+ *   after an entry, or after the invocation took the lease (so results a second apart never
+ *   meet the back-off, and a hand-over does not hold back what arrived meanwhile); after that
+ *   the wait doubles with each empty read, up to `POLL_IDLE_MAX_MS` (or the interval, if that
+ *   is longer). Any entry brings it back to the interval.
  * So an idle stream costs about one read per `POLL_IDLE_MAX_MS` (1.2 s by default: about 50
- * a minute) whatever the interval, and the first result after a quiet spell waits at most
- * that long to be read.
+ * a minute, a few more in the quiet spell after each take) whatever the interval, and the
+ * first result after a quiet spell waits at most that long to be read.
  */
 
 /** Empty reads keep the interval this long before the back-off starts. */
@@ -49,7 +48,6 @@ export class FollowPacer {
   constructor(intervalMs: number, idleMaxMs: number) {
     this.#intervalMs = intervalMs;
     this.#idleMaxMs = idleMaxMs;
-    this.#emptyInARow = quietPolls(intervalMs);
   }
 
   /** Reads that found nothing, over the whole invocation. */

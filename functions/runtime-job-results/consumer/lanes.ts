@@ -10,13 +10,18 @@ import type { RawEntry } from '../domain/job-result.js';
 export const lanesOf = (entries: readonly RawEntry[]): RawEntry[][] => {
   const lanes = new Map<string, RawEntry[]>();
   for (const entry of entries) {
-    const gameId = fieldMap(entry).get('game_id')?.trim();
-    const key = gameId ? `game:${gameId}` : `entry:${entry.id}`;
+    const key = laneKeyOf(entry);
     const lane = lanes.get(key);
     if (lane) lane.push(entry);
     else lanes.set(key, [entry]);
   }
   return [...lanes.values()];
+};
+
+/** The lane an entry runs in: its game's, or its own when it has no usable `game_id`. */
+export const laneKeyOf = (entry: RawEntry): string => {
+  const gameId = fieldMap(entry).get('game_id')?.trim();
+  return gameId ? `game:${gameId}` : `entry:${entry.id}`;
 };
 
 /** Runs `work` over `items` with at most `limit` in flight, starting them in order. */

@@ -23,8 +23,10 @@ import { processBatch } from './batch-processor.js';
 import type { EntryState } from './entry-state.js';
 import { InvocationFailedError } from './fatal-errors.js';
 import { FollowPacer } from './follow.js';
+import { EntryWindow, followRetryDelayMs } from './entry-window.js';
+import type { Round } from './entry-window.js';
 import { takeLease } from './lease-wait.js';
-import { advanceOffset } from './offset-progress.js';
+import { advanceOffset, isRecordedFinished } from './offset-progress.js';
 import { publishOutcomes } from './publish-outcomes.js';
 import { checkNothingTrimmed, checkOffsetInStream, recordLag } from './stream-position.js';
 import type { ConsumerSettings } from './settings.js';
@@ -34,6 +36,8 @@ export const StoppedBy = {
   timeBudget: 'time_budget',
   transientError: 'transient_error',
   leaseHeld: 'lease_held',
+  /** A newer invocation, or an operator, asked for the lease (docs/contract.md §6.5). */
+  handedOver: 'handed_over',
 } as const;
 
 export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
@@ -95,7 +99,12 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   const sleep = deps.sleep ?? defaultSleep;
   const following = settings.pollIntervalMs > 0;
   const lease = await takeLease(
-    { ...deps, sleep, timeBudgetMarginMs: settings.timeBudgetMarginMs },
+    {
+      ...deps,
+      sleep,
+      timeBudgetMarginMs: settings.timeBudgetMarginMs,
+      askPatienceMs: settings.pollIdleMaxMs + ASK_PATIENCE_EXTRA_MS,
+    },
     // Only a following invocation waits: a drain finds the holder doing its work.
     following,
   );
@@ -106,7 +115,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     log.info('offset lease held by another invocation; nothing to do', {
       lease_owner: heldBy.owner,
       lease_expires_at: new Date(heldBy.expiresAtMs).toISOString(),
-      ...(following ? { handover_wait_ms: lease.waitedMs, lease_tries: lease.tries } : {}),
+      ...(following ? { handover_wait_ms: lease.waitedMs, lease_tries: lease.tries, lease_asked: lease.asked } : {}),
     });
     const held: InvocationSummary = {
       entriesRead: 0,
@@ -132,6 +141,7 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
     log.info('offset lease taken over from the previous invocation', {
       handover_wait_ms: lease.waitedMs,
       lease_tries: lease.tries,
+      lease_asked: lease.asked,
     });
   }
 
@@ -148,58 +158,78 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   };
   log.debug('offset lease taken', { start_entry_id: state.lastEntryId });
   const pacer = new FollowPacer(settings.pollIntervalMs, settings.pollIdleMaxMs);
+  // Follow mode keeps going past a failing game; a drain stops after the batch (§5.9).
+  const window = following ? new EntryWindow() : undefined;
+  /** The last entry read: the next read starts after it (the offset may be further back). */
+  let readCursor = state.lastEntryId;
   /** When the invocation first caught up with the stream (follow mode). */
   let caughtUpAt: number | undefined;
   /** The last read returned less than it asked for: nothing was left unread then. */
   let caughtUp = false;
   // Started once the first read answered, awaited at the end: it runs beside the batches.
   let trimCheck: Promise<void> | undefined;
+  /** A newer invocation (or an operator) asked for the lease: stop after this round. */
+  const askedToHandOver = (page: StreamPage): boolean =>
+    page.ask !== undefined && page.ask.by !== deps.invocationId && page.ask.startedAtMs > lease.startedAtMs;
+  /** Nothing left that this invocation could have done. */
+  const nothingLeft = (): boolean => caughtUp && (window === undefined || window.size === 0);
 
   try {
     let next: Promise<Read> | undefined;
     for (;;) {
       if (deps.remainingMs() < settings.timeBudgetMarginMs) {
         // A follower that had caught up leaves nothing unread that it could have seen.
-        summary.stoppedBy = caughtUp ? StoppedBy.drained : StoppedBy.timeBudget;
+        summary.stoppedBy = nothingLeft() ? StoppedBy.drained : StoppedBy.timeBudget;
         break;
       }
       const startedAtMs = deps.nowMs();
-      const page = unwrap(await (next ?? read(deps, state.lastEntryId)));
-      const batch = page.entries;
+      // A full window is only retried until the offset moves on.
+      const page = window?.hasRoom === false ? NO_READ : unwrap(await (next ?? read(deps, readCursor)));
+      const fresh = page.entries;
       next = undefined;
-      trimCheck ??= checkNothingTrimmed(deps, state.lastEntryId, batch[0]?.id);
+      trimCheck ??= checkNothingTrimmed(deps, state.lastEntryId, fresh[0]?.id);
+      const handOver = askedToHandOver(page);
       // A short batch means the stream had no more: skip the read that would say so.
-      const full = batch.length === settings.batchSize || page.cutShort;
+      const full = fresh.length === settings.batchSize || page.cutShort;
       caughtUp = !full;
       if (caughtUp) caughtUpAt ??= startedAtMs;
-      if (batch.length === 0) {
-        summary.stoppedBy = StoppedBy.drained;
-        if (!following || !(await idle(deps, pacer.delayAfter({ entries: 0, full, startedAtMs }, deps.nowMs())))) break;
-        continue;
+      summary.entriesRead += fresh.length;
+      readCursor = fresh.at(-1)?.id ?? readCursor;
+      window?.add(fresh);
+      const round = window?.round(state, deps.nowMs()) ?? { span: fresh, runnable: fresh };
+
+      if (round.runnable.length > 0) {
+        // Fetch the next batch while this one is processed. It starts after this batch, which
+        // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
+        if (full && settings.prefetch && !handOver && (window?.hasRoom ?? true)) next = read(deps, readCursor);
+        const applied = await applyRound(deps, state, round, window === undefined);
+        state = applied.state;
+        summary.lastEntryId = state.lastEntryId;
+        countResults(deps, summary, applied.states);
+        window?.settle(round, applied.states, state, retryDelay(settings), deps.nowMs());
+
+        if (applied.halted === 'fatal') throw new InvocationFailedError('processing stopped', applied.fatalError);
+        if (applied.unfinished && window === undefined) {
+          summary.stoppedBy = StoppedBy.transientError;
+          break;
+        }
+        if (applied.halted === 'time_budget') {
+          summary.stoppedBy = StoppedBy.timeBudget;
+          break;
+        }
       }
-      summary.entriesRead += batch.length;
-      // Fetch the next batch while this one is processed. It starts after this batch, which
-      // is where the offset will be if every entry gets done; otherwise the loop stops anyway.
-      if (full && settings.prefetch) next = read(deps, (batch.at(-1) as RawEntry).id);
-
-      const applied = await applyBatch(deps, state, batch);
-      state = applied.state;
-      summary.lastEntryId = state.lastEntryId;
-      countResults(deps, summary, applied.states);
-
-      if (applied.halted === 'fatal') throw new InvocationFailedError('processing stopped', applied.fatalError);
-      if (applied.unfinished) {
-        summary.stoppedBy = StoppedBy.transientError;
+      if (handOver) {
+        summary.stoppedBy = StoppedBy.handedOver;
         break;
       }
-      if (applied.halted === 'time_budget') {
-        summary.stoppedBy = StoppedBy.timeBudget;
+      if (full && round.runnable.length > 0) continue;
+      summary.stoppedBy = StoppedBy.drained;
+      if (!following) break;
+      const pollMs = pacer.delayAfter({ entries: fresh.length, full, startedAtMs }, deps.nowMs());
+      const retryMs = window?.untilNextRetryMs(deps.nowMs());
+      if (!(await idle(deps, retryMs === undefined ? pollMs : Math.min(pollMs, retryMs)))) {
+        summary.stoppedBy = nothingLeft() ? StoppedBy.drained : StoppedBy.timeBudget;
         break;
-      }
-      if (!full) {
-        summary.stoppedBy = StoppedBy.drained;
-        if (!following) break;
-        if (!(await idle(deps, pacer.delayAfter({ entries: batch.length, full, startedAtMs }, deps.nowMs())))) break;
       }
     }
   } catch (error) {
@@ -231,6 +261,17 @@ export const runInvocation = async (deps: InvocationDeps): Promise<InvocationSum
   });
   return summary;
 };
+
+/** An asked holder answers within one idle poll plus a batch in flight; this is the batch's allowance. */
+const ASK_PATIENCE_EXTRA_MS = 3_000;
+
+/** A round that reads nothing: the window is full, so only its entries are retried. */
+const NO_READ: StreamPage = { entries: [], cutShort: false };
+
+const retryDelay =
+  (settings: ConsumerSettings) =>
+  (attempts: number): number =>
+    followRetryDelayMs(settings.retryBackoffMs, attempts);
 
 /**
  * A following invocation's wait between reads. A wait that would reach into the margin is
@@ -268,13 +309,24 @@ const unwrap = (result: Read): StreamPage => {
 };
 
 /**
- * Processes a batch, publishes what it produced, and commits the offset past the entries
- * now done (with the attempts of those that are not, and the record of those done above it).
+ * Processes a round's entries, publishes what they produced, and commits the offset past the
+ * entries now done (with the attempts of those that are not, and the record of those done
+ * above it). The states returned cover the round's whole span, in stream order.
  */
-const applyBatch = async (deps: InvocationDeps, state: OffsetState, batch: readonly RawEntry[]) => {
-  const result = await processBatch({ ...deps, sleep: deps.sleep ?? defaultSleep }, batch, state);
-  const states = await publishOutcomes(deps, batch, result.states);
-  const next = advanceOffset(state, batch, states);
+const applyRound = async (deps: InvocationDeps, state: OffsetState, round: Round, retryInPlace: boolean) => {
+  const result = await processBatch(
+    { ...deps, sleep: deps.sleep ?? defaultSleep, retryInPlace },
+    round.runnable,
+    state,
+  );
+  const byId = new Map(round.runnable.map((entry, index) => [entry.id, result.states[index]]));
+  const processed = round.span.map(
+    (entry): EntryState =>
+      byId.get(entry.id) ??
+      (isRecordedFinished(state, entry.id) ? { kind: 'finished_earlier' } : { kind: 'not_started' }),
+  );
+  const states = await publishOutcomes(deps, round.span, processed);
+  const next = advanceOffset(state, round.span, states);
   // Nothing moved and nothing new to remember (e.g. a fatal error on the first entry).
   if (JSON.stringify(next) !== JSON.stringify(state)) await deps.offsets.commit(deps.invocationId, next);
   return {
