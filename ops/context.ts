@@ -1,5 +1,5 @@
 /**
- * What every command gets: the consumer's own runtime (same configuration, secrets, clients
+ * What every command gets: the consumer's own dependencies (same configuration, secrets, clients
  * and adapters as the Lambda), a document client for the raw items operators look at, and
  * the CLI's output and prompts.
  */
@@ -10,7 +10,7 @@ import type { Dependencies } from '../functions/runtime-job-results/dependencies
 import type { Output } from './output.js';
 
 export interface OpsContext {
-  readonly runtime: Dependencies;
+  readonly dependencies: Dependencies;
   /** For reads the ports do not offer: the whole offset item, the whole game item. */
   readonly documents: DynamoDBDocumentClient;
   readonly output: Output;
@@ -41,12 +41,12 @@ export const operatorName = (user: string, host: string): string => `ops:${user}
  */
 export type EnvSource = Env | (() => Promise<Env>);
 
-/** Builds the runtime from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
+/** Builds the dependencies from `env` exactly as the Lambda does; `close()` frees its DynamoDB client. */
 export const connect = async (env: EnvSource, options: ConnectOptions): Promise<OpsContext & { close(): void }> => {
-  const runtime = await buildDependencies(typeof env === 'function' ? await env() : env);
-  const { documents } = runtime;
+  const dependencies = await buildDependencies(typeof env === 'function' ? await env() : env);
+  const { documents } = dependencies;
   return {
-    runtime,
+    dependencies,
     documents,
     output: options.output,
     operator: options.operator,

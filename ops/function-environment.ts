@@ -1,7 +1,7 @@
 /**
  * `--function <name>`: the CLI configured from the deployed function itself. Its
  * configuration holds every variable the function reads (table names, stream names, URLs,
- * secret ARNs; never a token), so the CLI builds exactly the runtime the function builds,
+ * secret ARNs; never a token), so the CLI builds exactly the dependencies the function builds,
  * and reads the tokens from Secrets Manager as the function does.
  */
 import { GetFunctionConfigurationCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';

@@ -13,7 +13,7 @@ const OPERATOR_LEASE_MS = 30_000;
 
 /** Runs `write` with the offset lease held by this operator; throws {@link LeaseHeldError} if taken. */
 export const withOperatorLease = async <T>(ctx: OpsContext, write: (state: OffsetState) => Promise<T>): Promise<T> => {
-  const { offsets } = ctx.runtime;
+  const { offsets } = ctx.dependencies;
   const now = Date.now();
   const lease = await offsets.acquireLease(ctx.operator, now + OPERATOR_LEASE_MS, now);
   if (!lease.acquired) throw new LeaseHeldError(lease.heldBy.owner, lease.heldBy.expiresAtMs);

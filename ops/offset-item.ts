@@ -30,8 +30,8 @@ const summaryOf = (value: unknown): Record<string, string | number> | undefined 
 
 /** A consistent read of the offset item. */
 export const readOffsetItem = async (ctx: OpsContext): Promise<OffsetItem> => {
-  const table = ctx.runtime.config.dynamodb.offsetsTable;
-  const { Item } = await dynamoDbRequest(table, ctx.runtime.bounds.dynamodb, (abortSignal) =>
+  const table = ctx.dependencies.config.dynamodb.offsetsTable;
+  const { Item } = await dynamoDbRequest(table, ctx.dependencies.bounds.dynamodb, (abortSignal) =>
     ctx.documents.send(new GetCommand({ TableName: table, Key: { consumer: CONSUMER_LABEL }, ConsistentRead: true }), {
       abortSignal,
     }),

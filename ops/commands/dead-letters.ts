@@ -54,7 +54,11 @@ export const deadLettersList = async (ctx: OpsContext, options: { limit?: number
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit must be a whole number above 0, got ${limit}`);
-  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters, ctx.runtime.bounds.upstash);
+  const dead = new StreamView(
+    ctx.dependencies.redis,
+    ctx.dependencies.config.streams.deadLetters,
+    ctx.dependencies.bounds.upstash,
+  );
   const [total, entries] = await Promise.all([dead.length(), dead.range('-', '+', limit)]);
   const list: DeadLetterList = { key: dead.key, total, deadLetters: entries.map(rowOf) };
   ctx.output.result(list, () => {
@@ -99,8 +103,8 @@ export const deadLettersRequeue = async (
 ): Promise<{ requeued: readonly Requeued[] }> => {
   const all = options.all === true;
   if (all === ids.length > 0) throw new UsageError('give either dead-letter ids or --all');
-  const { redis, config } = ctx.runtime;
-  const dead = new StreamView(redis, config.streams.deadLetters, ctx.runtime.bounds.upstash);
+  const { redis, config } = ctx.dependencies;
+  const dead = new StreamView(redis, config.streams.deadLetters, ctx.dependencies.bounds.upstash);
   const requeued: Requeued[] = [];
   const requeuePage = async (page: readonly RawEntry[]): Promise<void> => {
     const copies = redis.pipeline();
@@ -162,7 +166,11 @@ export const deadLettersPurge = async (
   options: { yes?: boolean } = {},
 ): Promise<{ removed: number }> => {
   const before = entryIdArg(beforeText, '--before');
-  const dead = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.deadLetters, ctx.runtime.bounds.upstash);
+  const dead = new StreamView(
+    ctx.dependencies.redis,
+    ctx.dependencies.config.streams.deadLetters,
+    ctx.dependencies.bounds.upstash,
+  );
   const [length, after, itself] = await Promise.all([dead.length(), dead.after(before), dead.get(before)]);
   const older = Math.max(0, length - after.count - (itself === undefined ? 0 : 1));
   if (older === 0) {
@@ -176,7 +184,7 @@ export const deadLettersPurge = async (
   if (options.yes !== true && !(await ctx.confirm('Delete them?'))) {
     throw new RefusedError('not confirmed; nothing was deleted (pass --yes to skip the question)', 'not_confirmed');
   }
-  const removed = Number(await ctx.runtime.redis.exec(['XTRIM', dead.key, 'MINID', before]));
+  const removed = Number(await ctx.dependencies.redis.exec(['XTRIM', dead.key, 'MINID', before]));
   const result = { removed };
   ctx.output.result(result, () => `${removed} dead letters deleted from ${dead.key}`);
   return result;

@@ -37,8 +37,8 @@ const mapText = (value: unknown, order: readonly string[]): string => {
 
 export const gameShow = async (ctx: OpsContext, gameId: string): Promise<GameView> => {
   if (gameId.trim() === '') throw new UsageError('give a game id');
-  const table = ctx.runtime.config.dynamodb.gamesTable;
-  const { Item } = await dynamoDbRequest(table, ctx.runtime.bounds.dynamodb, (abortSignal) =>
+  const table = ctx.dependencies.config.dynamodb.gamesTable;
+  const { Item } = await dynamoDbRequest(table, ctx.dependencies.bounds.dynamodb, (abortSignal) =>
     ctx.documents.send(new GetCommand({ TableName: table, Key: { gameId }, ConsistentRead: true }), { abortSignal }),
   );
   if (Item === undefined) throw new NotFoundError(`game ${JSON.stringify(gameId)} is not in table ${table}`);

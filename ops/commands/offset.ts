@@ -23,7 +23,11 @@ export interface OffsetView {
 }
 
 export const offsetShow = async (ctx: OpsContext): Promise<OffsetView> => {
-  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results, ctx.runtime.bounds.upstash);
+  const results = new StreamView(
+    ctx.dependencies.redis,
+    ctx.dependencies.config.streams.results,
+    ctx.dependencies.bounds.upstash,
+  );
   const item = await readOffsetItem(ctx);
   const offset = item.state.lastEntryId;
   const [entry, behind] = await Promise.all([
@@ -80,7 +84,11 @@ export const offsetSet = async (
   options: OffsetMoveOptions = {},
 ): Promise<OffsetMove> => {
   const target = entryIdArg(idText, 'the new offset');
-  const results = new StreamView(ctx.runtime.redis, ctx.runtime.config.streams.results, ctx.runtime.bounds.upstash);
+  const results = new StreamView(
+    ctx.dependencies.redis,
+    ctx.dependencies.config.streams.results,
+    ctx.dependencies.bounds.upstash,
+  );
   if (target !== STREAM_START && options.force !== true && (await results.get(target)) === undefined) {
     throw new RefusedError(
       `entry ${target} is not in ${results.key} (never added, or trimmed): check the id, or pass --force ` +
@@ -121,7 +129,7 @@ export const offsetSet = async (
         'offset_moved',
       );
     }
-    await ctx.runtime.offsets.commit(ctx.operator, withOffset(state, target));
+    await ctx.dependencies.offsets.commit(ctx.operator, withOffset(state, target));
   });
   const move: OffsetMove = { previous, lastEntryId: target, changed: true, direction, entries };
   ctx.output.result(

@@ -66,8 +66,8 @@ export const replay = async (ctx: OpsContext, options: { from: string; to: strin
   if (isEntryId(from) && isEntryId(to) && compareEntryIds(from, to) > 0) {
     throw new UsageError(`--from ${from} is after --to ${to}`);
   }
-  const { config, games, gameMaster, publisher, redis } = ctx.runtime;
-  const results = new StreamView(redis, config.streams.results, ctx.runtime.bounds.upstash);
+  const { config, games, gameMaster, publisher, redis } = ctx.dependencies;
+  const results = new StreamView(redis, config.streams.results, ctx.dependencies.bounds.upstash);
   const counts = { applied: 0, ignored: 0, invalid: 0, dead_lettered: 0, failed: 0, skipped: 0 };
   const outcomes = { running: 0, paused: 0, start_failed: 0 };
   const telemetry: StartFlowTelemetry = { transition: () => undefined, outcome: (name) => (outcomes[name] += 1) };
@@ -142,7 +142,7 @@ const publishPage = async (
   const messages = done.flatMap((outcome) => outcome.messages);
   if (messages.length === 0) return 0;
   try {
-    await ctx.runtime.publisher.publish(messages);
+    await ctx.dependencies.publisher.publish(messages);
   } catch (error) {
     throw new OpsError(
       `publishing the messages of entries ${page[0]?.id} to ${page.at(-1)?.id} failed (${errorText(error)}). ` +
@@ -153,7 +153,7 @@ const publishPage = async (
     );
   }
   for (const { gameId, marker, sourceEntryId } of done.flatMap((outcome) => outcome.markersToClear)) {
-    await ctx.runtime.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
+    await ctx.dependencies.games.clearMarker(gameId, marker, sourceEntryId).catch((error: unknown) => {
       ctx.output.notice(
         `warning: could not clear ${marker} of entry ${sourceEntryId} from ${gameId}: ${errorText(error)}`,
       );

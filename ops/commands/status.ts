@@ -39,9 +39,9 @@ export interface StatusReport {
 
 /** Gathers the report: one read of the offset item, a few stream commands. */
 export const status = async (ctx: OpsContext): Promise<StatusReport> => {
-  const { streams } = ctx.runtime.config;
-  const results = new StreamView(ctx.runtime.redis, streams.results, ctx.runtime.bounds.upstash);
-  const dead = new StreamView(ctx.runtime.redis, streams.deadLetters, ctx.runtime.bounds.upstash);
+  const { streams } = ctx.dependencies.config;
+  const results = new StreamView(ctx.dependencies.redis, streams.results, ctx.dependencies.bounds.upstash);
+  const dead = new StreamView(ctx.dependencies.redis, streams.deadLetters, ctx.dependencies.bounds.upstash);
   const item = await readOffsetItem(ctx);
   const offset = item.state.lastEntryId;
   const [length, lastGeneratedId, behind, deadCount] = await Promise.all([
