@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipSlow } from '../support/slow.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -145,7 +146,7 @@ afterAll(() => {
 const resourcesOf = (template: Template, type: string) =>
   Object.values(template.Resources).filter((resource) => resource.Type === type);
 
-describe('the packed package', () => {
+describe.skipIf(skipSlow)('the packed package', () => {
   it('carries the built construct, its declarations, the CLI and the bundled function, and no sources', () => {
     expect(tarballFiles).toEqual(
       expect.arrayContaining([
@@ -176,7 +177,7 @@ describe('the packed package', () => {
   });
 });
 
-describe.each(['esm', 'cjs'] as const)('a CDK app (%s) that installs the tarball', (kind) => {
+describe.skipIf(skipSlow).each(['esm', 'cjs'] as const)('a CDK app (%s) that installs the tarball', (kind) => {
   it('deploys the bundle the package carries, as the function code', () => {
     const [fn] = resourcesOf(templates[kind], 'AWS::Lambda::Function');
     expect(fn?.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x', Architectures: ['arm64'] });
@@ -206,7 +207,7 @@ describe.each(['esm', 'cjs'] as const)('a CDK app (%s) that installs the tarball
   });
 });
 
-describe('the installed package', () => {
+describe.skipIf(skipSlow)('the installed package', () => {
   it('type-checks a TypeScript app against its declarations', async () => {
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--target', 'es2022', 'app.ts'];

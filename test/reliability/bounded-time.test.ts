@@ -14,6 +14,7 @@ import { createHandler } from '../../functions/runtime-job-results/create-handle
 import { createHarness } from '../support/consumer-harness.js';
 import { testStack } from '../support/stack.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { skipSlow } from '../support/slow.js';
 import { leaseExpiry } from '../../local/child-invocation.js';
 import { isStatusWrite, successFields } from './support/hooks.js';
 import { startSilentFront } from './support/silent-front.js';
@@ -31,7 +32,7 @@ const startMute = async (): Promise<{ url: string; server: Server }> => {
   return { url: `http://127.0.0.1:${address.port}`, server };
 };
 
-describe('a DynamoDB that accepts connections and never answers', () => {
+describe.skipIf(skipSlow)('a DynamoDB that accepts connections and never answers', () => {
   let h: Harness;
   let front: SilentFront;
 
@@ -89,7 +90,7 @@ describe('a DynamoDB that accepts connections and never answers', () => {
   }, 60_000);
 });
 
-describe('an Upstash that accepts connections and never answers', () => {
+describe.skipIf(skipSlow)('an Upstash that accepts connections and never answers', () => {
   let h: Harness;
   let front: SilentFront;
 
@@ -131,7 +132,7 @@ describe('an Upstash that accepts connections and never answers', () => {
   }, 60_000);
 });
 
-describe('a Secrets Manager that accepts connections and never answers', () => {
+describe.skipIf(skipSlow)('a Secrets Manager that accepts connections and never answers', () => {
   let mute: { url: string; server: Server };
   let h: Harness;
   const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:galaxy/test/hung-AbCdEf';

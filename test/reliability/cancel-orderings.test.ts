@@ -14,6 +14,7 @@ import type { ProxyAction, ProxyHook } from '../../local/dynamodb-proxy.js';
 import { setGameStatus } from '../../local/lobby-race.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { skipSlow } from '../support/slow.js';
 import { isBindingWrite, isStatusWrite, successFields } from './support/hooks.js';
 
 let h: Harness;
@@ -95,7 +96,7 @@ describe("Lobby's cancel against the binding write", () => {
   });
 });
 
-describe('a process killed around the binding write', () => {
+describe.skipIf(skipSlow)('a process killed around the binding write', () => {
   it('killed before the write reaches DynamoDB: the replay binds and runs the game', async () => {
     h = await createHarness();
     await h.putGame({ gameId: 'k-before', status: 'starting' });

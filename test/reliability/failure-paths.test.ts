@@ -11,6 +11,7 @@ import type { DynamoDbCall, ProxyHook } from '../../local/dynamodb-proxy.js';
 import { setGameStatus } from '../../local/lobby-race.js';
 import { createHarness } from '../support/consumer-harness.js';
 import type { Harness } from '../support/consumer-harness.js';
+import { skipSlow } from '../support/slow.js';
 import { leaseExpiry, spawnInvocation } from '../../local/child-invocation.js';
 import { isBindingWrite, isStatusWrite, successFields } from './support/hooks.js';
 
@@ -99,18 +100,22 @@ describe('a binding that can never be saved takes the orphan path', () => {
     expect(h.gameMaster.callsFor('full')).toEqual([]);
   }, 30_000);
 
-  it('crash variant: killed between the stop job and start_failed, the replay ends the same way', async () => {
-    h = await createHarness();
-    await putNearlyFullGame('full');
-    const entryId = await h.addResult(bulkySuccess('full'));
-    await crashAt((call) => isStatusWrite(call, 'full', 'start_failed'));
-    expect(await h.getGame('full')).toMatchObject({ status: 'starting' });
-    expect(await stopJobSources()).toEqual([entryId]);
+  it.skipIf(skipSlow)(
+    'crash variant: killed between the stop job and start_failed, the replay ends the same way',
+    async () => {
+      h = await createHarness();
+      await putNearlyFullGame('full');
+      const entryId = await h.addResult(bulkySuccess('full'));
+      await crashAt((call) => isStatusWrite(call, 'full', 'start_failed'));
+      expect(await h.getGame('full')).toMatchObject({ status: 'starting' });
+      expect(await stopJobSources()).toEqual([entryId]);
 
-    expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: entryId });
-    expect(await h.getGame('full')).toMatchObject({ status: 'start_failed' });
-    expect(new Set(await stopJobSources())).toEqual(new Set([entryId]));
-  }, 60_000);
+      expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: entryId });
+      expect(await h.getGame('full')).toMatchObject({ status: 'start_failed' });
+      expect(new Set(await stopJobSources())).toEqual(new Set([entryId]));
+    },
+    60_000,
+  );
 });
 
 describe('a bound success that runs out of tries takes the orphan path', () => {
@@ -135,20 +140,24 @@ describe('a bound success that runs out of tries takes the orphan path', () => {
     ]);
   }, 60_000);
 
-  it('crash variant: killed between the stop job and start_failed, the replay ends the same way', async () => {
-    h = await createHarness(env);
-    await h.putGame({ gameId: 'stuck', status: 'starting' });
-    const entryId = await h.addResult(successFields('stuck'));
-    h.proxy.setHook(runningThrottled);
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'transient_error' });
+  it.skipIf(skipSlow)(
+    'crash variant: killed between the stop job and start_failed, the replay ends the same way',
+    async () => {
+      h = await createHarness(env);
+      await h.putGame({ gameId: 'stuck', status: 'starting' });
+      const entryId = await h.addResult(successFields('stuck'));
+      h.proxy.setHook(runningThrottled);
+      expect(await h.invoke()).toMatchObject({ stoppedBy: 'transient_error' });
 
-    await crashAt((call) => isStatusWrite(call, 'stuck', 'start_failed'), runningThrottled);
-    h.proxy.setHook(runningThrottled);
-    expect(await h.invoke()).toMatchObject({ deadLettered: 1, stoppedBy: 'drained', lastEntryId: entryId });
-    expect(await h.getGame('stuck')).toMatchObject({ status: 'start_failed' });
-    expect(new Set(await stopJobSources())).toEqual(new Set([entryId]));
-    expect((await deadLetterReasons()).get(entryId)?.size).toBe(1);
-  }, 60_000);
+      await crashAt((call) => isStatusWrite(call, 'stuck', 'start_failed'), runningThrottled);
+      h.proxy.setHook(runningThrottled);
+      expect(await h.invoke()).toMatchObject({ deadLettered: 1, stoppedBy: 'drained', lastEntryId: entryId });
+      expect(await h.getGame('stuck')).toMatchObject({ status: 'start_failed' });
+      expect(new Set(await stopJobSources())).toEqual(new Set([entryId]));
+      expect((await deadLetterReasons()).get(entryId)?.size).toBe(1);
+    },
+    60_000,
+  );
 });
 
 describe('finished entries are not applied again', () => {
@@ -183,39 +192,47 @@ describe('finished entries are not applied again', () => {
     expect(first).not.toBe(invalid);
   }, 60_000);
 
-  it('crash variant: killed right after the commit that records them, the replay still skips them', async () => {
-    h = await createHarness(env);
-    const { second, invalid } = await seed();
-    let committed = false;
-    const child = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 8_000);
-    h.proxy.setHook((call) => {
-      if (bindingOfAThrottled(call) === throttled) return throttled;
-      if (!isOffsetCommit(call) || committed) return forward;
-      committed = true;
-      return { kind: 'forward', after: async () => void child.process.kill('SIGKILL') };
-    });
-    expect((await child.ended).signal).toBe('SIGKILL');
-    h.proxy.setHook(undefined);
-    expect(await h.offsetItem()).toMatchObject({ finished: [`${second}..${invalid}`] });
-    await sleep(leaseExpiry(await h.offsetItem()));
-    await setGameStatus(h.documents, h.gamesTable, 'b', 'starting');
+  it.skipIf(skipSlow)(
+    'crash variant: killed right after the commit that records them, the replay still skips them',
+    async () => {
+      h = await createHarness(env);
+      const { second, invalid } = await seed();
+      let committed = false;
+      const child = spawnInvocation({ ...h.env, TIME_BUDGET_MARGIN_MS: '0' }, 8_000);
+      h.proxy.setHook((call) => {
+        if (bindingOfAThrottled(call) === throttled) return throttled;
+        if (!isOffsetCommit(call) || committed) return forward;
+        committed = true;
+        return { kind: 'forward', after: async () => void child.process.kill('SIGKILL') };
+      });
+      expect((await child.ended).signal).toBe('SIGKILL');
+      h.proxy.setHook(undefined);
+      expect(await h.offsetItem()).toMatchObject({ finished: [`${second}..${invalid}`] });
+      await sleep(leaseExpiry(await h.offsetItem()));
+      await setGameStatus(h.documents, h.gamesTable, 'b', 'starting');
 
-    expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: invalid });
-    expect(await h.getGame('a')).toMatchObject({ status: 'running' });
-    expect(await h.getGame('b')).toMatchObject({ status: 'starting' });
-    expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
-  }, 60_000);
+      expect(await h.invoke()).toMatchObject({ applied: 1, stoppedBy: 'drained', lastEntryId: invalid });
+      expect(await h.getGame('a')).toMatchObject({ status: 'running' });
+      expect(await h.getGame('b')).toMatchObject({ status: 'starting' });
+      expect((await h.read(h.streams.deadLetters)).map((m) => m.fields.dead_letter_source_id)).toEqual([invalid]);
+    },
+    60_000,
+  );
 
-  it('crash variant: killed between the status write and the commit, the replay ends as a run without the crash', async () => {
-    h = await createHarness(env);
-    const { invalid } = await seed();
-    await crashAt(isOffsetCommit, bindingOfAThrottled);
-    expect(await h.getGame('b')).toMatchObject({ status: 'start_failed' });
+  it.skipIf(skipSlow)(
+    'crash variant: killed between the status write and the commit, the replay ends as a run without the crash',
+    async () => {
+      h = await createHarness(env);
+      const { invalid } = await seed();
+      await crashAt(isOffsetCommit, bindingOfAThrottled);
+      expect(await h.getGame('b')).toMatchObject({ status: 'start_failed' });
 
-    expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid });
-    expect(await h.getGame('a')).toMatchObject({ status: 'running' });
-    expect(await h.getGame('b')).toMatchObject({ status: 'start_failed' });
-    expect([...((await deadLetterReasons()).get(invalid) ?? [])]).toEqual(['invalid_game_id']);
-    expect(await h.offsetItem()).not.toHaveProperty('finished');
-  }, 60_000);
+      expect(await h.invoke()).toMatchObject({ stoppedBy: 'drained', lastEntryId: invalid });
+      expect(await h.getGame('a')).toMatchObject({ status: 'running' });
+      expect(await h.getGame('b')).toMatchObject({ status: 'start_failed' });
+      expect([...((await deadLetterReasons()).get(invalid) ?? [])]).toEqual(['invalid_game_id']);
+      expect(await h.offsetItem()).not.toHaveProperty('finished');
+    },
+    60_000,
+  );
 });

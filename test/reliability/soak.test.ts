@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SOAK_OPTIONS, runSoak } from '../../soak/run-soak.js';
 import type { SoakOptions } from '../../soak/run-soak.js';
 import { formatReport } from '../../soak/report.js';
+import { skipSlow } from '../support/slow.js';
 import { createTestTables, testStack } from '../support/stack.js';
 
 const total = (counts: Readonly<Record<string, number>>): number =>
@@ -25,7 +26,7 @@ const shortSoak = async (options: Partial<SoakOptions> & { kills: number }) => {
   return report;
 };
 
-describe('crash soak (short)', () => {
+describe.skipIf(skipSlow)('crash soak (short)', () => {
   it('ends in the same state as a quiet run of the same backlog', async () => {
     const report = await shortSoak({
       results: 300,
