@@ -17,6 +17,7 @@ import { terminalConfirm } from '../ops/confirm.js';
 import { operatorName } from '../ops/context.js';
 import { ExitCode } from '../ops/errors.js';
 import { functionEnvironment, lambdaClient } from '../ops/function-environment.js';
+import { DEFAULT_LEASE_WAIT_MS } from '../ops/lease.js';
 import { runCommand } from '../ops/run-command.js';
 import type { Command as OpsCommand, GlobalOptions } from '../ops/run-command.js';
 
@@ -54,6 +55,19 @@ const wholeNumber = (value: string): number => {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number above 0');
   return Number(value);
 };
+
+const seconds = (value: string): number => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of seconds, 0 or more');
+  return Number(value);
+};
+
+/** How long `offset set` and `offset reset` wait for a held lease, asking a follower to hand it over. */
+const leaseWaitOption = [
+  '--lease-wait <seconds>',
+  'wait this long for a held offset lease, asking a following invocation to hand it over (0: fail at once)',
+  seconds,
+  DEFAULT_LEASE_WAIT_MS / 1_000,
+] as const;
 
 const program = new Command('ops')
   .description('Inspect and steer the start-flow consumer (runtime:job_results) on the local stack or in AWS.')
@@ -106,12 +120,24 @@ offset
   .argument('<id>', 'stream entry id <ms>-<seq>')
   .option('-y, --yes', 'do not ask for confirmation')
   .option('--force', 'accept an id that is not in the stream')
-  .action(action((id: string, options: { yes?: boolean; force?: boolean }) => (ctx) => offsetSet(ctx, id, options)));
+  .option(...leaseWaitOption)
+  .action(
+    action(
+      (id: string, options: { yes?: boolean; force?: boolean; leaseWait: number }) => (ctx) =>
+        offsetSet(ctx, id, { ...options, leaseWaitMs: options.leaseWait * 1_000 }),
+    ),
+  );
 offset
   .command('reset')
   .description('move the offset back to 0-0: the whole stream is processed again (invisible, but costs requests)')
   .option('-y, --yes', 'do not ask for confirmation')
-  .action(action((options: { yes?: boolean }) => (ctx) => offsetReset(ctx, options)));
+  .option(...leaseWaitOption)
+  .action(
+    action(
+      (options: { yes?: boolean; leaseWait: number }) => (ctx) =>
+        offsetReset(ctx, { ...options, leaseWaitMs: options.leaseWait * 1_000 }),
+    ),
+  );
 
 const deadLetters = program.command('dead-letters').description('entries the consumer gave up on');
 deadLetters

@@ -58,7 +58,9 @@ export class LeaseHeldError extends OpsError {
   constructor(owner: string, expiresAtMs: number) {
     super(
       `the offset lease is held by ${owner} until ${new Date(expiresAtMs).toISOString()}: ` +
-        'an invocation is running. Wait until it ends (at most the function timeout) and run the command again.',
+        'it was not handed over within the wait (a following invocation hands over at its next poll; a draining ' +
+        'one, or another operator, does not). Run the command again, with a longer --lease-wait, or once it has ' +
+        'ended (at most the function timeout).',
       ExitCode.leaseHeld,
       'lease_held',
     );

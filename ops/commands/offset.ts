@@ -7,6 +7,7 @@ import type { OffsetState } from '../../functions/runtime-job-results/ports.js';
 import type { OpsContext } from '../context.js';
 import { LeaseHeldError, RefusedError } from '../errors.js';
 import { withOperatorLease } from '../lease.js';
+import type { OperatorLeaseOptions } from '../lease.js';
 import { leaseActive, readOffsetItem } from '../offset-item.js';
 import { countText, fieldsText, isoOf } from '../output.js';
 import { entryIdArg, StreamView } from '../stream.js';
@@ -60,7 +61,7 @@ export const offsetShow = async (ctx: OpsContext): Promise<OffsetView> => {
   return view;
 };
 
-export interface OffsetMoveOptions {
+export interface OffsetMoveOptions extends OperatorLeaseOptions {
   /** Do not ask for confirmation. */
   readonly yes?: boolean;
   /** Accept an id that is not (or no longer) in the stream. */
@@ -104,8 +105,10 @@ export const offsetSet = async (
     ctx.output.result(move, () => `the offset is already ${target}; nothing changed`);
     return move;
   }
-  // Fail before the question rather than after it.
-  if (leaseActive(item.lease, Date.now())) throw new LeaseHeldError(item.lease.owner, item.lease.expiresAtMs);
+  // Not waiting: fail before the question rather than after it.
+  if (options.leaseWaitMs === 0 && leaseActive(item.lease, Date.now())) {
+    throw new LeaseHeldError(item.lease.owner, item.lease.expiresAtMs);
+  }
 
   const [afterTarget, afterPrevious] = await Promise.all([results.after(target), results.after(previous)]);
   const entries = Math.abs(afterTarget.count - afterPrevious.count);
@@ -122,15 +125,19 @@ export const offsetSet = async (
     throw new RefusedError('not confirmed; the offset is unchanged (pass --yes to skip the question)', 'not_confirmed');
   }
 
-  await withOperatorLease(ctx, async (state) => {
-    if (state.lastEntryId !== previous) {
-      throw new RefusedError(
-        `the offset moved from ${previous} to ${state.lastEntryId} meanwhile; nothing changed. Check with \`npm run ops -- status\` and run the command again.`,
-        'offset_moved',
-      );
-    }
-    await ctx.dependencies.offsets.commit(ctx.operator, withOffset(state, target));
-  });
+  await withOperatorLease(
+    ctx,
+    async (state) => {
+      if (state.lastEntryId !== previous) {
+        throw new RefusedError(
+          `the offset moved from ${previous} to ${state.lastEntryId} meanwhile; nothing changed. Check with \`npm run ops -- status\` and run the command again.`,
+          'offset_moved',
+        );
+      }
+      await ctx.dependencies.offsets.commit(ctx.operator, withOffset(state, target));
+    },
+    options,
+  );
   const move: OffsetMove = { previous, lastEntryId: target, changed: true, direction, entries };
   ctx.output.result(
     move,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbOffsetStore } from '../../functions/runtime-job-results/adapters/dynamodb-offset-store.js';
 import { offsetReset, offsetSet } from '../../ops/commands/offset.js';
@@ -111,12 +112,26 @@ describe('ops offset set / reset', () => {
     expect(run.stderr).toContain('<ms>-<seq>');
   });
 
-  it('refuses with exit 4 while an invocation holds the lease', async () => {
+  it('asks a following invocation for the lease, moves the offset, and the follower hands over', async () => {
+    const following = h.invoke({ timeoutMs: 30_000, env: { POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '2000' } });
+    for (let i = 0; i < 200 && (await h.offsetItem())?.leaseOwner === undefined; i += 1) await sleep(25);
+    const startedAt = Date.now();
+    const run = await runOps(h, (ctx) => offsetSet(ctx, ids[1] as string, { yes: true }));
+    expect(run.code).toBe(ExitCode.ok);
+    expect(run.stderr).toContain('asking it to hand over');
+    // It waited about one idle poll, not the follower's 28 s.
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(await following).toMatchObject({ stoppedBy: 'handed_over' });
+    expect(await h.offsetItem()).toMatchObject({ lastEntryId: ids[1] });
+    expect((await h.offsetItem())?.leaseOwner).toBeUndefined();
+  });
+
+  it('refuses with exit 4 at once while an invocation holds the lease and --lease-wait is 0', async () => {
     const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable, testBounds('DynamoDB'));
     const now = Date.now();
     await store.acquireLease('invocation-abc', now + 60_000, now);
     try {
-      const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string, { yes: true }));
+      const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string, { yes: true, leaseWaitMs: 0 }));
       expect(run.code).toBe(ExitCode.leaseHeld);
       expect(run.stderr).toContain('held by invocation-abc');
       expect(await h.offsetItem()).toMatchObject({ lastEntryId: ids[2], leaseOwner: 'invocation-abc' });
@@ -127,7 +142,7 @@ describe('ops offset set / reset', () => {
 
   it('exits 4 when an invocation takes the lease while the operator answers', async () => {
     const store = new DynamoDbOffsetStore(h.documents, h.offsetsTable, testBounds('DynamoDB'));
-    const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string), {
+    const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string, { leaseWaitMs: 1_000 }), {
       answer: async () => {
         const now = Date.now();
         await store.acquireLease('invocation-late', now + 60_000, now);
@@ -140,7 +155,7 @@ describe('ops offset set / reset', () => {
   });
 
   it('refuses when the offset moved while the operator answered', async () => {
-    const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string), {
+    const run = await runOps(h, (ctx) => offsetSet(ctx, ids[0] as string, { leaseWaitMs: 1_000 }), {
       answer: async () => {
         await putOffset(h, { lastEntryId: ids[1] });
         return true;
