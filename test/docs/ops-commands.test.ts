@@ -21,6 +21,7 @@ const quotedOpsCommands = (text: string): string[][] => {
   for (const match of text.matchAll(/npm run (?:-s )?ops -- ([^`\n#|\\]*)/g)) {
     const words = (match[1] ?? '')
       .replace(/<gameId>/g, 'game-1')
+      .replace(/<seconds>/g, '15')
       .replace(/<[^>]*>/g, SAMPLE_ID)
       .replace(/\$\([^)]*\)/g, '1718000000000')
       .replace(/"\$[A-Z_]+"/g, SAMPLE_ID)
