@@ -63,6 +63,12 @@ export interface LatencyModeResult {
   readonly invocations: readonly InvocationRecord[];
   /** Moments (seconds) a following invocation took over from the one before. */
   readonly handoversS: readonly number[];
+  /** Invocations that returned `handed_over`: asked for the lease, they let go of it. */
+  readonly handedOver: number;
+  /** How long the invocations that waited for the lease waited (`handoverWaitMs`). */
+  readonly leaseWaitMs: { readonly p50: number; readonly max: number; readonly count: number };
+  /** Share of the invocations' summed run time during which two or more ran at once. */
+  readonly overlapShare: number;
   /** The consumer's requests per minute while the results trickled in. */
   readonly busy: { readonly upstashPerMinute: number; readonly dynamodbPerMinute: number };
   readonly idle: {
@@ -242,6 +248,10 @@ export const runLatencyMode = async (
           .sort((a, b) => a - b)
       : [];
 
+  const waits = invocations.flatMap((record) =>
+    record.summary?.handoverWaitMs ? [record.summary.handoverWaitMs] : [],
+  );
+
   redis.disconnect();
   await proxy.close();
   await Promise.all([deleteTable(dynamodb, gamesTable), deleteTable(dynamodb, offsetsTable)]);
@@ -255,6 +265,13 @@ export const runLatencyMode = async (
     samples,
     invocations: invocations.sort((a, b) => a.startS - b.startS),
     handoversS,
+    handedOver: invocations.filter((record) => record.summary?.stoppedBy === 'handed_over').length,
+    leaseWaitMs: {
+      p50: waits.length > 0 ? quantile(waits, 0.5) : 0,
+      max: waits.length > 0 ? Math.max(...waits) : 0,
+      count: waits.length,
+    },
+    overlapShare: overlapShare(invocations),
     busy,
     idle: {
       windowS: round(windowS),
@@ -265,4 +282,23 @@ export const runLatencyMode = async (
     notApplied,
     appliedTwice,
   };
+};
+
+/** The share of the summed run time of `records` during which two or more of them ran. */
+export const overlapShare = (records: readonly Pick<InvocationRecord, 'startS' | 'endS'>[]): number => {
+  const edges = records.flatMap((r) => [
+    [r.startS, 1],
+    [r.endS, -1],
+  ]) as [number, number][];
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let running = 0;
+  let last = 0;
+  let overlap = 0;
+  for (const [at, step] of edges) {
+    if (running >= 2) overlap += at - last;
+    running += step;
+    last = at;
+  }
+  const total = records.reduce((sum, r) => sum + (r.endS - r.startS), 0);
+  return total > 0 ? round(overlap / total, 4) : 0;
 };
