@@ -118,7 +118,7 @@ export const runLatencyMode = async (
   await createGamesTable(dynamodb, gamesTable);
   await createOffsetsTable(dynamodb, offsetsTable);
   const proxy = await startDynamoDbProxy(stack.dynamodb.endpoint);
-  const redis = await connectRedis(stack.redis.host, stack.redis.port);
+  const redis = await connectRedis(stack.redis.host, stack.redis.port, stack.redis.password);
   const streams = prefixedStreams(name);
   const timeoutMs = timeoutOf(mode, options);
   const env = {
