@@ -71,18 +71,29 @@ export interface LatencyModeResult {
   readonly overlapShare: number;
   /** The consumer's requests per minute while the results trickled in. */
   readonly busy: { readonly upstashPerMinute: number; readonly dynamodbPerMinute: number };
+  /** Steady latency: the entries after the first second of the trickle. */
+  readonly steadyLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /**
+   * The first second of the trickle: the consumer had been idle (backed off to
+   * `POLL_IDLE_MAX_MS`) since its start, as after any quiet spell.
+   */
+  readonly wakeUpMaxMs: number;
+  /** Mid-invocation: from the hand-over's end to just before the next tick. */
   readonly idle: {
     readonly windowS: number;
     readonly upstashPerMinute: number;
     readonly dynamodbPerMinute: number;
-    /** Invocations that started in the window (each takes and releases the lease). */
-    readonly invocationsStarted: number;
   };
+  /** The idle window's hand-over: the consumer's requests from the tick to its settling. */
+  readonly handoverRequests: { readonly upstash: number; readonly dynamodb: number };
   /** Games not `running` at the end (skipped entries). */
   readonly notApplied: number;
   /** Games registered with Game Master more than once (an entry applied twice). */
   readonly appliedTwice: number;
 }
+
+/** The idle window's hand-over is over this long after its tick (the asker's cold start included). */
+const HANDOVER_SETTLE_MS = 4_000;
 
 /** Drain mode keeps this much of the period free after its timeout, as the stack does. */
 const DRAIN_HEADROOM_MS = 2_000;
@@ -204,14 +215,17 @@ export const runLatencyMode = async (
   }
   clearInterval(schedule);
   const idleTimeoutMs = timeoutOf(mode, options, options.idlePeriodS);
-  const idleStart = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
+  const snapshot = () => ({ at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() });
+  const handoverStart = snapshot();
   tick(idleTimeoutMs);
   schedule = setInterval(() => tick(idleTimeoutMs), options.idlePeriodS * 1_000);
-  await sleep(options.idleS * 1_000);
-  const idleEnd = { at: Date.now(), upstash: stack.upstash.server.requestCount(), dynamodb: dynamodbCount() };
+  await sleep(HANDOVER_SETTLE_MS);
+  const idleStart = snapshot();
+  // Ends before the next tick, so the window holds no hand-over.
+  await sleep(Math.min(options.idleS, options.idlePeriodS) * 1_000 - HANDOVER_SETTLE_MS - 1_000);
+  const idleEnd = snapshot();
   clearInterval(schedule);
   const windowS = (idleEnd.at - idleStart.at) / 1_000;
-  const invocationsStarted = Math.ceil(windowS / options.idlePeriodS);
   // The invocations still running are not needed any more; their lease dies with them.
   for (const child of live) child.process.kill('SIGKILL');
   await Promise.all([...live].map((child) => child.ended));
@@ -239,6 +253,9 @@ export const runLatencyMode = async (
     samples.push([seconds(changedAt - latency), latency]);
   }
   const latencies = samples.map(([, ms]) => ms);
+  const trickleStartS = seconds(trickleStart);
+  const steady = samples.filter(([addedS]) => addedS >= trickleStartS + 1).map(([, ms]) => ms);
+  const wakeUp = samples.filter(([addedS]) => addedS < trickleStartS + 1).map(([, ms]) => ms);
   // A following invocation ends by releasing the lease to the one waiting for it.
   const handoversS =
     mode === 'follow'
@@ -262,6 +279,8 @@ export const runLatencyMode = async (
     timeoutMs,
     entries: added.length,
     latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: Math.max(...latencies) },
+    steadyLatencyMs: { p50: quantile(steady, 0.5), p99: quantile(steady, 0.99), max: Math.max(...steady) },
+    wakeUpMaxMs: Math.max(0, ...wakeUp),
     samples,
     invocations: invocations.sort((a, b) => a.startS - b.startS),
     handoversS,
@@ -277,7 +296,10 @@ export const runLatencyMode = async (
       windowS: round(windowS),
       upstashPerMinute: round(((idleEnd.upstash - idleStart.upstash) * 60) / windowS),
       dynamodbPerMinute: round(((idleEnd.dynamodb - idleStart.dynamodb) * 60) / windowS),
-      invocationsStarted,
+    },
+    handoverRequests: {
+      upstash: idleStart.upstash - handoverStart.upstash,
+      dynamodb: idleStart.dynamodb - handoverStart.dynamodb,
     },
     notApplied,
     appliedTwice,
