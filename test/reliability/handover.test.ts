@@ -12,6 +12,7 @@ import type { Harness } from '../support/consumer-harness.js';
 import { compareEntryIds } from '../../functions/runtime-job-results/domain/entry-id.js';
 import { spawnInvocation } from '../../local/child-invocation.js';
 import { successFields } from './support/hooks.js';
+import { skipSlow } from '../support/slow.js';
 
 let h: Harness;
 
@@ -47,7 +48,7 @@ const expectEachAppliedOnce = async (added: ReadonlyMap<string, string>): Promis
   }
 };
 
-describe('hand-over between following invocations', () => {
+describe.skipIf(skipSlow)('hand-over between following invocations', () => {
   it('the second asks while the first follows, takes over when it hands over; each entry applied once', async () => {
     h = await createHarness({ POLL_INTERVAL_MS: '100', TIME_BUDGET_MARGIN_MS: '2000' });
     const first = spawnInvocation(h.env, 9_000);
