@@ -10,7 +10,7 @@ import './support/quiet-sdk-node-warning.js';
 import { writeFileSync } from 'node:fs';
 import { startLocalStack } from '../local/stack.js';
 import { createGamesTable, createOffsetsTable, deleteTable, localDynamoDbClient } from '../local/tables.js';
-import { DEFAULT_SOAK_OPTIONS, runSoak } from '../soak/run-soak.js';
+import { DEFAULT_ASK_KILLS, DEFAULT_SOAK_OPTIONS, runSoak } from '../soak/run-soak.js';
 import { formatReport } from '../soak/report.js';
 import { scriptProgram, wholeNumber } from './support/cli-args.js';
 
@@ -30,8 +30,14 @@ const args = scriptProgram(
   .option('--no-faults', 'kills only')
   .option(
     '--follow',
-    'follow mode: invocations on a schedule, each taking over from the one before (POLL_INTERVAL_MS=100); the kills land during hand-overs',
+    'follow mode: invocations on a schedule, each asking the one before for the lease (POLL_INTERVAL_MS=100); the kills land during hand-overs',
     false,
+  )
+  .option(
+    '--ask-kills <n>',
+    'follow mode: also kill right after an ask, the holder and the asker in turn',
+    wholeNumber(0),
+    DEFAULT_ASK_KILLS,
   )
   .option('--json <file>', 'also write the report as JSON')
   .parse()
@@ -42,6 +48,7 @@ const args = scriptProgram(
     invokeTimeout: number;
     faults: boolean;
     follow: boolean;
+    askKills: number;
     json?: string;
   }>();
 
@@ -54,7 +61,7 @@ const options = {
   invokeTimeoutMs,
   timeBudgetMarginMs: Math.min(DEFAULT_SOAK_OPTIONS.timeBudgetMarginMs, Math.floor(invokeTimeoutMs * 0.5)),
   faults: args.faults ? DEFAULT_SOAK_OPTIONS.faults : {},
-  ...(args.follow ? { followPollIntervalMs: 100 } : {}),
+  ...(args.follow ? { followPollIntervalMs: 100, askKills: args.askKills } : {}),
   onProgress: ({ invocations, kills, offset }: { invocations: number; kills: number; offset: string | undefined }) => {
     process.stderr.write(`\r  invocations ${invocations}, kills ${kills}, offset ${offset ?? '0-0'}      `);
   },

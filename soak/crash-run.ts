@@ -15,7 +15,7 @@ import { createFaultPlan, seededRandom } from '../local/fault-plan.js';
 import type { FaultKind, FaultPlanOptions, InjectedFault } from '../local/fault-plan.js';
 import type { ProxyAction } from '../local/dynamodb-proxy.js';
 import { startUpstashProxy } from '../local/upstash-proxy.js';
-import type { UpstashProxyAction } from '../local/upstash-proxy.js';
+import type { UpstashCall, UpstashProxyAction } from '../local/upstash-proxy.js';
 import type { GamesTap } from './games-tap.js';
 import type { RunResources } from './run-resources.js';
 import { readOffsetItem } from './run-state.js';
@@ -48,6 +48,12 @@ export interface CrashRunOptions {
    * older one, the holder. Absent: drain mode, children started one after another.
    */
   readonly followPollIntervalMs?: number;
+  /**
+   * Follow mode: kills right after an invocation's lease ask was answered, taking turns on the
+   * holder (it dies asked, before handing over) and on the asker (it dies with its ask
+   * standing, before taking the lease). Counted apart from the random kills.
+   */
+  readonly askKills?: number;
   /** The run gives up (and reports it) after this long. */
   readonly maxWallMs: number;
   /** Called after each child ends, for progress output. */
@@ -62,6 +68,8 @@ export interface CrashRunFigures {
   /** First line of each failed child's error, numbers and ids blanked, by count. */
   readonly failures: Readonly<Record<string, number>>;
   readonly kills: Readonly<Record<KillMode, number>>;
+  /** Follow mode: kills right after an ask, of the holder and of the asker. */
+  readonly askKills: { readonly holder: number; readonly asker: number };
   readonly faults: Readonly<Record<FaultKind, number>>;
   readonly injected: readonly InjectedFault[];
   /** Requests the proxies saw from the children. */
@@ -180,12 +188,27 @@ export const runCrashes = async (
   let requests = 0;
   let invocations = 0;
 
-  const killOldest = async (): Promise<void> => {
-    const child = live[0];
+  const askKills = { holder: 0, asker: 0 };
+  let askKillsLeft = following ? (options.askKills ?? 0) : 0;
+
+  const kill = async (child: LiveChild | undefined): Promise<void> => {
     if (child === undefined) return;
     child.killedBy ??= 'random';
     child.process.kill('SIGKILL');
     await child.exited;
+  };
+  const killOldest = (): Promise<void> => kill(live[0]);
+
+  /** An ask between two live children: the next ask kill, if any is left, takes its turn. */
+  const askKill = (call: UpstashCall): UpstashProxyAction | undefined => {
+    const asking = call.commands.some((command) => command[0] === 'SET' && String(command[1]).endsWith(':lease_ask'));
+    if (!asking || askKillsLeft === 0 || live.length < 2) return undefined;
+    askKillsLeft -= 1;
+    const onHolder = (askKills.holder + askKills.asker) % 2 === 0;
+    const target = onHolder ? live[0] : live.at(-1);
+    if (onHolder) askKills.holder += 1;
+    else askKills.asker += 1;
+    return { kind: 'forward', after: () => kill(target) };
   };
 
   /** Counts the request and says whether (and how) it is the next kill point. */
@@ -219,6 +242,8 @@ export const runCrashes = async (
     );
   });
   upstashProxy.setHook((call) => {
+    const afterAsk = askKill(call);
+    if (afterAsk !== undefined) return afterAsk;
     const mode = killHere();
     if (mode === undefined) return plan.upstash(call);
     return killAction<UpstashProxyAction>(mode, { kind: 'drop' }, (hooks) => ({ kind: 'forward', ...hooks }));
@@ -295,7 +320,7 @@ export const runCrashes = async (
         spawnChild,
         () => ({ invocations, kills: options.kills - killPoints.length }),
         {
-          left: () => killPoints.length,
+          left: () => killPoints.length + askKillsLeft,
           // The next request made during a hand-over kills the holder.
           bringForward: () => killPoints.fill(requests + 1),
         },
@@ -349,6 +374,7 @@ export const runCrashes = async (
     endings,
     failures,
     kills,
+    askKills,
     faults: plan.counts(),
     injected: plan.injected(),
     requests,

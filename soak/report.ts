@@ -25,6 +25,9 @@ export const formatReport = (report: SoakReport): string => {
     `  kills at random requests: ${randomKills} (${Object.entries(crash.kills)
       .map(([mode, count]) => `${mode} ${count}`)
       .join(', ')}); killed at their deadline: ${crash.endings.killed_at_deadline ?? 0}`,
+    ...(options.followPollIntervalMs === undefined
+      ? []
+      : [`  kills right after an ask: holder ${crash.askKills.holder}, asker ${crash.askKills.asker}`]),
     `  invocation endings:`,
     rows(crash.endings),
     `  failed invocations by error:`,

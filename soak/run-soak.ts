@@ -31,6 +31,9 @@ const DEFAULT_FAULTS: Omit<FaultPlanOptions, 'seed'> = {
   latencyMs: { min: 10, max: 80 },
 };
 
+/** `--follow`: kills right after an ask (apart from `kills`), the holder and the asker in turn. */
+export const DEFAULT_ASK_KILLS = 6;
+
 export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
   results: 3_000,
   kills: 30,

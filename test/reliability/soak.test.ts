@@ -40,16 +40,19 @@ describe.skipIf(skipSlow)('crash soak (short)', () => {
     expect(total(report.crash.faults)).toBeGreaterThan(0);
   }, 240_000);
 
-  it('in follow mode, with the kills during hand-overs, ends in the same state too', async () => {
-    // Each kill hit the holder while the next invocation was waiting to take over.
+  it('in follow mode, with the kills during hand-overs and right after asks, ends in the same state too', async () => {
+    // Each random kill hit the holder while the next invocation was asking to take over.
     const report = await shortSoak({
       results: 150,
       kills: 3,
       seed: 11,
       invokeTimeoutMs: 8_000,
       followPollIntervalMs: 100,
+      askKills: 2,
       maxWallMs: 120_000,
     });
+    // One holder killed right after it was asked, one asker right after it asked.
+    expect(report.crash.askKills).toEqual({ holder: 1, asker: 1 });
     // After the kills, an invocation took over and ended on its own.
     const ended = Object.entries(report.crash.endings).filter(([ending]) => !ending.startsWith('killed'));
     expect(ended.reduce((sum, [, count]) => sum + count, 0)).toBeGreaterThan(0);
