@@ -148,7 +148,9 @@ if (follow) {
       `max ${follow.steadyLatencyMs.max} ms; the first second (waking from the idle back-off): max ${follow.wakeUpMaxMs} ms`,
     `follow: ${follow.handedOver} handed over; lease waits p50 ${follow.leaseWaitMs.p50} ms, max ` +
       `${follow.leaseWaitMs.max} ms (${follow.leaseWaitMs.count} waits); two invocations at once for ` +
-      `${round(follow.overlapShare * 100, 2)}% of the run time (cold starts included)`,
+      `${round(follow.overlapShare * 100, 2)}% of the run time (cold starts included), ` +
+      `${follow.overlapPerHandoverS} s per hand-over: ${round((follow.overlapPerHandoverS / options.idlePeriodS) * 100, 2)}% ` +
+      `at a ${options.idlePeriodS} s period`,
     `follow: the idle window's hand-over took ${follow.handoverRequests.upstash} Upstash and ` +
       `${follow.handoverRequests.dynamodb} DynamoDB requests (both invocations, the 4 s after the tick)`,
   );

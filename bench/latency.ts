@@ -69,6 +69,8 @@ export interface LatencyModeResult {
   readonly leaseWaitMs: { readonly p50: number; readonly max: number; readonly count: number };
   /** Share of the invocations' summed run time during which two or more ran at once. */
   readonly overlapShare: number;
+  /** Seconds two invocations ran at once, per hand-over: at a period P, the overlap is this / P. */
+  readonly overlapPerHandoverS: number;
   /** The consumer's requests per minute while the results trickled in. */
   readonly busy: { readonly upstashPerMinute: number; readonly dynamodbPerMinute: number };
   /** Steady latency: the entries after the first second of the trickle. */
@@ -291,6 +293,7 @@ export const runLatencyMode = async (
       count: waits.length,
     },
     overlapShare: overlapShare(invocations),
+    overlapPerHandoverS: round(overlapSeconds(invocations) / Math.max(1, invocations.length - 1), 3),
     busy,
     idle: {
       windowS: round(windowS),
@@ -306,8 +309,10 @@ export const runLatencyMode = async (
   };
 };
 
-/** The share of the summed run time of `records` during which two or more of them ran. */
-export const overlapShare = (records: readonly Pick<InvocationRecord, 'startS' | 'endS'>[]): number => {
+type Span = Pick<InvocationRecord, 'startS' | 'endS'>;
+
+/** Seconds during which two or more of `records` ran at once. */
+const overlapSeconds = (records: readonly Span[]): number => {
   const edges = records.flatMap((r) => [
     [r.startS, 1],
     [r.endS, -1],
@@ -321,6 +326,11 @@ export const overlapShare = (records: readonly Pick<InvocationRecord, 'startS' |
     running += step;
     last = at;
   }
+  return overlap;
+};
+
+/** The share of the summed run time of `records` during which two or more of them ran. */
+export const overlapShare = (records: readonly Span[]): number => {
   const total = records.reduce((sum, r) => sum + (r.endS - r.startS), 0);
-  return total > 0 ? round(overlap / total, 4) : 0;
+  return total > 0 ? round(overlapSeconds(records) / total, 4) : 0;
 };
