@@ -193,6 +193,19 @@ describe('start flow against DynamoDB Local, redis-server and Game Master', () =
     expect(h.gameMaster.callsFor(id)).toEqual([]);
   });
 
+  it('orphan: a refused binding of a result delivered twice sends one stop job; the replay reads the game and is ignored', async () => {
+    const id = gameId();
+    await h.putGame({ gameId: id, status: 'starting' });
+    const first = await h.addResult(success(id));
+    // Upstream delivered the same result again, under a new entry id.
+    await h.addResult(success(id));
+    refuseBinding(id);
+    expect(await h.invoke()).toMatchObject({ applied: 1, ignored: 1, stoppedBy: 'drained' });
+    const stops = (await h.read(h.streams.stopJobs)).filter((m) => m.fields.game_id === id);
+    expect(stops.map((m) => m.fields.source_entry_id)).toEqual([first]);
+    expect(await h.getGame(id)).toMatchObject({ status: 'start_failed' });
+  });
+
   it('orphan: a stop job that cannot be published leaves the status alone and the entry for a retry', async () => {
     const id = gameId();
     await h.putGame({ gameId: id, status: 'starting' });

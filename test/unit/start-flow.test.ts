@@ -289,6 +289,28 @@ describe('start flow: success path', () => {
     );
   });
 
+  it.each([
+    ['a replay of a result already handled', 'start_failed', 'ignored'],
+    ['a game Lobby cancelled', 'cancelled', 'ignored'],
+  ])('reads the game when the binding is refused for good: %s is not orphaned again', async (_case, status, result) => {
+    games.put({ gameId: 'g1', status });
+    games.faults.bindRuntime = { error: refusedForGood(), times: 1 };
+    const outcome = await flow.process(success('5-1', 'g1'));
+    expect(outcome.result).toBe(result);
+    expect(publisher.published).toEqual([]);
+    expect(games.status('g1')).toBe(status);
+  });
+
+  it('dead-letters as game_not_found a refused binding whose game is gone', async () => {
+    games.faults.bindRuntime = { error: refusedForGood(), times: 1 };
+    const outcome = await flow.process(success('5-1', 'g-gone'));
+    expect(outcome.result).toBe('dead_lettered');
+    expect(publisher.on('stop')).toEqual([]);
+    expect(outcome.messages).toEqual([
+      expect.objectContaining({ fields: expect.arrayContaining([['dead_letter_reason', 'game_not_found']]) }),
+    ]);
+  });
+
   it('retries a throttled binding write instead of orphaning the container', async () => {
     games.put({ gameId: 'g1', status: 'starting' });
     games.faults.bindRuntime = { error: new Error('ProvisionedThroughputExceededException'), times: 1 };

@@ -181,10 +181,10 @@ export class StartFlow {
         at,
       );
     } catch (error) {
-      // DynamoDB refuses this write for good (the item would pass 400 KB): nobody will use
-      // this container. Throttling, 5xx and network errors are retried first; if they last,
-      // `giveUp` orphans.
-      if (error instanceof WriteRejectedError) return this.#handleOrphan(entry, result.gameId, error);
+      // DynamoDB refuses this write for good (the item would pass 400 KB): the refusal says
+      // nothing of the game's status, so a read decides (§5.4). Throttling, 5xx and network
+      // errors are retried first; if they last, `giveUp` orphans.
+      if (error instanceof WriteRejectedError) return this.#handleRefusedBinding(entry, result.gameId, error);
       if (!(error instanceof NotFoundError)) throw error;
       this.#deps.log.warn('load game for runtime success', { ...attrs, err: error.message });
       return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
@@ -247,6 +247,24 @@ export class StartFlow {
     }
     this.#deps.log.info('ignored runtime success for game not in starting', attrs);
     return outcome(EntryResult.ignored);
+  }
+
+  /**
+   * The binding can never be saved. A game still `starting` has nobody to use this container:
+   * the orphan path. A game that moved on (a replay of a result already handled, or a game
+   * Lobby cancelled) is handled as any game not `starting`; a game that is gone, as not found.
+   */
+  async #handleRefusedBinding(entry: RawEntry, gameId: string, cause: WriteRejectedError): Promise<EntryOutcome> {
+    let game: Game;
+    try {
+      game = await this.#deps.games.getGame(gameId);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      this.#deps.log.warn('load game for runtime success', { ...this.#attrs(entry, gameId), err: error.message });
+      return this.#deadLetter(EntryResult.deadLettered, entry, DeadLetterReason.gameNotFound);
+    }
+    if (game.status !== GameStatus.starting) return this.#handleNotStarting(entry, game);
+    return this.#handleOrphan(entry, gameId, cause);
   }
 
   /** Orphan container path (docs/contract.md §5.4): stop job first, then `start_failed`. */
