@@ -1,10 +1,10 @@
 /**
  * The Node.js that runs the handler in a benchmark: the bench's own by default, or the
  * binary `--node` names. Lambda runs the function on its runtime's Node.js
- * (`FUNCTION_RUNTIME`), and the major matters to the figures: the same bundle costs about
- * a fifth less CPU per entry on Node 24 than on Node 20 (docs/performance.md, "The
- * deployed runtime's Node.js"). Every report says which Node.js ran the handler and flags
- * one that is not the runtime's.
+ * (`FUNCTION_RUNTIME`), and the major matters to the figures: the same bundle takes less
+ * CPU per entry on Node 24 than on Node 20 (docs/performance.md, "The function runtime's
+ * Node.js"). Every report says which Node.js ran the handler and flags one that is not the
+ * runtime's.
  */
 import { spawnSync } from 'node:child_process';
 import { FUNCTION_RUNTIME } from '../lib/constructs/consumer-function.js';

@@ -49,7 +49,7 @@ export const DEFAULTS = {
   scheduleRateMinutes: 1,
   scheduleEnabled: true,
   followMode: true,
-  // 1,024 MB = 0.58 vCPU: the bench's Lambda-size sweep on the runtime's Node.js (docs/deployment.md, "Memory size").
+  // 1,024 MB = 0.58 vCPU, for a burst's tail latency (docs/deployment.md, "Memory size"; figures in docs/performance.md).
   memorySizeMb: 1_024,
   logRetentionDays: 30,
   gameMasterAuth: true,

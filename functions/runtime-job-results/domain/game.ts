@@ -48,10 +48,11 @@ export interface PendingIntent {
 }
 
 /**
- * Written by the read that starts a success flow (only while the game is `starting`) and
- * removed by the status change that ends it. If the game moves on before the binding is
- * written and the invocation dies, the replay finds this claim without a binding from the
- * same entry, and knows the container it started is an orphan that still needs its stop job.
+ * A start claim, written by earlier releases: their read of a success wrote it (only while
+ * the game was `starting`) before the binding, and the status change that ended the flow
+ * removed it. This release writes none (the binding is the read, docs/contract.md §5.3) but
+ * still honours one: a replay that finds a claim without a binding from the same entry knows
+ * the container it started is an orphan that still needs its stop job (§5.8).
  */
 export interface StartFlowClaim {
   readonly sourceEntryId: string;
