@@ -3,37 +3,17 @@
  * and a row in deployment.md's alarm table, so an alarm added to the construct cannot ship
  * without saying what to do when it fires.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { addStartFlowStack } from '../../lib/app.js';
-import { headingsOf, readRepoFile } from './support.js';
-
-const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  readonly context: Record<string, unknown>;
-};
+import { headingsOf, readRepoFile, synthesizeStack } from './support.js';
 
 /** The construct ids of the repository stack's alarms (`LagAge`, `DeadLetters`, …): the construct's, all of them. */
-const alarmIds = (): string[] => {
-  const app = new App({
-    context: {
-      ...cdkJson.context,
-      upstashRedisRestUrl: 'https://eu1-example.upstash.io',
-      gameMasterBaseUrl: 'https://gm.example.com',
-    },
-  });
-  const { stack } = addStartFlowStack(app, {
-    functionCode: lambda.Code.fromInline('export const handler = async () => ({});'),
-    env: {},
-  });
-  return stack.node
-    .findAll()
+const alarmIds = (): string[] =>
+  synthesizeStack()
+    .node.findAll()
     .filter((construct) => construct instanceof cloudwatch.Alarm)
     .map((alarm) => alarm.node.id)
     .sort();
-};
 
 const ids = alarmIds();
 
