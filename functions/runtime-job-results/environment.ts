@@ -126,14 +126,14 @@ export const VARIABLES = {
     default: 3,
     min: 1,
     max: 100,
-    doc: 'tries of an entry within one invocation',
+    doc: 'drain mode: tries of an entry within one invocation (a follower tries up to `MAX_ATTEMPTS`)',
   },
   RETRY_BACKOFF_MS: {
     kind: 'integer',
     default: 100,
     min: 0,
     max: 60_000,
-    doc: 'first in-invocation backoff, doubled per retry',
+    doc: 'first retry’s backoff: doubled per retry in a drain, ×8 per try (up to 60 s) in follow mode',
   },
   TIME_BUDGET_MARGIN_MS: {
     kind: 'integer',
@@ -155,13 +155,13 @@ export const VARIABLES = {
   },
   POLL_IDLE_MAX_MS: {
     kind: 'integer',
-    // 1.2 s: an idle minute costs about 50 reads, under 60 with the per-invocation requests.
+    // 1.2 s: an idle minute stays under 60 reads with the per-invocation requests.
     default: 1_200,
     min: 1,
     max: 60_000,
     doc:
       'follow mode: the idle back-off’s ceiling, the longest wait between two empty reads (the interval if ' +
-      'that is longer): about 50 reads an idle minute',
+      'that is longer); an asked holder hands over within about this long',
   },
   CONSUMER_MODE: {
     kind: 'choice',
