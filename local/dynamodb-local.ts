@@ -29,8 +29,8 @@ export interface DynamoDbLocalProcess {
 /**
  * JVM flags that make DynamoDB Local answer sooner.
  *
- * Measured on the project's 2-core machine: ~1.2 s to the first answer with the JVM defaults,
- * ~0.8 s with C1 only (`TieredStopAtLevel=1`); tests are short-lived so the C2 compiler never
+ * C1 only (`TieredStopAtLevel=1`) answers sooner than the JVM defaults (the local stack's
+ * start-up figures: docs/performance.md); tests are short-lived so the C2 compiler never
  * pays off. The serial GC and a capped heap suit a small, throw-away in-memory database.
  * Pass `jvmFlags: []` for a benchmark that wants the fully optimising JIT.
  */

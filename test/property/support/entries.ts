@@ -147,7 +147,7 @@ export const statusAfter = (
 
 const CUT_MARK = '…[truncated]';
 
-/** A value over this many UTF-8 bytes is cut in its dead letter (README: data contracts). */
+/** A value over this many UTF-8 bytes is cut in its dead letter (docs/contract.md §4.3). */
 export const isCutInDeadLetter = (value: string): boolean => Buffer.byteLength(value, 'utf8') > DEAD_LETTER_VALUE_BYTES;
 
 /** `copied` is `original`, or — for a value over the limit — a marked cut of it within the limit. */
