@@ -73,6 +73,11 @@ export interface DrainChildOptions {
   readonly memoryMb?: number;
   /** Lambda's CPU share: the child joins this cgroup as soon as it exists. */
   readonly cpuQuota?: CpuQuota;
+  /**
+   * Variables of the child's own process, beside the handler's (`job.env`): what Lambda sets
+   * around the handler, as the X-Ray SDK reads it (the daemon's address, the trace header).
+   */
+  readonly processEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -95,6 +100,7 @@ export const startDrainChild = (bundlePath: string, job: DrainJob, options: Drai
     env: {
       PATH: process.env.PATH ?? '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...options.processEnv,
     },
   });
   // Before it loads the handler's code: module load and cold start run at the quota too.

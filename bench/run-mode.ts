@@ -44,6 +44,8 @@ export interface ModeSpec {
   readonly entries: number;
   /** Extra handler variables (`BATCH_SIZE`, `MAX_CONCURRENCY`, …). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Variables of the drain child's process itself (tracing's: see `DrainChildOptions`). */
+  readonly processEnv?: Readonly<Record<string, string>>;
   /** A label for progress lines; the mode by default. */
   readonly label?: string;
   /**
@@ -219,6 +221,7 @@ export const runMode = async (context: ModeContext, spec: ModeSpec): Promise<Mod
         ...(context.lambdaMemoryMb === undefined ? {} : { memoryMb: context.lambdaMemoryMb }),
         ...(context.node === undefined ? {} : { execPath: context.node.path }),
         ...(quota === undefined ? {} : { cpuQuota: quota }),
+        ...(spec.processEnv === undefined ? {} : { processEnv: spec.processEnv }),
       },
     );
     await child.ready;

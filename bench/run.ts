@@ -42,6 +42,7 @@ interface CliOptions extends StackCliOptions {
   lambdaMemory?: number;
   out: string;
   baseline?: string;
+  tracing?: boolean;
   repeat: number;
 }
 
@@ -81,7 +82,12 @@ program
       "measure this tree's handler against that commit's, built the same way, in alternating runs (default mode only)",
     ),
   )
-  .addOption(new Option('--repeat <n>', 'with --baseline: runs of each side').argParser(wholeNumber(1)).default(3))
+  .addOption(
+    new Option('--tracing', "this tree's handler with tracing off against on, alternating").conflicts('baseline'),
+  )
+  .addOption(
+    new Option('--repeat <n>', 'with --baseline or --tracing: runs of each side').argParser(wholeNumber(1)).default(3),
+  )
   .addOption(
     new Option('--latency', 'run the latency benchmark instead (its options: npm run bench -- --latency --help)'),
   );
@@ -110,11 +116,11 @@ console.error('Starting the local stack (redis-server, Upstash REST server, Dyna
 const stack = await startLocalStack({ gameMaster: { defaultDelayMs: cli.gmDelay } });
 let ok = false;
 try {
-  if (cli.baseline !== undefined) {
+  if (cli.baseline !== undefined || cli.tracing === true) {
     const results = await runSideBySide(
       benchStackOf(stack),
       {
-        baselineRef: cli.baseline,
+        ...(cli.baseline === undefined ? {} : { baselineRef: cli.baseline }),
         repeat: cli.repeat,
         entries: cli.entries,
         gmFailureRate: cli.gmFailureRate,
@@ -126,7 +132,7 @@ try {
       terminalProgress(),
       (line) => console.error(line),
     );
-    const path = writeJson(cli.out, 'baseline.json', results);
+    const path = writeJson(cli.out, cli.baseline === undefined ? 'tracing.json' : 'baseline.json', results);
     console.log(formatSideBySide(results));
     console.log(`\nwrote ${path}`);
     ok = results.unexpected.base.length === 0 && results.unexpected.head.length === 0;

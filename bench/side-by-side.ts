@@ -3,8 +3,11 @@
  * drained in the default mode on fresh copies of one backlog, alternating (base, head, then
  * head, base, …) in one session, so the machine's drift falls on both alike. Reports the
  * medians of each side and the ratio of head to base; exits 1 if any run does not end in the
- * state the backlog requires.
+ * state the backlog requires. `--tracing` compares this tree's handler with itself instead:
+ * tracing off (base) against on (head), its segments sent to a stand-in X-Ray daemon.
  */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +29,8 @@ import type { BenchStack } from './stack.js';
 import { median, ratio, round } from './stats.js';
 
 export interface SideBySideOptions {
-  readonly baselineRef: string;
+  /** The commit to compare with; absent, tracing off against on (`--tracing`). */
+  readonly baselineRef?: string;
   /** Runs of each side. */
   readonly repeat: number;
   readonly entries: number;
@@ -52,6 +56,8 @@ export interface SideBySideResults {
   readonly generatedAt: string;
   readonly head: SourceVersion;
   readonly base: { readonly ref: string; readonly commit: string };
+  /** `--tracing`: the segment documents the head side's runs sent the stand-in daemon. */
+  readonly segmentsSent?: number;
   readonly handlerNode: HandlerNode;
   readonly options: SideBySideOptions;
   readonly sides: { readonly base: Side; readonly head: Side };
@@ -78,6 +84,33 @@ const side = (figures: readonly ModeFigures[], bundleBytes: number): Side => {
   };
 };
 
+/**
+ * A stand-in X-Ray daemon: a UDP socket on loopback that counts the segment documents it
+ * receives, and the variables that send a traced handler's segments there, as Lambda's
+ * active tracing sets them (one trace header for every invocation: the cost is the same).
+ */
+const startXrayDaemon = async () => {
+  const socket = createSocket('udp4');
+  let received = 0;
+  socket.on('message', () => {
+    received += 1;
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  return {
+    handlerEnv: { POWERTOOLS_TRACE_ENABLED: 'true' },
+    processEnv: {
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${port}`,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: os.tmpdir(),
+      AWS_LAMBDA_FUNCTION_NAME: 'runtime-job-results',
+      _X_AMZN_TRACE_ID: `Root=1-${Math.floor(Date.now() / 1_000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=1`,
+    },
+    received: () => received,
+    close: () => socket.close(),
+  };
+};
+
 const loadAverage = (): number[] => os.loadavg().map((load) => round(load, 2));
 
 export const runSideBySide = async (
@@ -89,9 +122,15 @@ export const runSideBySide = async (
   const loadAtStart = loadAverage();
   const workDir = mkdtempSync(join(os.tmpdir(), 'start-flow-side-by-side-'));
   try {
-    const baseline = await prepareBaseline(options.baselineRef, workDir, log);
     const headBundle = await bundleHandler(workDir);
-    const children = { base: baseline.drainChild, head: await bundleDrainChild(workDir) };
+    const headChild = await bundleDrainChild(workDir);
+    const baseline =
+      options.baselineRef === undefined
+        ? { ref: 'tracing off', commit: sourceVersion().commit ?? 'unknown', bundle: headBundle, drainChild: headChild }
+        : await prepareBaseline(options.baselineRef, workDir, log);
+    const children = { base: baseline.drainChild, head: headChild };
+    const daemon = options.baselineRef === undefined ? await startXrayDaemon() : undefined;
+    const headSpec = daemon === undefined ? {} : { env: daemon.handlerEnv, processEnv: daemon.processEnv };
     const backlog = buildBacklog({ entries: options.entries, gmFailureRate: options.gmFailureRate });
     const expected = expectedFinalState(backlog);
     const context = {
@@ -111,7 +150,12 @@ export const runSideBySide = async (
       for (const which of order) {
         const run = await runMode(
           { ...context, drainChild: children[which] },
-          { mode: 'batched', entries: backlog.entries.length, label: `${which} ${round + 1}/${options.repeat}` },
+          {
+            mode: 'batched',
+            entries: backlog.entries.length,
+            label: `${which} ${round + 1}/${options.repeat}`,
+            ...(which === 'head' ? headSpec : {}),
+          },
         );
         figures[which].push(modeFigures(run));
         unexpected[which].push(
@@ -120,10 +164,12 @@ export const runSideBySide = async (
       }
     }
     const sides = { base: side(figures.base, baseline.bundle.bytes), head: side(figures.head, headBundle.bytes) };
+    daemon?.close();
     return {
       generatedAt: new Date().toISOString(),
       head: sourceVersion(),
       base: { ref: baseline.ref, commit: baseline.commit },
+      ...(daemon === undefined ? {} : { segmentsSent: daemon.received() }),
       handlerNode: options.node,
       options,
       sides,
@@ -189,6 +235,9 @@ export const formatSideBySide = (results: SideBySideResults): string => {
     '',
     `runs, base: ${runs(base)}`,
     `runs, head: ${runs(head)}`,
+    ...(results.segmentsSent === undefined
+      ? []
+      : [`tracing on: ${number(results.segmentsSent)} segment documents sent to the stand-in X-Ray daemon`]),
     '',
     wrong.length === 0
       ? 'final state: every run as the backlog requires'
